@@ -1,0 +1,81 @@
+"""The FastAPI application: OTLP/HTTP ingest, the query API, health probes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Path, Query
+from starlette.responses import Response
+
+from tracepond._version import __version__
+from tracepond.api import errors
+from tracepond.api._json import json_response
+from tracepond.api.models import ErrorResponse, Span, TraceList, TraceTree
+from tracepond.ingest.http_receiver import HttpReceiver
+from tracepond.query.service import MAX_PAGE, QueryService
+
+TraceId = Annotated[str, Path(description="32 lowercase hex characters", examples=["5b8efff798038103d269b633813fc60c"])]
+SpanId = Annotated[str, Path(description="16 lowercase hex characters", examples=["eee19b7ec3c1b174"])]
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorResponse, "description": "Invalid id or parameter"},
+    404: {"model": ErrorResponse, "description": "Unknown trace or span"},
+}
+
+
+def create_app(
+    query: QueryService, receiver: HttpReceiver, ready: Callable[[], bool]
+) -> FastAPI:
+    app = FastAPI(
+        title="tracepond",
+        version=__version__,
+        description="OpenTelemetry-native tracing backend for LLM agents and RAG pipelines.",
+        # A tracing backend must not trace its own requests: they would cost time per request
+        # and, with a global provider set, loop back into itself.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
+    )
+    errors.install(app)
+    app.router.add_route("/v1/traces", receiver.handle, methods=["POST"], include_in_schema=False)
+
+    @app.get("/healthz", tags=["health"], summary="The process is alive")
+    def healthz() -> Response:
+        return json_response({"status": "ok"})
+
+    @app.get("/readyz", tags=["health"], summary="Ready to accept spans")
+    def readyz() -> Response:
+        if ready():
+            return json_response({"status": "ready"})
+        body = errors.error_body(503, "not_ready", "starting up or shutting down")
+        return json_response(body, 503)
+
+    @app.get(
+        "/api/traces",
+        tags=["traces"],
+        summary="Recent traces, newest first",
+        responses={200: {"model": TraceList}, **_ERRORS},
+    )
+    def list_traces(
+        limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+        cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    ) -> Response:
+        return json_response(query.list_traces(limit, cursor))
+
+    @app.get(
+        "/api/traces/{trace_id}",
+        tags=["traces"],
+        summary="One trace as a tree of spans",
+        responses={200: {"model": TraceTree}, **_ERRORS},
+    )
+    def get_trace(trace_id: TraceId) -> Response:
+        return json_response(query.trace_tree(trace_id))
+
+    @app.get(
+        "/api/traces/{trace_id}/spans/{span_id}",
+        tags=["traces"],
+        summary="One span with everything stored for it",
+        responses={200: {"model": Span}, **_ERRORS},
+    )
+    def get_span(trace_id: TraceId, span_id: SpanId) -> Response:
+        return json_response(query.span(trace_id, span_id))
+
+    return app

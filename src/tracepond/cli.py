@@ -1,0 +1,73 @@
+"""The ``tracepond`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from tracepond._version import __version__
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "handler"):
+        parser.print_help()
+        return 2
+    return int(args.handler(args) or 0)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tracepond", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"tracepond {__version__}")
+    commands = parser.add_subparsers(title="commands")
+
+    serve = commands.add_parser("serve", help="run the server (OTLP gRPC + HTTP, API, web view)")
+    serve.add_argument("--host", help="address to bind (env TRACEPOND_HOST, default 127.0.0.1)")
+    serve.add_argument("--grpc-port", type=int, help="OTLP/gRPC port (TRACEPOND_GRPC_PORT, 4317)")
+    serve.add_argument("--http-port", type=int, help="HTTP port (TRACEPOND_HTTP_PORT, 4318)")
+    serve.add_argument("--db", help="database file (TRACEPOND_DB, ./tracepond.duckdb)")
+    serve.add_argument("--max-body-bytes", type=int, help="request size limit (32 MiB)")
+    serve.add_argument(
+        "--max-attribute-bytes", type=int, help="longest string attribute kept whole (4 MiB)"
+    )
+    serve.add_argument(
+        "--max-queued-spans", type=int, help="spans waiting to commit before 503 (200000)"
+    )
+    serve.add_argument("--log-json", action="store_true", default=None, help="JSON log lines")
+    serve.set_defaults(handler=_serve)
+    return parser
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from tracepond.errors import TracepondError
+    from tracepond.server import serve
+    from tracepond.settings import Settings
+
+    try:
+        settings = Settings.load(
+            host=args.host,
+            grpc_port=args.grpc_port,
+            http_port=args.http_port,
+            db_path=args.db,
+            max_body_bytes=args.max_body_bytes,
+            max_attribute_bytes=args.max_attribute_bytes,
+            max_queued_spans=args.max_queued_spans,
+            log_json=args.log_json,
+        )
+    except ValueError as exc:
+        print(f"tracepond: invalid setting: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        serve(settings)
+    except (TracepondError, OSError) as exc:
+        print(f"tracepond: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""One exception hierarchy for the server side, mapped to HTTP and gRPC at the boundary.
+
+Receivers and the query service raise these; `api/errors.py` and `ingest/grpc_receiver.py`
+translate them into the one JSON error shape and into gRPC status codes.
+"""
+
+from __future__ import annotations
+
+
+class TracepondError(Exception):
+    """Base of every error tracepond raises on purpose."""
+
+    http_status = 500
+    code = "internal_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidRequest(TracepondError):
+    """The request could not be understood (malformed protobuf/JSON, bad parameter)."""
+
+    http_status = 400
+    code = "invalid_request"
+
+
+class UnsupportedMediaType(TracepondError):
+    """Content-Type or Content-Encoding that the receiver does not speak."""
+
+    http_status = 415
+    code = "unsupported_media_type"
+
+
+class PayloadTooLarge(TracepondError):
+    """The body is over the limit, before or after decompression."""
+
+    http_status = 413
+    code = "payload_too_large"
+
+
+class Overloaded(TracepondError):
+    """The write queue is full: the sender should retry later."""
+
+    http_status = 503
+    code = "overloaded"
+
+    def __init__(self, message: str, retry_after_seconds: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class NotFound(TracepondError):
+    """The trace or span asked for is not stored."""
+
+    http_status = 404
+    code = "not_found"
+
+
+class StorageUnavailable(TracepondError):
+    """The store cannot take the write now (shutting down, or the commit failed): retry later.
+
+    Nothing of the failed request was stored: a write is one transaction."""
+
+    http_status = 503
+    code = "storage_unavailable"

@@ -1,0 +1,1 @@
+"""OTLP ingest: pure decoding, the write pipeline, and the gRPC and HTTP receivers."""

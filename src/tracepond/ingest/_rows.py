@@ -1,0 +1,92 @@
+"""Columnar span rows: what decoding produces and what the store writes.
+
+Columns are plain lists, one per stored column, so that turning them into an Arrow table (the
+store's bulk-insert path) costs one C call per column instead of Python work per span.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+
+# Stored columns in order. `*_json` columns hold JSON text.
+SPAN_COLUMNS = (
+    "trace_id",
+    "span_id",
+    "parent_span_id",
+    "name",
+    "kind",
+    "start_ns",
+    "end_ns",
+    "status_code",
+    "status_message",
+    "trace_state",
+    "flags",
+    "service_name",
+    "resource_json",
+    "scope_name",
+    "scope_version",
+    "scope_json",
+    "attributes_json",
+    "events_json",
+    "links_json",
+    "dropped_attributes_count",
+    "dropped_events_count",
+    "dropped_links_count",
+    "truncated_json",
+)
+
+
+@dataclass
+class SpanRows:
+    """Decoded spans, column by column; ``attributes``/``events`` keep the decoded Python values
+    next to their JSON text so that later stages (normalization) need not parse JSON again."""
+
+    columns: dict[str, list[Any]] = field(
+        default_factory=lambda: {name: [] for name in SPAN_COLUMNS}
+    )
+    attributes: list[dict[str, Any]] = field(default_factory=list)
+    events: list[list[dict[str, Any]]] = field(default_factory=list)
+    resources: list[dict[str, Any]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.columns["trace_id"])
+
+
+_ARROW_SCHEMA = pa.schema(
+    [
+        ("trace_id", pa.binary()),
+        ("span_id", pa.binary()),
+        ("parent_span_id", pa.binary()),
+        ("name", pa.string()),
+        ("kind", pa.uint8()),
+        ("start_ns", pa.int64()),
+        ("end_ns", pa.int64()),
+        ("status_code", pa.uint8()),
+        ("status_message", pa.string()),
+        ("trace_state", pa.string()),
+        ("flags", pa.uint32()),
+        ("service_name", pa.string()),
+        ("resource_json", pa.string()),
+        ("scope_name", pa.string()),
+        ("scope_version", pa.string()),
+        ("scope_json", pa.string()),
+        ("attributes_json", pa.string()),
+        ("events_json", pa.string()),
+        ("links_json", pa.string()),
+        ("dropped_attributes_count", pa.uint32()),
+        ("dropped_events_count", pa.uint32()),
+        ("dropped_links_count", pa.uint32()),
+        ("truncated_json", pa.string()),
+    ]
+)
+
+
+def to_arrow(rows: SpanRows) -> pa.Table:
+    """The stored columns of ``rows`` as one Arrow table (the store's bulk-insert format)."""
+    columns = rows.columns
+    return pa.Table.from_arrays(
+        [pa.array(columns[f.name], type=f.type) for f in _ARROW_SCHEMA], schema=_ARROW_SCHEMA
+    )

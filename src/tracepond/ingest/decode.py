@@ -1,0 +1,172 @@
+"""Pure OTLP trace decoding: request bytes -> columnar span rows plus a rejection report.
+
+No I/O and no store access. Individually invalid spans are rejected one by one (OTLP
+``partial_success`` semantics); a request that cannot be parsed at all raises InvalidRequest.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from google.protobuf.message import DecodeError
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+from tracepond.errors import InvalidRequest
+from tracepond.ingest._anyvalue import AttributeDecoder
+from tracepond.ingest._rows import SpanRows
+
+ZERO_TRACE_ID = bytes(16)
+ZERO_SPAN_ID = bytes(8)
+DEFAULT_SERVICE = "unknown_service"
+# Timestamps are stored as signed 64-bit nanoseconds (good until the year 2262).
+MAX_TIME_NS = 2**63 - 1
+
+
+@dataclass
+class DecodedBatch:
+    rows: SpanRows
+    rejected: int = 0
+    # reason -> count, and one example span name per reason, for partial_success.error_message
+    reasons: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def accepted(self) -> int:
+        return len(self.rows)
+
+    def error_message(self) -> str:
+        if not self.rejected:
+            return ""
+        parts = [f"{count} {reason}" for reason, count in self.reasons.most_common()]
+        return f"rejected {self.rejected} invalid span(s): " + "; ".join(parts)
+
+
+def parse_protobuf(body: bytes) -> ExportTraceServiceRequest:
+    request = ExportTraceServiceRequest()
+    try:
+        request.ParseFromString(body)
+    except (DecodeError, ValueError) as exc:
+        raise InvalidRequest(f"malformed OTLP protobuf ExportTraceServiceRequest: {exc}") from exc
+    return request
+
+
+class SpanDecoder:
+    """Turns ExportTraceServiceRequest messages into SpanRows."""
+
+    def __init__(self, max_attribute_bytes: int) -> None:
+        self._attrs = AttributeDecoder(max_attribute_bytes)
+
+    def decode(self, request: ExportTraceServiceRequest) -> DecodedBatch:
+        batch = DecodedBatch(rows=SpanRows())
+        for resource_spans in request.resource_spans:
+            self._decode_resource(resource_spans, batch)
+        return batch
+
+    def _decode_resource(self, resource_spans: Any, batch: DecodedBatch) -> None:
+        truncated: list[str] = []
+        resource = self._attrs.attributes(resource_spans.resource.attributes, truncated)
+        service = resource.get("service.name")
+        service_name = service if isinstance(service, str) and service else DEFAULT_SERVICE
+        # One JSON text per resource, shared by all its spans (DuckDB dictionary-compresses it).
+        resource_json = orjson.dumps(
+            {
+                "attributes": resource,
+                "dropped_attributes_count": resource_spans.resource.dropped_attributes_count,
+                "schema_url": resource_spans.schema_url,
+            }
+        ).decode()
+        for scope_spans in resource_spans.scope_spans:
+            scope = scope_spans.scope
+            scope_attrs = self._attrs.attributes(scope.attributes, truncated)
+            scope_json = orjson.dumps(
+                {
+                    "attributes": scope_attrs,
+                    "dropped_attributes_count": scope.dropped_attributes_count,
+                    "schema_url": scope_spans.schema_url,
+                }
+            ).decode()
+            context = (service_name, resource_json, scope.name, scope.version, scope_json, resource)
+            for span in scope_spans.spans:
+                reason = _invalid_reason(span)
+                if reason is None:
+                    self._append(span, context, batch.rows)
+                else:
+                    batch.rejected += 1
+                    batch.reasons[reason] += 1
+
+    def _append(self, span: Any, context: tuple[Any, ...], rows: SpanRows) -> None:
+        service_name, resource_json, scope_name, scope_version, scope_json, resource = context
+        truncated: list[str] = []
+        attributes = self._attrs.attributes(span.attributes, truncated)
+        events = [self._event(event, truncated) for event in span.events]
+        links = [self._link(link, truncated) for link in span.links]
+        status = span.status
+        c = rows.columns
+        c["trace_id"].append(span.trace_id)
+        c["span_id"].append(span.span_id)
+        c["parent_span_id"].append(span.parent_span_id or None)
+        c["name"].append(span.name)
+        c["kind"].append(span.kind)
+        c["start_ns"].append(span.start_time_unix_nano)
+        c["end_ns"].append(span.end_time_unix_nano)
+        c["status_code"].append(status.code)
+        c["status_message"].append(status.message)
+        c["trace_state"].append(span.trace_state)
+        c["flags"].append(span.flags)
+        c["service_name"].append(service_name)
+        c["resource_json"].append(resource_json)
+        c["scope_name"].append(scope_name)
+        c["scope_version"].append(scope_version)
+        c["scope_json"].append(scope_json)
+        c["attributes_json"].append(orjson.dumps(attributes).decode())
+        c["events_json"].append(orjson.dumps(events).decode() if events else "[]")
+        c["links_json"].append(orjson.dumps(links).decode() if links else "[]")
+        c["dropped_attributes_count"].append(span.dropped_attributes_count)
+        c["dropped_events_count"].append(span.dropped_events_count)
+        c["dropped_links_count"].append(span.dropped_links_count)
+        c["truncated_json"].append(orjson.dumps(truncated).decode() if truncated else None)
+        rows.attributes.append(attributes)
+        rows.events.append(events)
+        rows.resources.append(resource)
+
+    def _event(self, event: Any, truncated: list[str]) -> dict[str, Any]:
+        return {
+            "name": event.name,
+            "time_unix_nano": event.time_unix_nano,
+            "attributes": self._attrs.attributes(event.attributes, truncated),
+            "dropped_attributes_count": event.dropped_attributes_count,
+        }
+
+    def _link(self, link: Any, truncated: list[str]) -> dict[str, Any]:
+        return {
+            "trace_id": link.trace_id.hex(),
+            "span_id": link.span_id.hex(),
+            "trace_state": link.trace_state,
+            "flags": link.flags,
+            "attributes": self._attrs.attributes(link.attributes, truncated),
+            "dropped_attributes_count": link.dropped_attributes_count,
+        }
+
+
+def _invalid_reason(span: Any) -> str | None:
+    """Why one span cannot be stored, or None when it is valid."""
+    trace_id = span.trace_id
+    if len(trace_id) != 16 or trace_id == ZERO_TRACE_ID:
+        return "invalid trace_id (must be 16 bytes, not all zero)"
+    span_id = span.span_id
+    if len(span_id) != 8 or span_id == ZERO_SPAN_ID:
+        return "invalid span_id (must be 8 bytes, not all zero)"
+    parent = span.parent_span_id
+    if parent and (len(parent) != 8 or parent == ZERO_SPAN_ID):
+        return "invalid parent_span_id (must be empty or 8 bytes, not all zero)"
+    if not span.name:
+        return "missing name"
+    if span.start_time_unix_nano == 0:
+        return "missing start_time_unix_nano"
+    if span.end_time_unix_nano > MAX_TIME_NS:
+        return "end_time_unix_nano out of range"
+    if span.end_time_unix_nano < span.start_time_unix_nano:
+        return "end_time_unix_nano before start_time_unix_nano"
+    return None

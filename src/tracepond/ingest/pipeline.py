@@ -1,0 +1,137 @@
+"""The write pipeline: receivers submit decoded batches, one writer thread commits them.
+
+* Bounded: at most ``max_queued_spans`` spans wait; past that ``submit`` raises Overloaded so the
+  receiver answers 503 / UNAVAILABLE and the exporter retries. Memory stays bounded.
+* Group commit: the writer takes everything waiting (up to ``max_commit_spans``) and stores it in
+  one transaction, so a busy server commits large groups and a quiet one commits at once.
+* Acknowledge only what is committed: each batch's future resolves after its transaction has
+  committed, and fails (nothing stored) if the transaction failed.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+from tracepond.errors import Overloaded, StorageUnavailable
+from tracepond.store.base import SpanStore, WriteResult
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Pending:
+    table: pa.Table
+    future: Future[WriteResult] = field(default_factory=Future)
+
+
+@dataclass
+class PipelineStats:
+    """Counters read by /metrics; written by the writer thread only."""
+
+    commits: int = 0
+    committed_spans: int = 0
+    duplicate_spans: int = 0
+    failed_commits: int = 0
+    last_commit_seconds: float = 0.0
+    commit_sizes: list[int] = field(default_factory=list)
+    commit_seconds: list[float] = field(default_factory=list)
+
+
+class WritePipeline:
+    def __init__(self, store: SpanStore, *, max_queued_spans: int, max_commit_spans: int) -> None:
+        self._store = store
+        self._max_queued = max_queued_spans
+        self._max_commit = max_commit_spans
+        self._queue: deque[_Pending] = deque()
+        self._queued_spans = 0
+        self._cond = threading.Condition()
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="tracepond-writer", daemon=True)
+        self.stats = PipelineStats()
+
+    @property
+    def queued_spans(self) -> int:
+        return self._queued_spans
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def submit(self, table: pa.Table) -> Future[WriteResult]:
+        """Queue a batch; the future resolves once it is committed. Raises Overloaded when full."""
+        pending = _Pending(table)
+        with self._cond:
+            if self._stopping:
+                raise StorageUnavailable("server is shutting down")
+            # An empty queue always admits one batch, however large, so that no request that
+            # passed the body-size limit can be refused forever.
+            if self._queue and self._queued_spans + table.num_rows > self._max_queued:
+                raise Overloaded(
+                    f"write queue full ({self._queued_spans} spans waiting); retry later"
+                )
+            self._queue.append(pending)
+            self._queued_spans += table.num_rows
+            self._cond.notify()
+        return pending.future
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Commit what is queued, then stop the writer thread."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def _take_group(self) -> list[_Pending] | None:
+        with self._cond:
+            while not self._queue and not self._stopping:
+                self._cond.wait()
+            if not self._queue:
+                return None
+            group = [self._queue.popleft()]
+            spans = group[0].table.num_rows
+            while self._queue and spans + self._queue[0].table.num_rows <= self._max_commit:
+                spans += self._queue[0].table.num_rows
+                group.append(self._queue.popleft())
+            self._queued_spans -= spans
+            return group
+
+    def _run(self) -> None:
+        while (group := self._take_group()) is not None:
+            self._commit(group)
+
+    def _commit(self, group: list[_Pending]) -> None:
+        started = time.perf_counter()
+        try:
+            result = self._store.write([p.table for p in group])
+        except Exception as exc:
+            self.stats.failed_commits += 1
+            log.exception("commit of %d batches failed", len(group))
+            if len(group) > 1:
+                # Retry one by one so that one bad batch cannot fail its neighbours.
+                for pending in group:
+                    self._commit([pending])
+                return
+            group[0].future.set_exception(exc)
+            return
+        elapsed = time.perf_counter() - started
+        self._record(result, elapsed)
+        for pending in group:
+            pending.future.set_result(result)
+
+    def _record(self, result: WriteResult, elapsed: float) -> None:
+        stats = self.stats
+        stats.commits += 1
+        stats.committed_spans += result.inserted
+        stats.duplicate_spans += result.duplicates
+        stats.last_commit_seconds = elapsed
+        # Bounded samples for histograms; /metrics drains them.
+        if len(stats.commit_sizes) < 10_000:
+            stats.commit_sizes.append(result.inserted + result.duplicates)
+            stats.commit_seconds.append(elapsed)

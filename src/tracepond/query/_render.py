@@ -1,0 +1,105 @@
+"""Stored span records -> API shapes (hex ids, parsed JSON, named enums)."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import orjson
+
+from tracepond.errors import InvalidRequest
+from tracepond.store.base import SpanRecord, TraceSummary
+
+SPAN_KINDS = ("unspecified", "internal", "server", "client", "producer", "consumer")
+STATUS_CODES = ("unset", "ok", "error")
+
+
+def span_node(record: SpanRecord) -> dict[str, Any]:
+    """The node of one span in a trace tree (``children`` is added by the tree builder)."""
+    parent = record["parent_span_id"]
+    return {
+        "span_id": record["span_id"].hex(),
+        "parent_span_id": parent.hex() if parent is not None else None,
+        "name": record["name"],
+        "kind": _enum(SPAN_KINDS, record["kind"]),
+        "service_name": record["service_name"],
+        "start_time_unix_nano": record["start_ns"],
+        "end_time_unix_nano": record["end_ns"],
+        "duration_ns": record["duration_ns"],
+        "status": {
+            "code": _enum(STATUS_CODES, record["status_code"]),
+            "message": record["status_message"] or "",
+        },
+        "attributes": orjson.loads(record["attributes_json"]),
+        "events": orjson.loads(record["events_json"]),
+        "links": orjson.loads(record["links_json"]),
+        "truncated_attributes": _json_or(record["truncated_json"], []),
+    }
+
+
+def span_detail(record: SpanRecord) -> dict[str, Any]:
+    """Everything stored for one span."""
+    detail = span_node(record)
+    detail["trace_id"] = record["trace_id"].hex()
+    detail.update(
+        {
+            "trace_state": record["trace_state"] or "",
+            "flags": record["flags"],
+            "resource": _json_or(record["resource_json"], {}),
+            "scope": {
+                "name": record["scope_name"] or "",
+                "version": record["scope_version"] or "",
+                **_json_or(record["scope_json"], {}),
+            },
+            "dropped_attributes_count": record["dropped_attributes_count"],
+            "dropped_events_count": record["dropped_events_count"],
+            "dropped_links_count": record["dropped_links_count"],
+        }
+    )
+    return detail
+
+
+def trace_summary(summary: TraceSummary) -> dict[str, Any]:
+    return {
+        "trace_id": summary.trace_id.hex(),
+        "root_span_id": summary.root_span_id.hex() if summary.root_span_id else None,
+        "root_name": summary.root_name,
+        "service_name": summary.service_name,
+        "start_time_unix_nano": summary.start_ns,
+        "end_time_unix_nano": summary.end_ns,
+        "duration_ns": summary.end_ns - summary.start_ns,
+        "span_count": summary.span_count,
+        "error_count": summary.error_count,
+    }
+
+
+def parse_hex_id(text: str, size: int, what: str) -> bytes:
+    """A lowercase/uppercase hex id of ``size`` bytes, or InvalidRequest saying what is wrong."""
+    try:
+        raw = bytes.fromhex(text)
+    except ValueError:
+        raw = b""
+    if len(raw) != size:
+        raise InvalidRequest(f"{what} must be {size * 2} hex characters, got {text!r}")
+    return raw
+
+
+def encode_cursor(position: tuple[int, bytes]) -> str:
+    start_ns, trace_id = position
+    return base64.urlsafe_b64encode(f"{start_ns}:{trace_id.hex()}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[int, bytes]:
+    try:
+        start, trace_hex = base64.urlsafe_b64decode(cursor.encode()).decode().split(":")
+        return int(start), bytes.fromhex(trace_hex)
+    except ValueError as exc:
+        raise InvalidRequest(f"invalid cursor {cursor!r}: pass next_cursor unchanged") from exc
+
+
+def _enum(names: tuple[str, ...], value: int) -> str:
+    return names[value] if 0 <= value < len(names) else str(value)
+
+
+def _json_or(text: str | None, default: Any) -> Any:
+    return orjson.loads(text) if text else default

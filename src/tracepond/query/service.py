@@ -1,0 +1,50 @@
+"""The query service: the one place the HTTP API (and later the web view and client) read from.
+
+It validates ids and parameters, asks the store, and shapes results; it never builds SQL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tracepond.errors import InvalidRequest, NotFound
+from tracepond.query import _render
+from tracepond.query.tree import build_tree
+from tracepond.store.base import SpanStore
+
+MAX_PAGE = 1000
+
+
+class QueryService:
+    def __init__(self, store: SpanStore) -> None:
+        self._store = store
+
+    def trace_tree(self, trace_hex: str) -> dict[str, Any]:
+        trace_id = _render.parse_hex_id(trace_hex, 16, "trace_id")
+        records = self._store.trace_spans(trace_id)
+        summary = self._store.trace_summary(trace_id)
+        if not records or summary is None:
+            raise NotFound(f"trace {trace_hex} not found")
+        return {
+            "trace_id": trace_id.hex(),
+            "summary": _render.trace_summary(summary),
+            "roots": build_tree(records, _render.span_node),
+        }
+
+    def span(self, trace_hex: str, span_hex: str) -> dict[str, Any]:
+        trace_id = _render.parse_hex_id(trace_hex, 16, "trace_id")
+        span_id = _render.parse_hex_id(span_hex, 8, "span_id")
+        record = self._store.span(trace_id, span_id)
+        if record is None:
+            raise NotFound(f"span {span_hex} of trace {trace_hex} not found")
+        return _render.span_detail(record)
+
+    def list_traces(self, limit: int = 50, cursor: str | None = None) -> dict[str, Any]:
+        if not 1 <= limit <= MAX_PAGE:
+            raise InvalidRequest(f"limit must be between 1 and {MAX_PAGE}, got {limit}")
+        after = _render.decode_cursor(cursor) if cursor else None
+        page = self._store.list_traces(limit, after)
+        return {
+            "traces": [_render.trace_summary(t) for t in page.traces],
+            "next_cursor": _render.encode_cursor(page.next_cursor) if page.next_cursor else None,
+        }

@@ -1,0 +1,128 @@
+"""``tracepond serve``: one process, one event loop, the gRPC and HTTP receivers and the API.
+
+Start-up order: open (and migrate) the store, start the writer, bind both ports, then print the
+ready line. Shutdown (SIGINT/SIGTERM): stop taking requests, commit what is queued, checkpoint
+and close the database, so nothing acknowledged is lost and nothing queued is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import socket
+import sys
+from collections.abc import Iterator
+from typing import TextIO
+
+import uvicorn
+
+from tracepond._version import __version__
+from tracepond.api.app import create_app
+from tracepond.ingest.decode import SpanDecoder
+from tracepond.ingest.grpc_receiver import GrpcReceiver, start_grpc_server
+from tracepond.ingest.http_receiver import HttpReceiver
+from tracepond.ingest.pipeline import WritePipeline
+from tracepond.ingest.service import IngestService
+from tracepond.query.service import QueryService
+from tracepond.settings import Settings
+from tracepond.store.duckdb_store import DuckDBStore
+
+log = logging.getLogger("tracepond")
+
+
+class _Uvicorn(uvicorn.Server):
+    """uvicorn without its own signal handling: it re-raises the signal after serving, which
+    would end the process before the queue is committed and the database closed."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class TracepondServer:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.store = DuckDBStore(
+            settings.db_path,
+            memory_limit=settings.duckdb_memory_limit,
+            threads=settings.duckdb_threads,
+        )
+        self.pipeline = WritePipeline(
+            self.store,
+            max_queued_spans=settings.max_queued_spans,
+            max_commit_spans=settings.max_commit_spans,
+        )
+        self.ingest = IngestService(SpanDecoder(settings.max_attribute_bytes), self.pipeline)
+        self.query = QueryService(self.store)
+        self._ready = False
+        self.grpc_port = 0
+        self.http_port = 0
+
+    def is_ready(self) -> bool:
+        return self._ready
+
+    async def run(self, announce: TextIO = sys.stdout) -> None:
+        settings = self.settings
+        self.pipeline.start()
+        grpc_server, self.grpc_port = await start_grpc_server(
+            GrpcReceiver(self.ingest), settings.host, settings.grpc_port, settings.max_body_bytes
+        )
+        http_socket = _bind(settings.host, settings.http_port)
+        self.http_port = http_socket.getsockname()[1]
+        app = create_app(
+            self.query, HttpReceiver(self.ingest, settings.max_body_bytes), self.is_ready
+        )
+        http = _Uvicorn(
+            uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+        )
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, self._request_exit, http)
+        serving = asyncio.create_task(http.serve(sockets=[http_socket]))
+        while not http.started and not serving.done():
+            await asyncio.sleep(0.01)
+        self._ready = True
+        self._announce(announce)
+        try:
+            await serving
+        finally:
+            self._ready = False
+            await grpc_server.stop(grace=5)
+            self.pipeline.stop()
+            self.store.close()
+            log.info("tracepond stopped; database closed")
+
+    def _request_exit(self, http: uvicorn.Server) -> None:
+        self._ready = False
+        http.should_exit = True
+
+    def _announce(self, out: TextIO) -> None:
+        host = self.settings.host
+        out.write(
+            f"tracepond ready grpc={host}:{self.grpc_port} http={host}:{self.http_port} "
+            f"db={self.settings.db_path} version={__version__}\n"
+        )
+        out.write(f"  web view and API: http://{host}:{self.http_port}/\n")
+        out.flush()
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock
+
+
+def serve(settings: Settings) -> None:
+    try:
+        import uvloop
+
+        runner = uvloop.run
+    except ImportError:  # uvloop is optional (not on Windows)
+        runner = asyncio.run
+    runner(TracepondServer(settings).run())

@@ -1,0 +1,82 @@
+"""Server settings, read once at the edge: command-line flag > environment variable > default."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_DB = "tracepond.duckdb"
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    grpc_port: int = 4317
+    http_port: int = 4318
+    db_path: Path = Path(DEFAULT_DB)
+    # Largest accepted request body, compressed and again after decompression.
+    max_body_bytes: int = 32 * 1024 * 1024
+    # String attribute values longer than this are truncated (and the span says so).
+    max_attribute_bytes: int = 4 * 1024 * 1024
+    # Spans waiting to be committed; past this, receivers answer 503 / UNAVAILABLE.
+    max_queued_spans: int = 200_000
+    # A commit group closes at this many spans, or when the queue runs dry.
+    max_commit_spans: int = 20_000
+    duckdb_memory_limit: str = "256MB"
+    duckdb_threads: int = 2
+    log_json: bool = False
+
+    @classmethod
+    def load(
+        cls,
+        env: Mapping[str, str] | None = None,
+        **flags: object,
+    ) -> Settings:
+        """Build settings from flags (None = not given), then env vars, then defaults."""
+        env = os.environ if env is None else env
+        values: dict[str, object] = {}
+        for field_name, env_name, parse in _SOURCES:
+            flag = flags.get(field_name)
+            if flag is not None:
+                values[field_name] = parse(str(flag)) if not isinstance(flag, bool) else flag
+            elif env.get(env_name):
+                values[field_name] = parse(env[env_name])
+        unknown = set(flags) - {name for name, _, _ in _SOURCES}
+        if unknown:
+            raise TypeError(f"unknown settings: {sorted(unknown)}")
+        return cls(**values)  # type: ignore[arg-type]
+
+
+def _port(text: str) -> int:
+    port = int(text)
+    if not 0 <= port <= 65535:
+        raise ValueError(f"port out of range: {port}")
+    return port
+
+
+def _positive(text: str) -> int:
+    number = int(text)
+    if number <= 0:
+        raise ValueError(f"must be positive: {number}")
+    return number
+
+
+def _bool(text: str) -> bool:
+    return text.strip().lower() in {"1", "true", "yes", "on"}
+
+
+_SOURCES = [
+    ("host", "TRACEPOND_HOST", str),
+    ("grpc_port", "TRACEPOND_GRPC_PORT", _port),
+    ("http_port", "TRACEPOND_HTTP_PORT", _port),
+    ("db_path", "TRACEPOND_DB", Path),
+    ("max_body_bytes", "TRACEPOND_MAX_BODY_BYTES", _positive),
+    ("max_attribute_bytes", "TRACEPOND_MAX_ATTRIBUTE_BYTES", _positive),
+    ("max_queued_spans", "TRACEPOND_MAX_QUEUED_SPANS", _positive),
+    ("max_commit_spans", "TRACEPOND_MAX_COMMIT_SPANS", _positive),
+    ("duckdb_memory_limit", "TRACEPOND_DUCKDB_MEMORY_LIMIT", str),
+    ("duckdb_threads", "TRACEPOND_DUCKDB_THREADS", _positive),
+    ("log_json", "TRACEPOND_LOG_JSON", _bool),
+]

@@ -1,0 +1,85 @@
+"""Versioned DuckDB schema. Each migration runs once, in order, inside one transaction.
+
+Add a migration by appending to MIGRATIONS; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (
+        1,
+        "spans and per-trace summaries",
+        """
+        CREATE TABLE spans (
+            trace_id BLOB NOT NULL,
+            span_id BLOB NOT NULL,
+            parent_span_id BLOB,
+            name VARCHAR NOT NULL,
+            kind UTINYINT NOT NULL,
+            start_ns BIGINT NOT NULL,
+            end_ns BIGINT NOT NULL,
+            duration_ns BIGINT NOT NULL,
+            status_code UTINYINT NOT NULL,
+            status_message VARCHAR,
+            trace_state VARCHAR,
+            flags UINTEGER,
+            service_name VARCHAR NOT NULL,
+            resource_json VARCHAR,
+            scope_name VARCHAR,
+            scope_version VARCHAR,
+            scope_json VARCHAR,
+            attributes_json VARCHAR NOT NULL,
+            events_json VARCHAR NOT NULL,
+            links_json VARCHAR NOT NULL,
+            dropped_attributes_count UINTEGER,
+            dropped_events_count UINTEGER,
+            dropped_links_count UINTEGER,
+            truncated_json VARCHAR,
+            ingested_ns BIGINT NOT NULL,
+            PRIMARY KEY (trace_id, span_id)
+        );
+        -- The primary key makes writes idempotent; this index makes fetching one trace a lookup
+        -- instead of a scan (DuckDB does not use the composite key for a trace_id-only filter).
+        CREATE INDEX spans_by_trace ON spans (trace_id);
+        CREATE TABLE traces (
+            trace_id BLOB PRIMARY KEY,
+            root_span_id BLOB,
+            root_name VARCHAR NOT NULL,
+            service_name VARCHAR NOT NULL,
+            start_ns BIGINT NOT NULL,
+            end_ns BIGINT NOT NULL,
+            span_count BIGINT NOT NULL,
+            error_count BIGINT NOT NULL,
+            updated_ns BIGINT NOT NULL
+        );
+        """,
+    ),
+]
+
+
+def migrate(con: Any) -> int:
+    """Bring the database to the newest schema; returns the version it is at."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version INTEGER PRIMARY KEY, description VARCHAR, applied_at TIMESTAMP DEFAULT now())"
+    )
+    row = con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
+    current = int(row[0])
+    for version, description, sql in MIGRATIONS:
+        if version <= current:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(sql)
+            con.execute(
+                "INSERT INTO schema_migrations (version, description) VALUES (?, ?)",
+                [version, description],
+            )
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        current = version
+    return current
