@@ -1,0 +1,143 @@
+"""`tracepond.init()`, `flush()` and `shutdown()`: wire OpenTelemetry to a tracepond server."""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import threading
+from collections.abc import Iterable, Mapping
+
+from opentelemetry import trace as otel_trace
+from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
+
+from tracepond.sdk import _runtime
+from tracepond.sdk._config import Settings, resolve
+from tracepond.sdk._exporters import build_exporter
+from tracepond.sdk._pipeline import Pipeline, shutdown_quietly
+
+logger = logging.getLogger("tracepond")
+
+_lock = threading.Lock()
+# One pipeline per provider we were pointed at (normally exactly one: the global provider).
+_pipelines: dict[int, tuple[TracerProvider, Pipeline]] = {}
+_atexit_registered = False
+# The exporter of the last init(): re-initializing with the same object must not shut it down.
+_exporter: SpanExporter | None = None
+
+
+def init(
+    endpoint: str | None = None,
+    *,
+    service_name: str | None = None,
+    protocol: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    capture_content: bool | None = None,
+    max_value_size: int | None = None,
+    redact: Iterable[str] | None = None,
+    exporter: SpanExporter | None = None,
+    batch: bool = True,
+    tracer_provider: TracerProvider | None = None,
+) -> Settings:
+    """Send this process's spans to a tracepond server. Safe to call again (reconfigures).
+
+    `endpoint` is the server's OTLP base URL (`http://host:4318`, or `http://host:4317` with
+    `protocol="grpc"`). Each argument falls back to its `OTEL_*` / `TRACEPOND_*` variable, then
+    to a default. An application that already set an SDK TracerProvider keeps it: tracepond
+    adds its processor to it. `exporter` replaces the OTLP exporter (tests, custom sinks);
+    `batch=False` exports each span as it ends instead of in background batches.
+    """
+    settings = resolve(
+        endpoint=endpoint,
+        protocol=protocol,
+        service_name=service_name,
+        headers=headers,
+        capture_content=capture_content,
+        max_value_size=max_value_size,
+        redact=redact,
+    )
+    if settings.disabled:
+        logger.info("tracepond: OTEL_SDK_DISABLED is set, not exporting spans")
+        _runtime.install(settings, None)
+        return settings
+    span_exporter = exporter if exporter is not None else build_exporter(settings)
+    processor: SpanProcessor = (
+        BatchSpanProcessor(span_exporter) if batch else SimpleSpanProcessor(span_exporter)
+    )
+    global _exporter
+    with _lock:
+        provider = _choose_provider(tracer_provider, settings)
+        previous = _pipeline_for(provider).replace(processor)
+        reused, _exporter = span_exporter is _exporter, span_exporter
+        _runtime.install(settings, provider)
+        _register_atexit()
+    if previous is not None:
+        previous.force_flush()
+        if not reused:
+            shutdown_quietly(previous)
+    return settings
+
+
+def flush(timeout_millis: int = 30_000) -> bool:
+    """Export every finished span now; True when all were handed over in time. Never raises."""
+    ok = True
+    for _, pipeline in list(_pipelines.values()):
+        ok = pipeline.force_flush(timeout_millis) and ok
+    return ok
+
+
+def shutdown() -> None:
+    """Flush and stop exporting. Spans made afterwards are dropped until `init()` again."""
+    for _, pipeline in list(_pipelines.values()):
+        pipeline.force_flush()
+        pipeline.shutdown()
+
+
+def _choose_provider(explicit: TracerProvider | None, settings: Settings) -> TracerProvider:
+    if explicit is not None:
+        return explicit
+    current = otel_trace.get_tracer_provider()
+    if isinstance(current, TracerProvider):
+        _note_service_name(current, settings)
+        return current
+    provider = TracerProvider(resource=_resource(settings))
+    if isinstance(current, otel_trace.ProxyTracerProvider):
+        otel_trace.set_tracer_provider(provider)
+    else:
+        # A non-SDK provider we cannot add a processor to: our own spans still get exported,
+        # through this private provider.
+        logger.warning("tracepond: global TracerProvider is not the OTel SDK's; using our own")
+    return provider
+
+
+def _resource(settings: Settings) -> Resource:
+    # Resource.create merges OTEL_RESOURCE_ATTRIBUTES / OTEL_SERVICE_NAME, the explicit
+    # attributes winning, which gives argument > env > default for the service name.
+    attributes = {SERVICE_NAME: settings.service_name} if settings.service_name else {}
+    return Resource.create(attributes)
+
+
+def _note_service_name(provider: TracerProvider, settings: Settings) -> None:
+    existing = provider.resource.attributes.get(SERVICE_NAME)
+    if settings.service_name and existing != settings.service_name:
+        logger.info(
+            "tracepond: keeping the application's TracerProvider (service.name=%s)", existing
+        )
+
+
+def _pipeline_for(provider: TracerProvider) -> Pipeline:
+    entry = _pipelines.get(id(provider))
+    if entry is None:
+        pipeline = Pipeline()
+        provider.add_span_processor(pipeline)
+        _pipelines[id(provider)] = (provider, pipeline)
+        return pipeline
+    return entry[1]
+
+
+def _register_atexit() -> None:
+    global _atexit_registered
+    if not _atexit_registered:
+        atexit.register(flush, 5_000)
+        _atexit_registered = True

@@ -1,0 +1,73 @@
+"""Pin the public API, and keep `import tracepond` free of server code."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import tracepond
+import tracepond.langchain
+
+SRC = str(Path(tracepond.__file__).resolve().parents[1])
+
+
+def test_all_exports() -> None:
+    assert tracepond.__all__ == [
+        "Settings",
+        "SpanHandle",
+        "SpanKind",
+        "__version__",
+        "context",
+        "current_span",
+        "flush",
+        "init",
+        "settings",
+        "shutdown",
+        "span",
+        "trace",
+    ]
+    for name in tracepond.__all__:
+        assert hasattr(tracepond, name), name
+
+
+def test_langchain_exports() -> None:
+    assert tracepond.langchain.__all__ == [
+        "TracepondCallbackHandler",
+        "instrument",
+        "is_instrumented",
+        "uninstrument",
+    ]
+
+
+def test_span_kinds() -> None:
+    assert [k.value for k in tracepond.SpanKind] == [
+        "llm",
+        "chat",
+        "embedding",
+        "retriever",
+        "reranker",
+        "tool",
+        "agent",
+        "chain",
+        "guardrail",
+        "evaluator",
+        "unknown",
+    ]
+
+
+def test_import_loads_no_server_or_optional_code() -> None:
+    code = (
+        "import sys, tracepond\n"
+        "heavy = ('duckdb', 'grpc', 'fastapi', 'uvicorn', 'pyarrow', 'langchain_core', 'numpy',"
+        " 'tracepond.store', 'tracepond.ingest', 'tracepond.api', 'tracepond.query')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": SRC},
+        check=True,
+    )
+    assert result.stdout.strip() == "[]"
