@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
+import threading
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from tracepond._version import __version__
+
+if TYPE_CHECKING:
+    from tracepond.server import TracepondServer
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -37,7 +43,20 @@ def _parser() -> argparse.ArgumentParser:
         "--max-queued-spans", type=int, help="spans waiting to commit before 503 (200000)"
     )
     serve.add_argument("--log-json", action="store_true", default=None, help="JSON log lines")
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="once ready, fill the server with the demo agent's traces",
+    )
     serve.set_defaults(handler=_serve)
+
+    demo = commands.add_parser("demo", help="run the demo RAG agent against a running server")
+    demo.add_argument(
+        "--endpoint",
+        default=None,
+        help="server URL (OTEL_EXPORTER_OTLP_ENDPOINT, default http://127.0.0.1:4318)",
+    )
+    demo.set_defaults(handler=_demo)
     return parser
 
 
@@ -60,12 +79,44 @@ def _serve(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"tracepond: invalid setting: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     try:
         serve(settings)
     except (TracepondError, OSError) as exc:
         print(f"tracepond: {exc}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _start_demo(server: TracepondServer) -> None:
+    """Run the demo in a thread so the server keeps serving while it fills."""
+    url = server.http_url
+    threading.Thread(target=_run_demo_safely, args=(url,), name="demo", daemon=True).start()
+
+
+def _run_demo_safely(endpoint: str) -> None:
+    try:
+        from tracepond.demo import run_demo
+    except ImportError as exc:
+        print(
+            f"tracepond: the demo needs langchain-core ({exc}); pip install 'tracepond[langchain]'"
+        )
+        return
+    try:
+        run_demo(endpoint)
+    except Exception as exc:  # the server must keep running whatever the demo does
+        print(f"tracepond: demo failed: {exc!r}")
+
+
+def _demo(args: argparse.Namespace) -> int:
+    endpoint = args.endpoint or os.environ.get(
+        "OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318"
+    )
+    from tracepond.demo import run_demo
+
+    run_demo(endpoint)
     return 0
 
 

@@ -13,7 +13,7 @@ import logging
 import signal
 import socket
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TextIO
 
 import uvicorn
@@ -48,6 +48,7 @@ class TracepondServer:
             settings.db_path,
             memory_limit=settings.duckdb_memory_limit,
             threads=settings.duckdb_threads,
+            checkpoint_threshold=settings.duckdb_checkpoint_threshold,
         )
         self.pipeline = WritePipeline(
             self.store,
@@ -63,7 +64,16 @@ class TracepondServer:
     def is_ready(self) -> bool:
         return self._ready
 
-    async def run(self, announce: TextIO = sys.stdout) -> None:
+    @property
+    def http_url(self) -> str:
+        host = f"[{self.settings.host}]" if ":" in self.settings.host else self.settings.host
+        return f"http://{host}:{self.http_port}"
+
+    async def run(
+        self,
+        announce: TextIO = sys.stdout,
+        on_ready: Callable[[TracepondServer], None] | None = None,
+    ) -> None:
         settings = self.settings
         self.pipeline.start()
         grpc_server, self.grpc_port = await start_grpc_server(
@@ -74,9 +84,7 @@ class TracepondServer:
         app = create_app(
             self.query, HttpReceiver(self.ingest, settings.max_body_bytes), self.is_ready
         )
-        http = _Uvicorn(
-            uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
-        )
+        http = _Uvicorn(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, self._request_exit, http)
@@ -85,6 +93,8 @@ class TracepondServer:
             await asyncio.sleep(0.01)
         self._ready = True
         self._announce(announce)
+        if on_ready is not None:
+            on_ready(self)
         try:
             await serving
         finally:
@@ -104,7 +114,7 @@ class TracepondServer:
             f"tracepond ready grpc={host}:{self.grpc_port} http={host}:{self.http_port} "
             f"db={self.settings.db_path} version={__version__}\n"
         )
-        out.write(f"  web view and API: http://{host}:{self.http_port}/\n")
+        out.write(f"  web view and API: {self.http_url}/\n")
         out.flush()
 
 
@@ -118,11 +128,11 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve(settings: Settings) -> None:
+def serve(settings: Settings, on_ready: Callable[[TracepondServer], None] | None = None) -> None:
+    main = TracepondServer(settings).run(on_ready=on_ready)
     try:
         import uvloop
-
-        runner = uvloop.run
     except ImportError:  # uvloop is optional (not on Windows)
-        runner = asyncio.run
-    runner(TracepondServer(settings).run())
+        asyncio.run(main)
+    else:
+        uvloop.run(main)

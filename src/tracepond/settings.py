@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +25,10 @@ class Settings:
     # A commit group closes at this many spans, or when the queue runs dry.
     max_commit_spans: int = 20_000
     duckdb_memory_limit: str = "256MB"
+    # DuckDB checkpoints (rewrites the WAL into compressed row groups) inside the commit that
+    # crosses this much WAL. Larger means fewer, longer pauses; the WAL is replayed at start, so
+    # it also bounds restart time. The writer also checkpoints whenever it falls idle.
+    duckdb_checkpoint_threshold: str = "64MB"
     duckdb_threads: int = 2
     log_json: bool = False
 
@@ -67,7 +71,7 @@ def _bool(text: str) -> bool:
     return text.strip().lower() in {"1", "true", "yes", "on"}
 
 
-_SOURCES = [
+_SOURCES: list[tuple[str, str, Callable[[str], object]]] = [
     ("host", "TRACEPOND_HOST", str),
     ("grpc_port", "TRACEPOND_GRPC_PORT", _port),
     ("http_port", "TRACEPOND_HTTP_PORT", _port),
@@ -78,5 +82,6 @@ _SOURCES = [
     ("max_commit_spans", "TRACEPOND_MAX_COMMIT_SPANS", _positive),
     ("duckdb_memory_limit", "TRACEPOND_DUCKDB_MEMORY_LIMIT", str),
     ("duckdb_threads", "TRACEPOND_DUCKDB_THREADS", _positive),
+    ("duckdb_checkpoint_threshold", "TRACEPOND_DUCKDB_CHECKPOINT_THRESHOLD", str),
     ("log_json", "TRACEPOND_LOG_JSON", _bool),
 ]

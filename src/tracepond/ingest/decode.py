@@ -126,7 +126,9 @@ class SpanDecoder:
         c["dropped_attributes_count"].append(span.dropped_attributes_count)
         c["dropped_events_count"].append(span.dropped_events_count)
         c["dropped_links_count"].append(span.dropped_links_count)
-        c["truncated_json"].append(orjson.dumps(truncated).decode() if truncated else None)
+        c["truncated_json"].append(
+            orjson.dumps(list(dict.fromkeys(truncated))).decode() if truncated else None
+        )
         rows.attributes.append(attributes)
         rows.events.append(events)
         rows.resources.append(resource)

@@ -88,9 +88,7 @@ class HttpReceiver:
         except zlib.error as exc:
             raise InvalidRequest(f"body is not valid {name} data: {exc}") from exc
         if len(out) > self._limit or inflater.unconsumed_tail:
-            raise PayloadTooLarge(
-                f"decompressed body is over the {self._limit} byte limit"
-            )
+            raise PayloadTooLarge(f"decompressed body is over the {self._limit} byte limit")
         if not inflater.eof:
             raise InvalidRequest(f"{name} body is truncated")
         return out

@@ -24,6 +24,9 @@ from tracepond.store.base import SpanStore, WriteResult
 
 log = logging.getLogger(__name__)
 
+# After this long without a request, the writer checkpoints the database.
+IDLE_CHECKPOINT_SECONDS = 2.0
+
 
 @dataclass
 class _Pending:
@@ -53,6 +56,7 @@ class WritePipeline:
         self._queued_spans = 0
         self._cond = threading.Condition()
         self._stopping = False
+        self._dirty = False
         self._thread = threading.Thread(target=self._run, name="tracepond-writer", daemon=True)
         self.stats = PipelineStats()
 
@@ -89,11 +93,12 @@ class WritePipeline:
             self._thread.join(timeout)
 
     def _take_group(self) -> list[_Pending] | None:
+        """The next commit group; [] when the writer fell idle; None when stopping and drained."""
         with self._cond:
-            while not self._queue and not self._stopping:
-                self._cond.wait()
+            if not self._queue and not self._stopping:
+                self._cond.wait(IDLE_CHECKPOINT_SECONDS)
             if not self._queue:
-                return None
+                return None if self._stopping else []
             group = [self._queue.popleft()]
             spans = group[0].table.num_rows
             while self._queue and spans + self._queue[0].table.num_rows <= self._max_commit:
@@ -102,9 +107,20 @@ class WritePipeline:
             self._queued_spans -= spans
             return group
 
+    def _checkpoint(self) -> None:
+        # Idle time is the cheapest moment to rewrite the WAL into the file: no request waits.
+        self._dirty = False
+        try:
+            self._store.checkpoint()
+        except Exception:
+            log.exception("idle checkpoint failed")
+
     def _run(self) -> None:
         while (group := self._take_group()) is not None:
-            self._commit(group)
+            if group:
+                self._commit(group)
+            elif self._dirty:
+                self._checkpoint()
 
     def _commit(self, group: list[_Pending]) -> None:
         started = time.perf_counter()
@@ -121,6 +137,7 @@ class WritePipeline:
             group[0].future.set_exception(exc)
             return
         elapsed = time.perf_counter() - started
+        self._dirty = True
         self._record(result, elapsed)
         for pending in group:
             pending.future.set_result(result)

@@ -88,6 +88,10 @@ class SpanStore(Protocol):
         """(spans stored, traces stored)."""
         ...
 
+    def checkpoint(self) -> None:
+        """Optional housekeeping the writer runs when idle; must not change what reads return."""
+        ...
+
     def close(self) -> None:
         """Release the database. Writes after close raise StoreClosed."""
         ...

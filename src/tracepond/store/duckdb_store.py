@@ -78,13 +78,29 @@ def _arrow(result: Any) -> pa.Table:
     return fetch()
 
 
+def _scalar(con: Any, sql: str) -> Any:
+    row = con.execute(sql).fetchone()
+    return row[0] if row else None
+
+
 class DuckDBStore:
     """SpanStore over one DuckDB file (see ``store.base`` for the contract)."""
 
-    def __init__(self, path: Path | str, *, memory_limit: str = "256MB", threads: int = 2) -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        memory_limit: str = "256MB",
+        threads: int = 2,
+        checkpoint_threshold: str = "64MB",
+    ) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        config = {"memory_limit": memory_limit, "threads": threads}
+        config: dict[str, str | bool | int | float | list[str]] = {
+            "memory_limit": memory_limit,
+            "threads": threads,
+            "checkpoint_threshold": checkpoint_threshold,
+        }
         try:
             self._con = duckdb.connect(str(self.path), config=config)
         except duckdb.Error as exc:
@@ -96,12 +112,13 @@ class DuckDBStore:
 
     def _check_version(self) -> None:
         newest = MIGRATIONS[-1][0]
-        exists = self._con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name='schema_migrations'"
-        ).fetchone()[0]
+        exists = _scalar(
+            self._con,
+            "SELECT count(*) FROM information_schema.tables WHERE table_name='schema_migrations'",
+        )
         if not exists:
             return
-        found = self._con.execute("SELECT max(version) FROM schema_migrations").fetchone()[0]
+        found = _scalar(self._con, "SELECT max(version) FROM schema_migrations")
         if found is not None and found > newest:
             raise TracepondError(
                 f"database {self.path} has schema version {found}, newer than this tracepond "
@@ -129,7 +146,14 @@ class DuckDBStore:
         except BaseException:
             con.execute("ROLLBACK")
             raise
-        return WriteResult(inserted=inserted.num_rows, duplicates=batch.num_rows - inserted.num_rows)
+        return WriteResult(
+            inserted=inserted.num_rows, duplicates=batch.num_rows - inserted.num_rows
+        )
+
+    def checkpoint(self) -> None:
+        """Fold the WAL into the database file now (the writer calls this when idle)."""
+        if not self._closed:
+            self._con.execute("CHECKPOINT")
 
     # -- reads (any thread) --------------------------------------------------------------------
 
@@ -182,8 +206,8 @@ class DuckDBStore:
 
     def counts(self) -> tuple[int, int]:
         cursor = self._reader()
-        spans = cursor.execute("SELECT count(*) FROM spans").fetchone()[0]
-        traces = cursor.execute("SELECT count(*) FROM traces").fetchone()[0]
+        spans = _scalar(cursor, "SELECT count(*) FROM spans")
+        traces = _scalar(cursor, "SELECT count(*) FROM traces")
         return int(spans), int(traces)
 
     def database_bytes(self) -> int:
