@@ -1,0 +1,162 @@
+"""Run ``tracepond serve`` as a subprocess and watch it: start-up times, RSS and CPU from /proc."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+_READY = re.compile(r"tracepond ready grpc=(\S+):(\d+) http=(\S+):(\d+)")
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _status_kib(pid: int, key: str) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def cpu_seconds(pid: int) -> float:
+    """user + system CPU seconds of process ``pid`` (all its threads)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    # After the ")" the fields start at index 3 (state); utime and stime are fields 14 and 15.
+    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all processes of the machine spent busy (not idle, not iowait), all cores."""
+    with open("/proc/stat") as stat:
+        values = [int(v) for v in stat.readline().split()[1:]]
+    idle = values[3] + values[4]
+    return (sum(values[:8]) - idle) / _CLOCK_TICKS
+
+
+@dataclass
+class RssSampler:
+    """Samples VmRSS every ``interval`` seconds; ``peak_since_mark`` is the phase peak."""
+
+    pid: int
+    interval: float = 0.05
+    samples: list[tuple[float, int]] = field(default_factory=list)
+    _mark_peak: int = 0
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def start(self) -> None:
+        threading.Thread(target=self._run, name="rss-sampler", daemon=True).start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            rss = _status_kib(self.pid, "VmRSS")
+            if rss:
+                self.samples.append((time.monotonic(), rss))
+                self._mark_peak = max(self._mark_peak, rss)
+
+    def mark(self) -> None:
+        self._mark_peak = _status_kib(self.pid, "VmRSS")
+
+    def peak_since_mark_mib(self) -> float:
+        return self._mark_peak / 1024
+
+    def rss_mib(self) -> float:
+        return _status_kib(self.pid, "VmRSS") / 1024
+
+    def hwm_mib(self) -> float:
+        """The kernel's own peak RSS (VmHWM) since the process started."""
+        return _status_kib(self.pid, "VmHWM") / 1024
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+class ServerProcess:
+    def __init__(self, db: Path, extra_args: list[str] | None = None) -> None:
+        self.db = db
+        self.args = [
+            sys.executable,
+            "-m",
+            "tracepond.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--grpc-port",
+            "0",
+            "--http-port",
+            "0",
+            "--db",
+            str(db),
+            *(extra_args or []),
+        ]
+        self.proc: subprocess.Popen[str] | None = None
+        self.spawned_at = 0.0
+        self.ready_seconds = 0.0
+        self.http_port = 0
+        self.grpc_port = 0
+        self.log: list[str] = []
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def start(self, timeout: float = 30.0) -> None:
+        self.spawned_at = time.monotonic()
+        self.proc = subprocess.Popen(
+            self.args,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            bufsize=1,
+        )
+        assert self.proc.stdout is not None
+        deadline = self.spawned_at + timeout
+        for line in self.proc.stdout:
+            self.log.append(line.rstrip())
+            match = _READY.search(line)
+            if match:
+                self.ready_seconds = time.monotonic() - self.spawned_at
+                self.grpc_port = int(match.group(2))
+                self.http_port = int(match.group(4))
+                break
+            if time.monotonic() > deadline:
+                break
+        if not self.http_port:
+            self.stop()
+            raise RuntimeError("server did not print its ready line:\n" + "\n".join(self.log))
+        # Keep draining the pipe so a chatty server never blocks on a full pipe.
+        threading.Thread(target=self._drain, name="server-log", daemon=True).start()
+
+    def _drain(self) -> None:
+        assert self.proc is not None and self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.log.append(line.rstrip())
+
+    def cpu_seconds(self) -> float:
+        return cpu_seconds(self.pid)
+
+    def stop(self, timeout: float = 60.0) -> int | None:
+        """SIGTERM (the server commits what is queued and checkpoints), then wait."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
