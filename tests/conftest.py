@@ -1,0 +1,253 @@
+"""Shared fixtures: a real ``tracepond serve`` subprocess on loopback with its own DuckDB file.
+
+``tracepond_server`` starts one for the whole session (tests that share it use fresh trace ids);
+``start_tracepond`` is a factory for tests that need their own server (special limits, a restart,
+SIGKILL). Every process started here is killed at the end of its test, whatever happened.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+READY = re.compile(
+    r"^tracepond ready grpc=(?P<grpc>\S+):(?P<grpc_port>\d+) "
+    r"http=(?P<http>\S+):(?P<http_port>\d+) db=(?P<db>.+) version=(?P<version>\S+)$"
+)
+START_TIMEOUT = 60.0
+STOP_TIMEOUT = 60.0
+
+
+@dataclass
+class TracepondProcess:
+    """One running ``tracepond serve``; ``http``/``grpc`` are ``host:port`` addresses."""
+
+    process: subprocess.Popen[str]
+    http: str
+    grpc: str
+    db_path: Path
+    version: str
+    stderr_path: Path
+    stdout_lines: list[str] = field(default_factory=list)
+    _client: httpx.Client | None = None
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.http}"
+
+    @property
+    def client(self) -> httpx.Client:
+        if self._client is None:
+            self._client = httpx.Client(base_url=self.url, timeout=60.0)
+        return self._client
+
+    def get(self, path: str, **params: Any) -> httpx.Response:
+        return self.client.get(path, params=params or None)
+
+    def get_json(self, path: str, **params: Any) -> Any:
+        response = self.get(path, **params)
+        assert response.status_code == 200, (path, response.status_code, response.text)
+        return response.json()
+
+    def post_otlp(
+        self, body: bytes, content_type: str = "application/x-protobuf", **headers: str
+    ) -> httpx.Response:
+        return self.client.post(
+            "/v1/traces", content=body, headers={"Content-Type": content_type, **headers}
+        )
+
+    def trace(self, trace_id: str) -> dict[str, Any] | None:
+        """The trace tree, or None when the API answers 404."""
+        response = self.get(f"/api/traces/{trace_id}")
+        if response.status_code == 404:
+            return None
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def all_traces(self) -> list[dict[str, Any]]:
+        """Every trace summary, following next_cursor to the end."""
+        out: list[dict[str, Any]] = []
+        cursor: str | None = None
+        while True:
+            params: dict[str, Any] = {"limit": 1000}
+            if cursor:
+                params["cursor"] = cursor
+            page = self.get_json("/api/traces", **params)
+            out.extend(page["traces"])
+            cursor = page["next_cursor"]
+            if not cursor:
+                return out
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def stderr(self) -> str:
+        return self.stderr_path.read_text(errors="replace")
+
+    def memory_hwm_kib(self) -> int:
+        """Peak resident set size of the server process (VmHWM), in KiB."""
+        status = Path(f"/proc/{self.pid}/status").read_text()
+        match = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
+        assert match, status
+        return int(match.group(1))
+
+    def close_client(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def stop(self, timeout: float = STOP_TIMEOUT) -> int:
+        """SIGTERM, then wait for a clean exit; returns the exit code."""
+        self.close_client()
+        if self.alive():
+            self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout)
+
+    def kill(self) -> int:
+        """SIGKILL: no shutdown work at all."""
+        self.close_client()
+        if self.alive():
+            self.process.send_signal(signal.SIGKILL)
+        return self.process.wait(STOP_TIMEOUT)
+
+
+def tracepond_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "tracepond.cli", "serve", *args]
+
+
+def clean_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """The test process's environment without TRACEPOND_* variables, plus ``env``."""
+    out = {k: v for k, v in os.environ.items() if not k.startswith("TRACEPOND_")}
+    out.update(env or {})
+    return out
+
+
+def launch_tracepond(
+    db_path: Path | None,
+    *args: str,
+    env: dict[str, str] | None = None,
+    log_dir: Path | None = None,
+    cwd: Path | None = None,
+) -> TracepondProcess:
+    """Start ``tracepond serve`` on free loopback ports and wait for its ready line.
+
+    ``db_path=None`` passes no ``--db`` (the env var or the default applies); ``args`` come after
+    the defaults, so they override them."""
+    log_dir = log_dir or cwd or (db_path.parent if db_path else Path.cwd())
+    log_dir.mkdir(parents=True, exist_ok=True)
+    stderr_path = log_dir / f"tracepond-{time.monotonic_ns()}.stderr"
+    command = tracepond_command("--host", "127.0.0.1", "--grpc-port", "0", "--http-port", "0")
+    if db_path is not None:
+        command += ["--db", str(db_path)]
+    command += args
+    with stderr_path.open("w") as stderr:
+        process = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            env=clean_env(env),
+            cwd=cwd,
+        )
+    lines: list[str] = []
+    ready = threading.Event()
+
+    def drain() -> None:
+        # Keep reading stdout for the whole life of the process so that it never blocks on a
+        # full pipe.
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line.rstrip("\n"))
+            if READY.match(lines[-1]):
+                ready.set()
+        ready.set()
+
+    threading.Thread(target=drain, name="tracepond-stdout", daemon=True).start()
+    if not ready.wait(START_TIMEOUT) or not any(READY.match(line) for line in lines):
+        with contextlib.suppress(OSError):
+            process.kill()
+        process.wait(STOP_TIMEOUT)
+        raise RuntimeError(
+            f"tracepond did not become ready (exit {process.returncode}):\n"
+            f"stdout: {lines}\nstderr: {stderr_path.read_text(errors='replace')}"
+        )
+    match = next(m for m in map(READY.match, lines) if m)
+    return TracepondProcess(
+        process=process,
+        http=f"{match['http']}:{match['http_port']}",
+        grpc=f"{match['grpc']}:{match['grpc_port']}",
+        db_path=Path(match["db"]),
+        version=match["version"],
+        stderr_path=stderr_path,
+        stdout_lines=lines,
+    )
+
+
+@pytest.fixture
+def start_tracepond(tmp_path: Path) -> Iterator[Callable[..., TracepondProcess]]:
+    """Factory: ``start_tracepond(*flags, db_path=None, env=None, cwd=None, pass_db=True)``;
+    every server it started is killed when the test ends. The default DB is
+    ``tmp_path/tracepond.duckdb`` (reused by a second call, which is how restart tests reopen the
+    same file); ``pass_db=False`` gives no ``--db`` flag at all."""
+    started: list[TracepondProcess] = []
+
+    def start(
+        *args: str,
+        db_path: Path | None = None,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+        pass_db: bool = True,
+    ) -> TracepondProcess:
+        db = (db_path or tmp_path / "tracepond.duckdb") if pass_db else None
+        server = launch_tracepond(db, *args, env=env, log_dir=tmp_path, cwd=cwd)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.kill()
+
+
+@pytest.fixture(scope="session")
+def launch_shared_tracepond(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Callable[..., TracepondProcess]]:
+    """For module- or session-scoped servers: ``launch(*flags, env=None)`` starts one on a fresh
+    DB in its own temporary directory; all of them are killed when the session ends."""
+    started: list[TracepondProcess] = []
+
+    def launch(*args: str, env: dict[str, str] | None = None) -> TracepondProcess:
+        directory = tmp_path_factory.mktemp("tracepond")
+        server = launch_tracepond(directory / "tracepond.duckdb", *args, env=env)
+        started.append(server)
+        return server
+
+    yield launch
+    for server in started:
+        server.kill()
+
+
+@pytest.fixture(scope="session")
+def tracepond_server(
+    launch_shared_tracepond: Callable[..., TracepondProcess],
+) -> TracepondProcess:
+    """One server for the session with default limits; tests must use fresh trace ids."""
+    return launch_shared_tracepond()

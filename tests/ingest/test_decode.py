@@ -1,0 +1,65 @@
+"""The pure decoder, without a server: value mapping, truncation, rejection reasons."""
+
+from __future__ import annotations
+
+import orjson
+
+from ingest.otlp_build import key_values, make_request, make_span, span_id, trace_id
+from tracepond.ingest._anyvalue import TRUNCATION_MARK
+from tracepond.ingest.decode import SpanDecoder
+
+
+def decode_one(limit: int = 1024, **span_args: object) -> dict[str, object]:
+    trace, span = trace_id(), span_id()
+    request = make_request([make_span(trace, span, "s", **span_args)])  # type: ignore[arg-type]
+    batch = SpanDecoder(limit).decode(request)
+    assert batch.accepted == 1
+    columns = batch.rows.columns
+    return {name: values[0] for name, values in columns.items()}
+
+
+def test_non_finite_doubles_keep_their_meaning_in_json() -> None:
+    row = decode_one(attributes={"nan": float("nan"), "up": float("inf"), "down": float("-inf")})
+    assert orjson.loads(str(row["attributes_json"])) == {
+        "nan": "NaN",
+        "up": "Infinity",
+        "down": "-Infinity",
+    }
+
+
+def test_truncation_limit_counts_utf8_bytes_not_characters() -> None:
+    # 300 four-byte characters are 1,200 bytes: over a 1,024-byte limit though only 300 chars.
+    emoji = "\N{GRINNING FACE}" * 300
+    row = decode_one(limit=1024, attributes={"text": emoji, "ascii": "a" * 1024})
+    stored = orjson.loads(str(row["attributes_json"]))
+    assert stored["text"] == "\N{GRINNING FACE}" * 256 + TRUNCATION_MARK
+    assert stored["ascii"] == "a" * 1024
+    assert orjson.loads(str(row["truncated_json"])) == ["text"]
+
+
+def test_cut_keys_say_where_the_value_was() -> None:
+    trace, span = trace_id(), span_id()
+    proto = make_span(trace, span, "s", attributes={"own": "x" * 50})
+    event = proto.events.add(name="log", time_unix_nano=proto.start_time_unix_nano)
+    event.attributes.extend(key_values({"body": "y" * 50}))
+    request = make_request([proto], resource={"host.note": "z" * 50})
+    batch = SpanDecoder(16).decode(request)
+    cuts = orjson.loads(batch.rows.columns["truncated_json"][0])
+    assert cuts == ["resource:host.note", "own", "event:log:body"]
+
+
+def test_invalid_spans_are_rejected_one_by_one_with_reasons() -> None:
+    trace = trace_id()
+    spans = [
+        make_span(trace, span_id(), "ok"),
+        make_span(trace, b"\x00" * 8, "zero id"),
+        make_span(b"\x01" * 8, span_id(), "short trace id"),
+        make_span(trace, span_id(), ""),
+        make_span(trace, span_id(), "backwards", start=2_000, end=1_000),
+    ]
+    batch = SpanDecoder(1024).decode(make_request(spans))
+    assert batch.accepted == 1
+    assert batch.rejected == 4
+    message = batch.error_message()
+    for reason in ("span_id", "trace_id", "missing name", "before start_time"):
+        assert reason in message
