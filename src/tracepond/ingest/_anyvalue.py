@@ -2,8 +2,9 @@
 
 Strings, bools, ints and doubles map to themselves; arrays to lists; kvlists to dicts; bytes to
 ``{"bytesValue": "<base64>"}`` (the OTLP/JSON spelling) so that they survive a JSON column and can
-be told apart from strings on export. Strings longer than the configured limit are cut, and the
-caller learns which keys were cut so that the span can say so.
+be told apart from strings on export; NaN and ±Infinity doubles to "NaN"/"Infinity"/"-Infinity"
+(proto3 JSON), since JSON has no spelling for them. Strings longer than the configured limit (in
+UTF-8 bytes) are cut, and the caller learns which keys were cut so that the span can say so.
 
 This runs for every attribute of every span, so it is written for speed: ``ListFields()`` hands
 back the one set oneof member and its value in a single C call.
@@ -12,6 +13,7 @@ back the one set oneof member and its value in a single C call.
 from __future__ import annotations
 
 import base64
+from math import isfinite
 from typing import Any
 
 TRUNCATION_MARK = "…[truncated by tracepond]"
@@ -23,12 +25,13 @@ _STRING, _BOOL, _INT, _DOUBLE, _ARRAY, _KVLIST, _BYTES = 1, 2, 3, 4, 5, 6, 7
 class AttributeDecoder:
     """Decodes attribute lists, truncating over-long strings at ``max_string_bytes``."""
 
-    __slots__ = ("_max_chars",)
+    __slots__ = ("_max_bytes", "_max_chars")
 
     def __init__(self, max_string_bytes: int) -> None:
-        # Lengths are compared in characters: exact for ASCII, and it never cuts a string that
-        # fits in bytes. One len() per string keeps the hot path short.
-        self._max_chars = max_string_bytes
+        self._max_bytes = max_string_bytes
+        # A UTF-8 character takes at most 4 bytes, so a string of at most limit/4 characters
+        # fits for sure: the hot path is one len(); only longer strings are encoded and measured.
+        self._max_chars = max_string_bytes // 4
 
     def attributes(self, key_values: Any, truncated: list[str]) -> dict[str, Any]:
         """Decode a repeated KeyValue. Later duplicates of a key win, as in the OTel SDK."""
@@ -43,11 +46,12 @@ class AttributeDecoder:
             number = field.number
             if number == _STRING:
                 if len(value) > limit:
-                    value = value[:limit] + TRUNCATION_MARK
-                    truncated.append(kv.key)
+                    value = self._fit(value, kv.key, truncated)
                 out[kv.key] = value
-            elif number <= _DOUBLE:
+            elif number < _DOUBLE:
                 out[kv.key] = value
+            elif number == _DOUBLE:
+                out[kv.key] = value if isfinite(value) else _non_finite(value)
             else:
                 out[kv.key] = self._composite(number, value, kv.key, truncated)
         return out
@@ -59,13 +63,21 @@ class AttributeDecoder:
         field, value = fields[0]
         number = field.number
         if number == _STRING:
-            if len(value) > self._max_chars:
-                truncated.append(key)
-                return value[: self._max_chars] + TRUNCATION_MARK
+            return self._fit(value, key, truncated) if len(value) > self._max_chars else value
+        if number < _DOUBLE:
             return value
-        if number <= _DOUBLE:
-            return value
+        if number == _DOUBLE:
+            return value if isfinite(value) else _non_finite(value)
         return self._composite(number, value, key, truncated)
+
+    def _fit(self, text: str, key: str, truncated: list[str]) -> str:
+        encoded = text.encode("utf-8", "surrogatepass")
+        if len(encoded) <= self._max_bytes:
+            return text
+        truncated.append(key)
+        # Cut at the byte limit, dropping a character split in half.
+        kept = encoded[: self._max_bytes].decode("utf-8", "ignore")
+        return kept + TRUNCATION_MARK
 
     def _composite(self, number: int, value: Any, key: str, truncated: list[str]) -> Any:
         if number == _ARRAY:
@@ -79,8 +91,15 @@ class AttributeDecoder:
             return decoded
         if number == _BYTES:
             raw: bytes = value
-            if len(raw) > self._max_chars:
+            if len(raw) > self._max_bytes:
                 truncated.append(key)
-                raw = raw[: self._max_chars]
+                raw = raw[: self._max_bytes]
             return {"bytesValue": base64.b64encode(raw).decode("ascii")}
         return None
+
+
+def _non_finite(value: float) -> str:
+    # JSON has no NaN or Infinity; proto3's JSON mapping spells them as these strings.
+    if value != value:
+        return "NaN"
+    return "Infinity" if value > 0 else "-Infinity"

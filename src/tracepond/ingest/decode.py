@@ -65,8 +65,9 @@ class SpanDecoder:
         return batch
 
     def _decode_resource(self, resource_spans: Any, batch: DecodedBatch) -> None:
-        truncated: list[str] = []
-        resource = self._attrs.attributes(resource_spans.resource.attributes, truncated)
+        # Cuts in resource or scope attributes are reported on each of their spans, prefixed.
+        resource_cuts: list[str] = []
+        resource = self._attrs.attributes(resource_spans.resource.attributes, resource_cuts)
         service = resource.get("service.name")
         service_name = service if isinstance(service, str) and service else DEFAULT_SERVICE
         # One JSON text per resource, shared by all its spans (DuckDB dictionary-compresses it).
@@ -79,7 +80,10 @@ class SpanDecoder:
         ).decode()
         for scope_spans in resource_spans.scope_spans:
             scope = scope_spans.scope
-            scope_attrs = self._attrs.attributes(scope.attributes, truncated)
+            scope_cuts: list[str] = []
+            scope_attrs = self._attrs.attributes(scope.attributes, scope_cuts)
+            inherited_cuts = [f"resource:{k}" for k in resource_cuts]
+            inherited_cuts += [f"scope:{k}" for k in scope_cuts]
             scope_json = orjson.dumps(
                 {
                     "attributes": scope_attrs,
@@ -87,7 +91,15 @@ class SpanDecoder:
                     "schema_url": scope_spans.schema_url,
                 }
             ).decode()
-            context = (service_name, resource_json, scope.name, scope.version, scope_json, resource)
+            context = (
+                service_name,
+                resource_json,
+                scope.name,
+                scope.version,
+                scope_json,
+                resource,
+                inherited_cuts,
+            )
             for span in scope_spans.spans:
                 reason = _invalid_reason(span)
                 if reason is None:
@@ -97,8 +109,8 @@ class SpanDecoder:
                     batch.reasons[reason] += 1
 
     def _append(self, span: Any, context: tuple[Any, ...], rows: SpanRows) -> None:
-        service_name, resource_json, scope_name, scope_version, scope_json, resource = context
-        truncated: list[str] = []
+        service_name, resource_json, scope_name, scope_version, scope_json, resource, cuts = context
+        truncated: list[str] = list(cuts) if cuts else []
         attributes = self._attrs.attributes(span.attributes, truncated)
         events = [self._event(event, truncated) for event in span.events]
         links = [self._link(link, truncated) for link in span.links]
@@ -134,20 +146,26 @@ class SpanDecoder:
         rows.resources.append(resource)
 
     def _event(self, event: Any, truncated: list[str]) -> dict[str, Any]:
+        cuts: list[str] = []
+        attributes = self._attrs.attributes(event.attributes, cuts)
+        truncated.extend(f"event:{event.name}:{key}" for key in cuts)
         return {
             "name": event.name,
             "time_unix_nano": event.time_unix_nano,
-            "attributes": self._attrs.attributes(event.attributes, truncated),
+            "attributes": attributes,
             "dropped_attributes_count": event.dropped_attributes_count,
         }
 
     def _link(self, link: Any, truncated: list[str]) -> dict[str, Any]:
+        cuts: list[str] = []
+        attributes = self._attrs.attributes(link.attributes, cuts)
+        truncated.extend(f"link:{link.span_id.hex()}:{key}" for key in cuts)
         return {
             "trace_id": link.trace_id.hex(),
             "span_id": link.span_id.hex(),
             "trace_state": link.trace_state,
             "flags": link.flags,
-            "attributes": self._attrs.attributes(link.attributes, truncated),
+            "attributes": attributes,
             "dropped_attributes_count": link.dropped_attributes_count,
         }
 

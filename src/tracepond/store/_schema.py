@@ -37,12 +37,12 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             dropped_events_count UINTEGER,
             dropped_links_count UINTEGER,
             truncated_json VARCHAR,
-            ingested_ns BIGINT NOT NULL,
-            PRIMARY KEY (trace_id, span_id)
+            -- When the span was committed: strictly increasing with insertion order, so DuckDB's
+            -- zone maps on it are tight and a trace's ingest window (kept in `traces`) prunes a
+            -- lookup to the few row groups that can hold its spans. That is why this large
+            -- table needs no index: ART indexes tripled the cost of every commit.
+            ingested_ns BIGINT NOT NULL
         );
-        -- The primary key makes writes idempotent; this index makes fetching one trace a lookup
-        -- instead of a scan (DuckDB does not use the composite key for a trace_id-only filter).
-        CREATE INDEX spans_by_trace ON spans (trace_id);
         CREATE TABLE traces (
             trace_id BLOB PRIMARY KEY,
             root_span_id BLOB,
@@ -52,7 +52,8 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             end_ns BIGINT NOT NULL,
             span_count BIGINT NOT NULL,
             error_count BIGINT NOT NULL,
-            updated_ns BIGINT NOT NULL
+            first_ingested_ns BIGINT NOT NULL,
+            last_ingested_ns BIGINT NOT NULL
         );
         """,
     ),

@@ -93,5 +93,5 @@ class SpanStore(Protocol):
         ...
 
     def close(self) -> None:
-        """Release the database. Writes after close raise StoreClosed."""
+        """Release the database. Writes after close raise StorageUnavailable."""
         ...

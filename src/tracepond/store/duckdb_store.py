@@ -8,31 +8,38 @@ from __future__ import annotations
 
 import threading
 import time
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from tracepond.errors import StorageUnavailable, TracepondError
 from tracepond.ingest._rows import SPAN_COLUMNS
 from tracepond.store._schema import MIGRATIONS, migrate
 from tracepond.store.base import SpanRecord, TracePage, TraceSummary, WriteResult
 
-# RETURNING rows are few and narrow; the copy duckdb warns about is cheap.
-warnings.filterwarnings("ignore", message="Arrow output on a DB-API result")
-
 _INSERT_COLUMNS = ", ".join(SPAN_COLUMNS)
 _INSERT_SPANS = f"""
-    INSERT OR IGNORE INTO spans ({_INSERT_COLUMNS}, duration_ns, ingested_ns)
-    SELECT {_INSERT_COLUMNS}, end_ns - start_ns, $ingested_ns FROM batch
-    RETURNING trace_id, span_id, parent_span_id, name, service_name, start_ns, end_ns, status_code
+    INSERT INTO spans ({_INSERT_COLUMNS}, duration_ns, ingested_ns)
+    SELECT {_INSERT_COLUMNS}, end_ns - start_ns, $now FROM batch
 """
 
-# Merge the summary of newly inserted spans into `traces`. The root is the parentless span; until
-# it arrives, root_name/service_name come from the earliest span seen so far.
+# Traces of this batch that already have stored spans, with where their spans start.
+_EXISTING_TRACES = """
+    SELECT trace_id, first_ingested_ns FROM traces
+    WHERE trace_id IN (SELECT trace_id FROM batch_traces)
+"""
+# Stored spans of those traces; the ingest-time bound lets zone maps skip older row groups.
+_STORED_KEYS = """
+    SELECT trace_id, span_id FROM spans
+    WHERE ingested_ns >= $since AND trace_id IN (SELECT trace_id FROM batch_traces)
+"""
+
+# Merge the summary of the new spans into `traces`. The root is the parentless span; until it
+# arrives, root_name/service_name come from the earliest span seen so far.
 _UPSERT_TRACES = """
     INSERT INTO traces
     SELECT
@@ -43,8 +50,8 @@ _UPSERT_TRACES = """
         coalesce(arg_min(service_name, start_ns) FILTER (WHERE parent_span_id IS NULL),
                  arg_min(service_name, start_ns)),
         min(start_ns), max(end_ns), count(*), count(*) FILTER (WHERE status_code = 2),
-        $now
-    FROM inserted GROUP BY trace_id
+        $now, $now
+    FROM batch GROUP BY trace_id
     ON CONFLICT (trace_id) DO UPDATE SET
         root_name = CASE
             WHEN excluded.root_span_id IS NOT NULL AND traces.root_span_id IS NULL
@@ -63,7 +70,7 @@ _UPSERT_TRACES = """
         end_ns = greatest(traces.end_ns, excluded.end_ns),
         span_count = traces.span_count + excluded.span_count,
         error_count = traces.error_count + excluded.error_count,
-        updated_ns = excluded.updated_ns
+        last_ingested_ns = excluded.last_ingested_ns
 """
 
 _SPAN_SELECT = "SELECT * EXCLUDE (ingested_ns) FROM spans"
@@ -72,10 +79,15 @@ _SUMMARY_COLUMNS = (
 )
 
 
-def _arrow(result: Any) -> pa.Table:
-    # duckdb 2 renamed fetch_arrow_table to to_arrow_table.
-    fetch = getattr(result, "to_arrow_table", None) or result.fetch_arrow_table
-    return fetch()
+def _first_copies(batch: pa.Table) -> pa.Table:
+    """Keep the first copy of each (trace_id, span_id) within one batch."""
+    keys = zip(batch["trace_id"].to_pylist(), batch["span_id"].to_pylist(), strict=True)
+    seen: set[tuple[bytes, bytes]] = set()
+    keep = []
+    for key in keys:
+        keep.append(key not in seen)
+        seen.add(key)
+    return batch if len(seen) == batch.num_rows else batch.filter(pa.array(keep))
 
 
 def _scalar(con: Any, sql: str) -> Any:
@@ -107,6 +119,9 @@ class DuckDBStore:
             raise TracepondError(f"cannot open database {self.path}: {exc}") from exc
         self._check_version()
         self.schema_version = migrate(self._con)
+        self._last_ingested_ns = int(
+            _scalar(self._con, "SELECT coalesce(max(last_ingested_ns), 0) FROM traces")
+        )
         self._local = threading.local()
         self._closed = False
 
@@ -131,24 +146,46 @@ class DuckDBStore:
         if self._closed:
             raise StorageUnavailable("store is closed")
         batch = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
+        received = batch.num_rows
         con = self._con
         con.execute("BEGIN TRANSACTION")
         try:
-            con.register("batch", batch)
-            now = time.time_ns()
-            inserted = _arrow(con.execute(_INSERT_SPANS, {"ingested_ns": now}))
-            if inserted.num_rows:
-                con.register("inserted", inserted)
+            batch = self._without_stored_spans(_first_copies(batch))
+            if batch.num_rows:
+                now = self._next_ingested_ns()
+                con.register("batch", batch)
+                con.execute(_INSERT_SPANS, {"now": now})
                 con.execute(_UPSERT_TRACES, {"now": now})
-                con.unregister("inserted")
-            con.unregister("batch")
+                con.unregister("batch")
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
-        return WriteResult(
-            inserted=inserted.num_rows, duplicates=batch.num_rows - inserted.num_rows
-        )
+        return WriteResult(inserted=batch.num_rows, duplicates=received - batch.num_rows)
+
+    def _without_stored_spans(self, batch: pa.Table) -> pa.Table:
+        """Drop spans already stored. Only traces already in `traces` can hold any, and only
+        within their ingest window, so the common case (new traces) costs one small join."""
+        con = self._con
+        con.register("batch_traces", pa.table({"trace_id": pc.unique(batch["trace_id"])}))
+        try:
+            existing = con.execute(_EXISTING_TRACES).fetchall()
+            if not existing:
+                return batch
+            since = min(first for _, first in existing)
+            stored = set(con.execute(_STORED_KEYS, {"since": since}).fetchall())
+        finally:
+            con.unregister("batch_traces")
+        if not stored:
+            return batch
+        keys = zip(batch["trace_id"].to_pylist(), batch["span_id"].to_pylist(), strict=True)
+        return batch.filter(pa.array([key not in stored for key in keys]))
+
+    def _next_ingested_ns(self) -> int:
+        # Strictly increasing even if the wall clock steps back: the zone-map pruning of trace
+        # lookups relies on ingested_ns growing with insertion order.
+        self._last_ingested_ns = max(time.time_ns(), self._last_ingested_ns + 1)
+        return self._last_ingested_ns
 
     def checkpoint(self) -> None:
         """Fold the WAL into the database file now (the writer calls this when idle)."""
@@ -166,21 +203,44 @@ class DuckDBStore:
             self._local.cursor = cursor
         return cursor
 
-    def _records(self, sql: str, params: list[Any]) -> list[SpanRecord]:
+    def _records(self, sql: str, params: dict[str, Any]) -> list[SpanRecord]:
         cursor = self._reader().execute(sql, params)
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def trace_spans(self, trace_id: bytes) -> list[SpanRecord]:
+        window = self._ingest_window(trace_id)
+        if window is None:
+            return []
         return self._records(
-            f"{_SPAN_SELECT} WHERE trace_id = ? ORDER BY start_ns, span_id", [trace_id]
+            f"{_SPAN_SELECT} WHERE ingested_ns BETWEEN $first AND $last AND trace_id = $id"
+            " ORDER BY start_ns, span_id",
+            {"first": window[0], "last": window[1], "id": trace_id},
         )
 
     def span(self, trace_id: bytes, span_id: bytes) -> SpanRecord | None:
+        window = self._ingest_window(trace_id)
+        if window is None:
+            return None
         rows = self._records(
-            f"{_SPAN_SELECT} WHERE trace_id = ? AND span_id = ?", [trace_id, span_id]
+            f"{_SPAN_SELECT} WHERE ingested_ns BETWEEN $first AND $last"
+            " AND trace_id = $id AND span_id = $span",
+            {"first": window[0], "last": window[1], "id": trace_id, "span": span_id},
         )
         return rows[0] if rows else None
+
+    def _ingest_window(self, trace_id: bytes) -> tuple[int, int] | None:
+        """When the trace's spans were committed. Passed to the span query as constants so that
+        DuckDB prunes row groups by their ingested_ns zone maps (a subquery would not prune)."""
+        row = (
+            self._reader()
+            .execute(
+                "SELECT first_ingested_ns, last_ingested_ns FROM traces WHERE trace_id = ?",
+                [trace_id],
+            )
+            .fetchone()
+        )
+        return (int(row[0]), int(row[1])) if row else None
 
     def trace_summary(self, trace_id: bytes) -> TraceSummary | None:
         row = (
