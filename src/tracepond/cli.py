@@ -42,6 +42,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--max-queued-spans", type=int, help="spans waiting to commit before 503 (200000)"
     )
+    serve.add_argument(
+        "--decode-workers",
+        type=int,
+        help="processes decoding requests beside the server (cores - 1, at most 4; 0 = in-process)",
+    )
     serve.add_argument("--log-json", action="store_true", default=None, help="JSON log lines")
     serve.add_argument(
         "--demo",
@@ -74,6 +79,7 @@ def _serve(args: argparse.Namespace) -> int:
             max_body_bytes=args.max_body_bytes,
             max_attribute_bytes=args.max_attribute_bytes,
             max_queued_spans=args.max_queued_spans,
+            decode_workers=args.decode_workers,
             log_json=args.log_json,
         )
     except ValueError as exc:

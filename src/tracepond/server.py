@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import socket
 import sys
@@ -20,7 +21,7 @@ import uvicorn
 
 from tracepond._version import __version__
 from tracepond.api.app import create_app
-from tracepond.ingest.decode import SpanDecoder
+from tracepond.ingest.decoding import Decoder, InlineDecoder, ProcessDecoder
 from tracepond.ingest.grpc_receiver import GrpcReceiver, start_grpc_server
 from tracepond.ingest.http_receiver import HttpReceiver
 from tracepond.ingest.pipeline import WritePipeline
@@ -55,7 +56,12 @@ class TracepondServer:
             max_queued_spans=settings.max_queued_spans,
             max_commit_spans=settings.max_commit_spans,
         )
-        self.ingest = IngestService(SpanDecoder(settings.max_attribute_bytes), self.pipeline)
+        self.decoder: Decoder = (
+            ProcessDecoder(settings.decode_workers, settings.max_attribute_bytes)
+            if settings.decode_workers
+            else InlineDecoder(settings.max_attribute_bytes)
+        )
+        self.ingest = IngestService(self.decoder, self.pipeline)
         self.query = QueryService(self.store)
         self._ready = False
         self.grpc_port = 0
@@ -75,6 +81,7 @@ class TracepondServer:
         on_ready: Callable[[TracepondServer], None] | None = None,
     ) -> None:
         settings = self.settings
+        warming = self.decoder.start()
         self.pipeline.start()
         grpc_server, self.grpc_port = await start_grpc_server(
             GrpcReceiver(self.ingest), settings.host, settings.grpc_port, settings.max_body_bytes
@@ -91,6 +98,8 @@ class TracepondServer:
         serving = asyncio.create_task(http.serve(sockets=[http_socket]))
         while not http.started and not serving.done():
             await asyncio.sleep(0.01)
+        if warming is not None:
+            await asyncio.wrap_future(warming)
         self._ready = True
         self._announce(announce)
         if on_ready is not None:
@@ -100,6 +109,7 @@ class TracepondServer:
         finally:
             self._ready = False
             await grpc_server.stop(grace=5)
+            self.decoder.close()
             self.pipeline.stop()
             self.store.close()
             log.info("tracepond stopped; database closed")
@@ -129,6 +139,10 @@ def _bind(host: str, port: int) -> socket.socket:
 
 
 def serve(settings: Settings, on_ready: Callable[[TracepondServer], None] | None = None) -> None:
+    # The writer thread gives up the GIL at every DuckDB call and must win it back from the
+    # decoding event loop each time; at the default 5 ms switch interval those waits added up
+    # to most of a commit's time. 0.5 ms keeps commits short at a small cost in switching.
+    sys.setswitchinterval(float(os.environ.get("TRACEPOND_SWITCH_INTERVAL", "0.0005")))
     main = TracepondServer(settings).run(on_ready=on_ready)
     try:
         import uvloop

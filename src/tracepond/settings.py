@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_DB = "tracepond.duckdb"
@@ -30,6 +30,8 @@ class Settings:
     # it also bounds restart time. The writer also checkpoints whenever it falls idle.
     duckdb_checkpoint_threshold: str = "64MB"
     duckdb_threads: int = 2
+    # Worker processes that decode requests beside the server process (0 = decode in-process).
+    decode_workers: int = field(default_factory=lambda: _default_decode_workers())
     log_json: bool = False
 
     @classmethod
@@ -51,6 +53,18 @@ class Settings:
         if unknown:
             raise TypeError(f"unknown settings: {sorted(unknown)}")
         return cls(**values)  # type: ignore[arg-type]
+
+
+def _default_decode_workers() -> int:
+    # One core stays with the server process (event loop, writer, DuckDB); the rest decode.
+    return max(1, min(4, (os.cpu_count() or 2) - 1))
+
+
+def _non_negative(text: str) -> int:
+    number = int(text)
+    if number < 0:
+        raise ValueError(f"must be 0 or more: {number}")
+    return number
 
 
 def _port(text: str) -> int:
@@ -83,5 +97,6 @@ _SOURCES: list[tuple[str, str, Callable[[str], object]]] = [
     ("duckdb_memory_limit", "TRACEPOND_DUCKDB_MEMORY_LIMIT", str),
     ("duckdb_threads", "TRACEPOND_DUCKDB_THREADS", _positive),
     ("duckdb_checkpoint_threshold", "TRACEPOND_DUCKDB_CHECKPOINT_THRESHOLD", str),
+    ("decode_workers", "TRACEPOND_DECODE_WORKERS", _non_negative),
     ("log_json", "TRACEPOND_LOG_JSON", _bool),
 ]

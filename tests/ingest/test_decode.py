@@ -7,6 +7,7 @@ import orjson
 from ingest.otlp_build import key_values, make_request, make_span, span_id, trace_id
 from tracepond.ingest._anyvalue import TRUNCATION_MARK
 from tracepond.ingest.decode import SpanDecoder
+from tracepond.ingest.decoding import decode_body
 
 
 def decode_one(limit: int = 1024, **span_args: object) -> dict[str, object]:
@@ -57,9 +58,9 @@ def test_invalid_spans_are_rejected_one_by_one_with_reasons() -> None:
         make_span(trace, span_id(), ""),
         make_span(trace, span_id(), "backwards", start=2_000, end=1_000),
     ]
-    batch = SpanDecoder(1024).decode(make_request(spans))
-    assert batch.accepted == 1
-    assert batch.rejected == 4
-    message = batch.error_message()
+    outcome = decode_body(SpanDecoder(1024), make_request(spans).SerializeToString(), "protobuf")
+    assert outcome.accepted == 1
+    assert outcome.rejected == 4
+    message = outcome.error_message()
     for reason in ("span_id", "trace_id", "missing name", "before start_time"):
         assert reason in message

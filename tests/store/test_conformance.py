@@ -16,7 +16,7 @@ import pytest
 
 from ingest.otlp_build import BASE_NS, make_request, make_span, span_id, trace_id
 from tracepond.errors import StorageUnavailable
-from tracepond.ingest._rows import SPAN_COLUMNS, to_arrow
+from tracepond.ingest._rows import SPAN_COLUMNS, SpanBatch, to_arrow
 from tracepond.ingest.decode import SpanDecoder
 from tracepond.store.base import SpanStore, TracePage, TraceSummary, WriteResult
 from tracepond.store.duckdb_store import DuckDBStore
@@ -46,10 +46,10 @@ def store(factory: StoreFactory, tmp_path: Path) -> Iterator[SpanStore]:
 DECODER = SpanDecoder(max_attribute_bytes=1 << 20)
 
 
-def table(*spans: Any, service: str = "svc") -> pa.Table:
+def table(*spans: Any, service: str = "svc") -> SpanBatch:
     batch = DECODER.decode(make_request(spans, service=service))
     assert batch.rejected == 0
-    return to_arrow(batch.rows)
+    return SpanBatch.from_table(to_arrow(batch.rows))
 
 
 def summary_of(store: SpanStore, trace: bytes) -> TraceSummary:
@@ -97,7 +97,7 @@ def test_write_stores_every_column(store: SpanStore) -> None:
     spans[1].dropped_events_count = 4
     written = table(*spans)
     assert store.write([written]) == WriteResult(inserted=2, duplicates=0)
-    expected = written.to_pylist()
+    expected = written.table.to_pylist()
     for row in expected:
         record = store.span(row["trace_id"], row["span_id"])
         assert record is not None
@@ -141,9 +141,9 @@ def test_one_write_is_one_transaction(store: SpanStore) -> None:
     counts = store.counts()
     listed = store.list_traces(100)
     good = table(make_span(good_trace, span_id(), "good"))
-    bad_rows = table(make_span(bad_trace, span_id(), "bad")).to_pylist()
+    bad_rows = table(make_span(bad_trace, span_id(), "bad")).table.to_pylist()
     bad_rows[0]["name"] = None  # violates NOT NULL: the database refuses it mid-write
-    bad = pa.Table.from_pylist(bad_rows, schema=good.schema)
+    bad = SpanBatch.from_table(pa.Table.from_pylist(bad_rows, schema=good.table.schema))
     with pytest.raises(Exception):  # noqa: B017 - any store error; the point is what is left
         store.write([good, bad])
     assert store.trace_spans(good_trace) == []

@@ -15,17 +15,20 @@ from tracepond.api.models import ErrorResponse, Span, TraceList, TraceTree
 from tracepond.ingest.http_receiver import HttpReceiver
 from tracepond.query.service import MAX_PAGE, QueryService
 
-TraceId = Annotated[str, Path(description="32 lowercase hex characters", examples=["5b8efff798038103d269b633813fc60c"])]
-SpanId = Annotated[str, Path(description="16 lowercase hex characters", examples=["eee19b7ec3c1b174"])]
+TraceId = Annotated[
+    str,
+    Path(description="32 lowercase hex characters", examples=["5b8efff798038103d269b633813fc60c"]),
+]
+SpanId = Annotated[
+    str, Path(description="16 lowercase hex characters", examples=["eee19b7ec3c1b174"])
+]
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorResponse, "description": "Invalid id or parameter"},
     404: {"model": ErrorResponse, "description": "Unknown trace or span"},
 }
 
 
-def create_app(
-    query: QueryService, receiver: HttpReceiver, ready: Callable[[], bool]
-) -> FastAPI:
+def create_app(query: QueryService, receiver: HttpReceiver, ready: Callable[[], bool]) -> FastAPI:
     app = FastAPI(
         title="tracepond",
         version=__version__,

@@ -24,7 +24,9 @@ def error_body(status: int, code: str, message: str) -> dict[str, object]:
 def install(app: FastAPI) -> None:
     @app.exception_handler(TracepondError)
     async def _tracepond(_: Request, exc: TracepondError) -> Response:
-        response = json_response(error_body(exc.http_status, exc.code, exc.message), exc.http_status)
+        response = json_response(
+            error_body(exc.http_status, exc.code, exc.message), exc.http_status
+        )
         if isinstance(exc, Overloaded):
             response.headers["Retry-After"] = str(exc.retry_after_seconds)
         return response

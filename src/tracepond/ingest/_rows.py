@@ -11,6 +11,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from tracepond.ingest._summary import TracePartial, summarize_table
+
 # Stored columns in order. `*_json` columns hold JSON text.
 SPAN_COLUMNS = (
     "trace_id",
@@ -82,6 +84,22 @@ _ARROW_SCHEMA = pa.schema(
         ("truncated_json", pa.string()),
     ]
 )
+
+
+@dataclass
+class SpanBatch:
+    """Spans ready to store: their rows, and what they say about each of their traces."""
+
+    table: pa.Table
+    traces: dict[bytes, TracePartial]
+
+    @classmethod
+    def from_table(cls, table: pa.Table) -> SpanBatch:
+        return cls(table, summarize_table(table))
+
+    @property
+    def num_rows(self) -> int:
+        return int(self.table.num_rows)
 
 
 def to_arrow(rows: SpanRows) -> pa.Table:

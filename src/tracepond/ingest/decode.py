@@ -36,12 +36,6 @@ class DecodedBatch:
     def accepted(self) -> int:
         return len(self.rows)
 
-    def error_message(self) -> str:
-        if not self.rejected:
-            return ""
-        parts = [f"{count} {reason}" for reason, count in self.reasons.most_common()]
-        return f"rejected {self.rejected} invalid span(s): " + "; ".join(parts)
-
 
 def parse_protobuf(body: bytes) -> ExportTraceServiceRequest:
     request = ExportTraceServiceRequest()

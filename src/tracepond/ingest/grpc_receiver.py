@@ -19,7 +19,6 @@ from tracepond.errors import (
     StorageUnavailable,
     TracepondError,
 )
-from tracepond.ingest.decode import parse_protobuf
 from tracepond.ingest.service import IngestService, response_message
 
 SERVICE = "opentelemetry.proto.collector.trace.v1.TraceService"
@@ -39,14 +38,11 @@ class GrpcReceiver:
 
     async def export(self, body: bytes, context: Any) -> bytes:
         try:
-            request = parse_protobuf(body)
-            batch = await self._ingest.export(request, "grpc")
+            outcome = await self._ingest.export(body, "protobuf", "grpc")
         except TracepondError as exc:
-            if isinstance(exc, InvalidRequest):
-                self._ingest.record_bad_request("grpc")
             await context.abort(_STATUS.get(type(exc), grpc.StatusCode.INTERNAL), exc.message)
             raise AssertionError("unreachable: abort raises") from exc
-        return bytes(response_message(batch).SerializeToString())
+        return bytes(response_message(outcome).SerializeToString())
 
     def handler(self) -> grpc.GenericRpcHandler:
         method = grpc.unary_unary_rpc_method_handler(self.export)

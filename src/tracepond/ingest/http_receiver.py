@@ -21,8 +21,7 @@ from tracepond.errors import (
     TracepondError,
     UnsupportedMediaType,
 )
-from tracepond.ingest.decode import parse_protobuf
-from tracepond.ingest.otlp_json import parse_json, response_json
+from tracepond.ingest.otlp_json import response_json
 from tracepond.ingest.service import IngestService, response_message
 
 PROTOBUF = "application/x-protobuf"
@@ -44,15 +43,19 @@ class HttpReceiver:
                     f"unsupported Content-Type {media!r}: use {PROTOBUF} or {JSON}"
                 )
             body = await self._read_body(request)
-            message = parse_protobuf(body) if media == PROTOBUF else parse_json(body)
-            batch = await self._ingest.export(message, "http")
         except TracepondError as exc:
-            if isinstance(exc, InvalidRequest | PayloadTooLarge | UnsupportedMediaType):
-                self._ingest.record_bad_request("http")
+            self._ingest.record_bad_request("http")
+            return _error(exc, media)
+        try:
+            outcome = await self._ingest.export(
+                body, "protobuf" if media == PROTOBUF else "json", "http"
+            )
+        except TracepondError as exc:
             return _error(exc, media)
         if media == JSON:
-            return Response(response_json(batch.rejected, batch.error_message()), media_type=JSON)
-        return Response(response_message(batch).SerializeToString(), media_type=PROTOBUF)
+            message = outcome.error_message()
+            return Response(response_json(outcome.rejected, message), media_type=JSON)
+        return Response(response_message(outcome).SerializeToString(), media_type=PROTOBUF)
 
     async def _read_body(self, request: Request) -> bytes:
         encoding = request.headers.get("content-encoding", "identity").strip().lower()

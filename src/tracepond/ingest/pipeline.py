@@ -17,9 +17,8 @@ from collections import deque
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
-import pyarrow as pa
-
 from tracepond.errors import Overloaded, StorageUnavailable
+from tracepond.ingest._rows import SpanBatch
 from tracepond.store.base import SpanStore, WriteResult
 
 log = logging.getLogger(__name__)
@@ -30,7 +29,7 @@ IDLE_CHECKPOINT_SECONDS = 2.0
 
 @dataclass
 class _Pending:
-    table: pa.Table
+    batch: SpanBatch
     future: Future[WriteResult] = field(default_factory=Future)
 
 
@@ -67,20 +66,20 @@ class WritePipeline:
     def start(self) -> None:
         self._thread.start()
 
-    def submit(self, table: pa.Table) -> Future[WriteResult]:
+    def submit(self, batch: SpanBatch) -> Future[WriteResult]:
         """Queue a batch; the future resolves once it is committed. Raises Overloaded when full."""
-        pending = _Pending(table)
+        pending = _Pending(batch)
         with self._cond:
             if self._stopping:
                 raise StorageUnavailable("server is shutting down")
             # An empty queue always admits one batch, however large, so that no request that
             # passed the body-size limit can be refused forever.
-            if self._queue and self._queued_spans + table.num_rows > self._max_queued:
+            if self._queue and self._queued_spans + batch.num_rows > self._max_queued:
                 raise Overloaded(
                     f"write queue full ({self._queued_spans} spans waiting); retry later"
                 )
             self._queue.append(pending)
-            self._queued_spans += table.num_rows
+            self._queued_spans += batch.num_rows
             self._cond.notify()
         return pending.future
 
@@ -100,9 +99,9 @@ class WritePipeline:
             if not self._queue:
                 return None if self._stopping else []
             group = [self._queue.popleft()]
-            spans = group[0].table.num_rows
-            while self._queue and spans + self._queue[0].table.num_rows <= self._max_commit:
-                spans += self._queue[0].table.num_rows
+            spans = group[0].batch.num_rows
+            while self._queue and spans + self._queue[0].batch.num_rows <= self._max_commit:
+                spans += self._queue[0].batch.num_rows
                 group.append(self._queue.popleft())
             self._queued_spans -= spans
             return group
@@ -125,7 +124,7 @@ class WritePipeline:
     def _commit(self, group: list[_Pending]) -> None:
         started = time.perf_counter()
         try:
-            result = self._store.write([p.table for p in group])
+            result = self._store.write([p.batch for p in group])
         except Exception as exc:
             self.stats.failed_commits += 1
             log.exception("commit of %d batches failed", len(group))

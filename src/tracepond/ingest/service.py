@@ -1,4 +1,4 @@
-"""The ingest service: decode a request, queue its valid spans, wait for their commit.
+"""The ingest service: decode a request body, queue its valid spans, wait for their commit.
 
 Both receivers call this; it knows nothing of HTTP or gRPC.
 """
@@ -8,14 +8,11 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
-    ExportTraceServiceRequest,
-    ExportTraceServiceResponse,
-)
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 
 from tracepond.errors import Overloaded, StorageUnavailable, TracepondError
-from tracepond.ingest._rows import to_arrow
-from tracepond.ingest.decode import DecodedBatch, SpanDecoder
+from tracepond.ingest._rows import SpanBatch
+from tracepond.ingest.decoding import DecodeOutcome, Decoder, Encoding
 from tracepond.ingest.pipeline import WritePipeline
 
 
@@ -29,43 +26,53 @@ class IngestStats:
 
 
 class IngestService:
-    def __init__(self, decoder: SpanDecoder, pipeline: WritePipeline) -> None:
+    def __init__(self, decoder: Decoder, pipeline: WritePipeline) -> None:
         self._decoder = decoder
         self._pipeline = pipeline
         self.stats = IngestStats()
 
-    async def export(self, request: ExportTraceServiceRequest, transport: str) -> DecodedBatch:
-        """Store the valid spans of ``request``; returns once they are committed."""
-        batch = self._decoder.decode(request)
+    async def export(self, body: bytes, encoding: Encoding, transport: str) -> DecodeOutcome:
+        """Store the valid spans of one request body; returns once they are committed.
+
+        Raises InvalidRequest (nothing stored), Overloaded (queue full: retry later) or
+        StorageUnavailable (the commit failed: nothing stored, retry later)."""
+        try:
+            outcome = await self._decoder.decode(body, encoding)
+        except TracepondError:
+            self.stats.requests[(transport, "invalid")] += 1
+            raise
         stats = self.stats
-        for reason, count in batch.reasons.items():
+        for reason, count in outcome.reasons.items():
             stats.rejected_reasons[(transport, reason)] += count
-        stats.spans[(transport, "rejected")] += batch.rejected
-        if batch.accepted:
-            try:
-                future = self._pipeline.submit(to_arrow(batch.rows))
-            except Overloaded:
-                stats.requests[(transport, "refused")] += 1
-                stats.spans[(transport, "refused")] += batch.accepted
-                raise
-            try:
-                await asyncio.wrap_future(future)
-            except Exception as exc:
-                stats.requests[(transport, "failed")] += 1
-                if isinstance(exc, TracepondError):
-                    raise
-                raise StorageUnavailable(f"commit failed, nothing stored: {exc}") from exc
+        stats.spans[(transport, "rejected")] += outcome.rejected
+        if outcome.batch is not None:
+            await self._commit(outcome.batch, transport)
         stats.requests[(transport, "accepted")] += 1
-        stats.spans[(transport, "accepted")] += batch.accepted
-        return batch
+        stats.spans[(transport, "accepted")] += outcome.accepted
+        return outcome
+
+    async def _commit(self, batch: SpanBatch, transport: str) -> None:
+        try:
+            future = self._pipeline.submit(batch)
+        except Overloaded:
+            self.stats.requests[(transport, "refused")] += 1
+            self.stats.spans[(transport, "refused")] += batch.num_rows
+            raise
+        try:
+            await asyncio.wrap_future(future)
+        except Exception as exc:
+            self.stats.requests[(transport, "failed")] += 1
+            if isinstance(exc, TracepondError):
+                raise
+            raise StorageUnavailable(f"commit failed, nothing stored: {exc}") from exc
 
     def record_bad_request(self, transport: str) -> None:
         self.stats.requests[(transport, "invalid")] += 1
 
 
-def response_message(batch: DecodedBatch) -> ExportTraceServiceResponse:
+def response_message(outcome: DecodeOutcome) -> ExportTraceServiceResponse:
     response = ExportTraceServiceResponse()
-    if batch.rejected:
-        response.partial_success.rejected_spans = batch.rejected
-        response.partial_success.error_message = batch.error_message()
+    if outcome.rejected:
+        response.partial_success.rejected_spans = outcome.rejected
+        response.partial_success.error_message = outcome.error_message()
     return response

@@ -4,8 +4,9 @@ conformance suite in ``tests/store/test_conformance.py`` checks it against each 
 Contract
 --------
 Writes
-  * ``write`` takes any number of Arrow tables of span rows (columns: ``ingest._rows.SPAN_COLUMNS``)
-    and stores them in ONE transaction: either every span is stored or none is.
+  * ``write`` takes any number of span batches (Arrow rows with the columns of
+    ``ingest._rows.SPAN_COLUMNS``, and their per-trace partial summaries) and stores them in ONE
+    transaction: either every span is stored or none is.
   * Writes are idempotent. A span is identified by ``(trace_id, span_id)``; writing a span that is
     already stored (an exporter retrying) changes nothing, and is not counted again in the trace
     summary. Within one call the first copy of a duplicated span wins.
@@ -27,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import pyarrow as pa
+from tracepond.ingest._rows import SpanBatch
 
 
 @dataclass(frozen=True)
@@ -63,8 +64,8 @@ SpanRecord = dict[str, Any]
 
 
 class SpanStore(Protocol):
-    def write(self, tables: Sequence[pa.Table]) -> WriteResult:
-        """Store all spans of ``tables`` in one durable, idempotent transaction."""
+    def write(self, batches: Sequence[SpanBatch]) -> WriteResult:
+        """Store all spans of ``batches`` in one durable, idempotent transaction."""
         ...
 
     def trace_spans(self, trace_id: bytes) -> list[SpanRecord]:

@@ -9,15 +9,16 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from tracepond.errors import StorageUnavailable, TracepondError
-from tracepond.ingest._rows import SPAN_COLUMNS
+from tracepond.ingest._rows import SPAN_COLUMNS, SpanBatch
+from tracepond.ingest._summary import TracePartial, merge_into, summarize_table
 from tracepond.store._schema import MIGRATIONS, migrate
 from tracepond.store.base import SpanRecord, TracePage, TraceSummary, WriteResult
 
@@ -27,51 +28,39 @@ _INSERT_SPANS = f"""
     SELECT {_INSERT_COLUMNS}, end_ns - start_ns, $now FROM batch
 """
 
-# Traces of this batch that already have stored spans, with where their spans start.
-_EXISTING_TRACES = """
-    SELECT trace_id, first_ingested_ns FROM traces
-    WHERE trace_id IN (SELECT trace_id FROM batch_traces)
+# The stored summaries of the batch's traces (a primary-key lookup per id).
+_STORED_TRACES = """
+    SELECT trace_id, root_span_id, root_name, service_name, start_ns, end_ns, span_count,
+           error_count, first_ingested_ns
+    FROM traces WHERE trace_id = ANY($ids)
 """
 # Stored spans of those traces; the ingest-time bound lets zone maps skip older row groups.
 _STORED_KEYS = """
     SELECT trace_id, span_id FROM spans
-    WHERE ingested_ns >= $since AND trace_id IN (SELECT trace_id FROM batch_traces)
+    WHERE ingested_ns >= $since AND trace_id = ANY($ids)
 """
-
-# Merge the summary of the new spans into `traces`. The root is the parentless span; until it
-# arrives, root_name/service_name come from the earliest span seen so far.
-_UPSERT_TRACES = """
-    INSERT INTO traces
-    SELECT
-        trace_id,
-        arg_min(span_id, start_ns) FILTER (WHERE parent_span_id IS NULL),
-        coalesce(arg_min(name, start_ns) FILTER (WHERE parent_span_id IS NULL),
-                 arg_min(name, start_ns)),
-        coalesce(arg_min(service_name, start_ns) FILTER (WHERE parent_span_id IS NULL),
-                 arg_min(service_name, start_ns)),
-        min(start_ns), max(end_ns), count(*), count(*) FILTER (WHERE status_code = 2),
-        $now, $now
-    FROM batch GROUP BY trace_id
-    ON CONFLICT (trace_id) DO UPDATE SET
-        root_name = CASE
-            WHEN excluded.root_span_id IS NOT NULL AND traces.root_span_id IS NULL
-                THEN excluded.root_name
-            WHEN traces.root_span_id IS NULL AND excluded.start_ns < traces.start_ns
-                THEN excluded.root_name
-            ELSE traces.root_name END,
-        service_name = CASE
-            WHEN excluded.root_span_id IS NOT NULL AND traces.root_span_id IS NULL
-                THEN excluded.service_name
-            WHEN traces.root_span_id IS NULL AND excluded.start_ns < traces.start_ns
-                THEN excluded.service_name
-            ELSE traces.service_name END,
-        root_span_id = coalesce(traces.root_span_id, excluded.root_span_id),
-        start_ns = least(traces.start_ns, excluded.start_ns),
-        end_ns = greatest(traces.end_ns, excluded.end_ns),
-        span_count = traces.span_count + excluded.span_count,
-        error_count = traces.error_count + excluded.error_count,
-        last_ingested_ns = excluded.last_ingested_ns
+_INSERT_TRACES = "INSERT INTO traces SELECT * FROM new_traces"
+_UPDATE_TRACES = """
+    UPDATE traces SET
+        root_span_id = u.root_span_id, root_name = u.root_name, service_name = u.service_name,
+        start_ns = u.start_ns, end_ns = u.end_ns, span_count = u.span_count,
+        error_count = u.error_count, last_ingested_ns = u.last_ingested_ns
+    FROM changed_traces u WHERE traces.trace_id = u.trace_id
 """
+_TRACES_SCHEMA = pa.schema(
+    [
+        ("trace_id", pa.binary()),
+        ("root_span_id", pa.binary()),
+        ("root_name", pa.string()),
+        ("service_name", pa.string()),
+        ("start_ns", pa.int64()),
+        ("end_ns", pa.int64()),
+        ("span_count", pa.int64()),
+        ("error_count", pa.int64()),
+        ("first_ingested_ns", pa.int64()),
+        ("last_ingested_ns", pa.int64()),
+    ]
+)
 
 _SPAN_SELECT = "SELECT * EXCLUDE (ingested_ns) FROM spans"
 _SUMMARY_COLUMNS = (
@@ -88,6 +77,36 @@ def _first_copies(batch: pa.Table) -> pa.Table:
         keep.append(key not in seen)
         seen.add(key)
     return batch if len(seen) == batch.num_rows else batch.filter(pa.array(keep))
+
+
+def _partial_from_row(row: tuple[Any, ...]) -> TracePartial:
+    trace_id, root_span_id, name, service, start_ns, end_ns, spans, errors, _ = row
+    return TracePartial(
+        trace_id, root_span_id, name, service, start_ns, name, service, end_ns, spans, errors
+    )
+
+
+def _summary_row(partial: TracePartial, first_ingested: int, last_ingested: int) -> tuple[Any, ...]:
+    return (
+        partial.trace_id,
+        partial.root_span_id,
+        partial.name,
+        partial.service,
+        partial.first_start_ns,
+        partial.end_ns,
+        partial.span_count,
+        partial.error_count,
+        first_ingested,
+        last_ingested,
+    )
+
+
+def _rows_table(rows: list[tuple[Any, ...]]) -> pa.Table:
+    columns = list(zip(*rows, strict=True))
+    return pa.Table.from_arrays(
+        [pa.array(col, type=f.type) for col, f in zip(columns, _TRACES_SCHEMA, strict=True)],
+        schema=_TRACES_SCHEMA,
+    )
 
 
 def _scalar(con: Any, sql: str) -> Any:
@@ -124,6 +143,8 @@ class DuckDBStore:
         )
         self._local = threading.local()
         self._closed = False
+        # Stored summaries of the traces in the commit under way (writer thread only).
+        self._stored: dict[bytes, tuple[TracePartial, int]] = {}
 
     def _check_version(self) -> None:
         newest = MIGRATIONS[-1][0]
@@ -142,44 +163,85 @@ class DuckDBStore:
 
     # -- writes (the writer thread only) -------------------------------------------------------
 
-    def write(self, tables: Sequence[pa.Table]) -> WriteResult:
+    def write(self, batches: Sequence[SpanBatch]) -> WriteResult:
         if self._closed:
             raise StorageUnavailable("store is closed")
-        batch = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
-        received = batch.num_rows
+        table = (
+            batches[0].table if len(batches) == 1 else pa.concat_tables(b.table for b in batches)
+        )
+        received = table.num_rows
         con = self._con
         con.execute("BEGIN TRANSACTION")
         try:
-            batch = self._without_stored_spans(_first_copies(batch))
-            if batch.num_rows:
+            table, traces = self._new_spans(table, batches)
+            if table.num_rows:
                 now = self._next_ingested_ns()
-                con.register("batch", batch)
+                con.register("batch", table)
                 con.execute(_INSERT_SPANS, {"now": now})
-                con.execute(_UPSERT_TRACES, {"now": now})
                 con.unregister("batch")
+                self._write_summaries(traces, now)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
-        return WriteResult(inserted=batch.num_rows, duplicates=received - batch.num_rows)
+        return WriteResult(inserted=table.num_rows, duplicates=received - table.num_rows)
 
-    def _without_stored_spans(self, batch: pa.Table) -> pa.Table:
-        """Drop spans already stored. Only traces already in `traces` can hold any, and only
-        within their ingest window, so the common case (new traces) costs one small join."""
-        con = self._con
-        con.register("batch_traces", pa.table({"trace_id": pc.unique(batch["trace_id"])}))
-        try:
-            existing = con.execute(_EXISTING_TRACES).fetchall()
-            if not existing:
-                return batch
-            since = min(first for _, first in existing)
-            stored = set(con.execute(_STORED_KEYS, {"since": since}).fetchall())
-        finally:
-            con.unregister("batch_traces")
+    def _new_spans(
+        self, table: pa.Table, batches: Sequence[SpanBatch]
+    ) -> tuple[pa.Table, dict[bytes, TracePartial]]:
+        """The spans of ``table`` not stored yet, with their per-trace summaries.
+
+        The decoder's partial summaries are used as they are unless duplicates were dropped (an
+        exporter retrying), in which case the summaries are recomputed from the spans kept.
+        """
+        unique = _first_copies(table)
+        traces: dict[bytes, TracePartial] = {}
+        if unique is table:
+            merge_into(traces, (replace(p) for b in batches for p in b.traces.values()))
+        else:
+            traces = summarize_table(unique)
+        self._stored = self._stored_summaries(list(traces))
+        if self._stored:
+            fresh = self._without_stored_spans(unique)
+            if fresh is not unique:
+                return fresh, summarize_table(fresh)
+        return unique, traces
+
+    def _stored_summaries(self, trace_ids: list[bytes]) -> dict[bytes, tuple[TracePartial, int]]:
+        rows = self._con.execute(_STORED_TRACES, {"ids": trace_ids}).fetchall()
+        return {row[0]: (_partial_from_row(row), row[8]) for row in rows}
+
+    def _without_stored_spans(self, table: pa.Table) -> pa.Table:
+        """Drop spans already stored. Only traces with a stored summary can hold any, and only
+        within their ingest window, so the common case (new traces) costs no scan at all."""
+        since = min(first for _, first in self._stored.values())
+        params = {"since": since, "ids": list(self._stored)}
+        stored = set(self._con.execute(_STORED_KEYS, params).fetchall())
         if not stored:
-            return batch
-        keys = zip(batch["trace_id"].to_pylist(), batch["span_id"].to_pylist(), strict=True)
-        return batch.filter(pa.array([key not in stored for key in keys]))
+            return table
+        keys = zip(table["trace_id"].to_pylist(), table["span_id"].to_pylist(), strict=True)
+        return table.filter(pa.array([key not in stored for key in keys]))
+
+    def _write_summaries(self, traces: dict[bytes, TracePartial], now: int) -> None:
+        new_rows: list[tuple[Any, ...]] = []
+        changed_rows: list[tuple[Any, ...]] = []
+        for trace_id, partial in traces.items():
+            stored = self._stored.get(trace_id)
+            if stored is None:
+                new_rows.append(_summary_row(partial, now, now))
+            else:
+                merged, first_ingested = stored
+                merged.absorb(partial)
+                changed_rows.append(_summary_row(merged, first_ingested, now))
+        con = self._con
+        if new_rows:
+            con.register("new_traces", _rows_table(new_rows))
+            con.execute(_INSERT_TRACES)
+            con.unregister("new_traces")
+        if changed_rows:
+            con.register("changed_traces", _rows_table(changed_rows))
+            con.execute(_UPDATE_TRACES)
+            con.unregister("changed_traces")
 
     def _next_ingested_ns(self) -> int:
         # Strictly increasing even if the wall clock steps back: the zone-map pruning of trace

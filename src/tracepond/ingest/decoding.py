@@ -1,0 +1,144 @@
+"""Turning a request body into an Arrow batch, in this process or in worker processes.
+
+Decoding is pure Python and holds the GIL for ~25 µs per span. In the server process it would
+compete with the event loop and the writer thread for one GIL, and commits would wait on it.
+``ProcessDecoder`` runs it in worker processes instead and ships the rows back as Arrow IPC, so
+the server process keeps its GIL for I/O and DuckDB gets a core. ``InlineDecoder`` decodes in the
+calling thread (``--decode-workers 0``: one process, for small machines and debugging).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import multiprocessing
+from collections import Counter
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+import pyarrow as pa
+
+from tracepond.errors import Overloaded
+from tracepond.ingest._rows import SpanBatch, to_arrow
+from tracepond.ingest._summary import TracePartial, summarize
+from tracepond.ingest.decode import SpanDecoder, parse_protobuf
+from tracepond.ingest.otlp_json import parse_json
+
+Encoding = Literal["protobuf", "json"]
+
+
+@dataclass(frozen=True)
+class DecodeOutcome:
+    """The valid spans of a request (None when there are none), and what was rejected and why
+    (reason -> count)."""
+
+    batch: SpanBatch | None
+    rejected: int
+    reasons: dict[str, int]
+
+    @property
+    def accepted(self) -> int:
+        return 0 if self.batch is None else self.batch.num_rows
+
+    def error_message(self) -> str:
+        if not self.rejected:
+            return ""
+        parts = [f"{count} {reason}" for reason, count in Counter(self.reasons).most_common()]
+        return f"rejected {self.rejected} invalid span(s): " + "; ".join(parts)
+
+
+def decode_body(decoder: SpanDecoder, body: bytes, encoding: Encoding) -> DecodeOutcome:
+    """Parse, validate and convert one request body. Raises InvalidRequest if unparseable."""
+    request = parse_protobuf(body) if encoding == "protobuf" else parse_json(body)
+    decoded = decoder.decode(request)
+    batch = None
+    if decoded.accepted:
+        batch = SpanBatch(to_arrow(decoded.rows), summarize(decoded.rows.columns))
+    return DecodeOutcome(batch, decoded.rejected, dict(decoded.reasons))
+
+
+class Decoder(Protocol):
+    async def decode(self, body: bytes, encoding: Encoding) -> DecodeOutcome: ...
+
+    def start(self) -> concurrent.futures.Future[None] | None: ...
+
+    def close(self) -> None: ...
+
+
+class InlineDecoder:
+    def __init__(self, max_attribute_bytes: int) -> None:
+        self._decoder = SpanDecoder(max_attribute_bytes)
+
+    async def decode(self, body: bytes, encoding: Encoding) -> DecodeOutcome:
+        return decode_body(self._decoder, body, encoding)
+
+    def start(self) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+class ProcessDecoder:
+    def __init__(self, workers: int, max_attribute_bytes: int) -> None:
+        self._workers = workers
+        self._max_attribute_bytes = max_attribute_bytes
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> concurrent.futures.ProcessPoolExecutor:
+        # spawn, not fork: the server process runs threads (gRPC, the writer) by then.
+        return concurrent.futures.ProcessPoolExecutor(
+            self._workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(self._max_attribute_bytes,),
+        )
+
+    def start(self) -> concurrent.futures.Future[None]:
+        """Warm the workers up (imports take ~0.5 s); the returned future completes when ready."""
+        return self._pool.submit(_warm)
+
+    async def decode(self, body: bytes, encoding: Encoding) -> DecodeOutcome:
+        loop = asyncio.get_running_loop()
+        try:
+            ipc, traces, rejected, reasons = await loop.run_in_executor(
+                self._pool, _decode_in_worker, body, encoding
+            )
+        except concurrent.futures.process.BrokenProcessPool:
+            # A worker died (out of memory, killed): start fresh ones; the sender retries.
+            self._pool = self._new_pool()
+            raise Overloaded("decoder worker restarted; retry", retry_after_seconds=1) from None
+        if not ipc:
+            return DecodeOutcome(None, rejected, reasons)
+        table = pa.ipc.open_stream(pa.py_buffer(ipc)).read_all()
+        return DecodeOutcome(SpanBatch(table, traces), rejected, reasons)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+_worker_decoder: SpanDecoder | None = None
+
+
+def _init_worker(max_attribute_bytes: int) -> None:
+    global _worker_decoder
+    _worker_decoder = SpanDecoder(max_attribute_bytes)
+
+
+def _warm() -> None:
+    return None
+
+
+_WorkerResult = tuple[bytes, dict[bytes, TracePartial], int, dict[str, int]]
+
+
+def _decode_in_worker(body: bytes, encoding: Encoding) -> _WorkerResult:
+    assert _worker_decoder is not None, "worker initializer did not run"
+    outcome = decode_body(_worker_decoder, body, encoding)
+    if outcome.batch is None:
+        return b"", {}, outcome.rejected, outcome.reasons
+    table = outcome.batch.table
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes(), outcome.batch.traces, outcome.rejected, outcome.reasons
