@@ -1,0 +1,42 @@
+"""Producer conventions -> one unified span view (pure; no I/O).
+
+Public API::
+
+    view = normalize(SpanInput(name=..., kind=..., attributes=..., events=...))
+    view.to_dict()          # the JSON-able ``view`` object of the API
+    view.columns()          # scalar columns for the store
+    trace_totals([(span_id, parent_span_id, view), ...])  # leaf-only token/cost totals
+
+See docs/conventions.md for the unified shapes and the precedence rules; the alias and precedence
+data lives in ``_tables.py``.
+"""
+
+from tracepond.conventions._model import (
+    CATEGORIES,
+    NOT_CAPTURED,
+    REDACTED,
+    ErrorInfo,
+    SpanInput,
+    SpanLike,
+    SpanView,
+    ToolCall,
+    Usage,
+)
+from tracepond.conventions._normalize import normalize, normalize_strict
+from tracepond.conventions._totals import TraceTotals, trace_totals
+
+__all__ = [
+    "CATEGORIES",
+    "NOT_CAPTURED",
+    "REDACTED",
+    "ErrorInfo",
+    "SpanInput",
+    "SpanLike",
+    "SpanView",
+    "ToolCall",
+    "TraceTotals",
+    "Usage",
+    "normalize",
+    "normalize_strict",
+    "trace_totals",
+]

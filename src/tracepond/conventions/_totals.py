@@ -1,0 +1,100 @@
+"""Trace totals that count each LLM call once (pitfall 2).
+
+A framework span (LangChain, an agent SDK) and the provider span below it both report the same
+call's usage, and agent spans may carry aggregated usage. Tokens and cost are therefore summed
+only over *leaf inference spans*: LLM/embedding spans with usage that have no LLM/embedding
+descendant with usage. Agent/chain spans never contribute. The same leaf rule (no LLM/embedding
+descendant at all) counts LLM steps and lists the models used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from tracepond.conventions._model import EMBEDDING, LLM, RETRIEVER, TOOL, SpanView
+
+_INFERENCE = (LLM, EMBEDDING)
+
+
+@dataclass(slots=True)
+class TraceTotals:
+    input_tokens: int = 0
+    output_tokens: int = 0
+    total_tokens: int = 0
+    cost: float | None = None
+    models: list[str] = field(default_factory=list)
+    session_id: str | None = None
+    user_id: str | None = None
+    llm_steps: int = 0
+    tool_steps: int = 0
+    retriever_steps: int = 0
+
+
+def trace_totals(spans: Iterable[tuple[str, str | None, SpanView]]) -> TraceTotals:
+    """Totals over one trace's ``(span_id, parent_span_id, view)`` tuples, in any order."""
+    rows = list(spans)
+    parent_of = {span_id: parent for span_id, parent, _ in rows}
+    with_usage = _ancestors_of(parent_of, (s for s, _, v in rows if _has_usage(v)))
+    with_llm = _ancestors_of(parent_of, (s for s, _, v in rows if v.category in _INFERENCE))
+    totals = TraceTotals()
+    models: dict[str, None] = {}
+    for span_id, _parent, view in _roots_first(rows):
+        _count_context(totals, view)
+        if view.category == TOOL:
+            totals.tool_steps += 1
+        elif view.category == RETRIEVER:
+            totals.retriever_steps += 1
+        if view.category not in _INFERENCE:
+            continue
+        leaf = span_id not in with_llm
+        if leaf and view.model is not None:
+            models.setdefault(view.model)  # the wrapper's alias of the same model is skipped
+        if leaf and view.category == LLM:
+            totals.llm_steps += 1
+        if _has_usage(view) and span_id not in with_usage:
+            _add_usage(totals, view)
+    totals.models = list(models)
+    return totals
+
+
+def _ancestors_of(parent_of: dict[str, str | None], spans: Iterable[str]) -> set[str]:
+    """Every span that has one of ``spans`` strictly below it (cycle-safe)."""
+    marked: set[str] = set()
+    for span_id in spans:
+        parent = parent_of.get(span_id)
+        seen = {span_id}
+        while parent and parent not in seen:
+            seen.add(parent)
+            if parent in marked:
+                break  # its ancestors are marked already
+            marked.add(parent)
+            parent = parent_of.get(parent)
+    return marked
+
+
+def _roots_first(
+    rows: list[tuple[str, str | None, SpanView]],
+) -> list[tuple[str, str | None, SpanView]]:
+    # Root spans first, so trace-level session/user ids come from the root when it has them.
+    return sorted(rows, key=lambda row: bool(row[1]))
+
+
+def _has_usage(view: SpanView) -> bool:
+    return view.category in _INFERENCE and not view.usage.is_empty()
+
+
+def _add_usage(totals: TraceTotals, view: SpanView) -> None:
+    usage = view.usage
+    totals.input_tokens += usage.input_tokens or 0
+    totals.output_tokens += usage.output_tokens or 0
+    totals.total_tokens += usage.total_tokens or 0
+    if view.cost is not None:
+        totals.cost = (totals.cost or 0.0) + view.cost
+
+
+def _count_context(totals: TraceTotals, view: SpanView) -> None:
+    if totals.session_id is None:
+        totals.session_id = view.session_id
+    if totals.user_id is None:
+        totals.user_id = view.user_id

@@ -1,0 +1,49 @@
+"""The ingest decoder's per-span records normalize exactly like this package's own converter.
+
+This is also the integration recipe: ``SpanRows`` keeps each span's decoded ``attributes`` and
+``events`` next to its columns, which is all ``normalize`` needs.
+"""
+
+from __future__ import annotations
+
+import gzip
+
+import pytest
+
+from tracepond.conventions import SpanInput, normalize_strict
+from tracepond.ingest.decode import SpanDecoder, parse_protobuf
+from tracepond.ingest.otlp_json import parse_json
+
+from .otlp_fixtures import FIXTURES, load
+
+PRODUCERS = sorted(p.name for p in FIXTURES.iterdir() if p.is_dir() and p.name != "scripts")
+assert len(PRODUCERS) >= 11, PRODUCERS
+
+
+def _decoded(producer: str) -> list[SpanInput]:
+    out = []
+    for path in sorted((FIXTURES / producer).iterdir()):
+        body = path.read_bytes()
+        if path.name.endswith(".gz"):
+            body = gzip.decompress(body)
+        request = parse_json(body) if ".json" in path.name else parse_protobuf(body)
+        rows = SpanDecoder(max_attribute_bytes=1 << 20).decode(request).rows
+        for i in range(len(rows)):
+            out.append(
+                SpanInput(
+                    name=rows.columns["name"][i],
+                    kind=rows.columns["kind"][i],
+                    status_code=rows.columns["status_code"][i],
+                    status_message=rows.columns["status_message"][i],
+                    attributes=rows.attributes[i],
+                    events=rows.events[i],
+                )
+            )
+    return out
+
+
+@pytest.mark.parametrize("producer", PRODUCERS)
+def test_decoder_records_normalize_like_the_reference_converter(producer: str) -> None:
+    ours = [normalize_strict(captured.span).to_dict() for captured in load(producer)]
+    theirs = [normalize_strict(span).to_dict() for span in _decoded(producer)]
+    assert theirs == ours
