@@ -6,6 +6,7 @@ data lives at ``path``.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -166,13 +167,25 @@ def test_several_tables_in_one_write(store: SpanStore) -> None:
 # -- summaries -------------------------------------------------------------------------------
 
 
+def structure_of(summary: TraceSummary) -> tuple[Any, ...]:
+    """The structural fields of a summary (ids, names, times, counts), without the totals."""
+    return dataclasses.astuple(summary)[:8]
+
+
 def test_summary_current_across_out_of_order_writes(store: SpanStore) -> None:
     trace, root, mid = trace_id(), span_id(), span_id()
     leaf = make_span(trace, span_id(), "leaf", parent=mid, start=BASE_NS + 30, end=BASE_NS + 40)
     store.write([table(leaf, service="leaf-svc")])
     summary = summary_of(store, trace)
-    assert summary == TraceSummary(
-        trace, None, "leaf", "leaf-svc", BASE_NS + 30, BASE_NS + 40, 1, 0
+    assert structure_of(summary) == (
+        trace,
+        None,
+        "leaf",
+        "leaf-svc",
+        BASE_NS + 30,
+        BASE_NS + 40,
+        1,
+        0,
     )
     middle = make_span(
         trace, mid, "mid", parent=root, start=BASE_NS + 20, end=BASE_NS + 45, status_code=2
@@ -180,17 +193,40 @@ def test_summary_current_across_out_of_order_writes(store: SpanStore) -> None:
     store.write([table(middle, service="mid-svc")])
     summary = summary_of(store, trace)
     # Still no root: the earliest span stands in.
-    assert summary == TraceSummary(trace, None, "mid", "mid-svc", BASE_NS + 20, BASE_NS + 45, 2, 1)
+    assert structure_of(summary) == (
+        trace,
+        None,
+        "mid",
+        "mid-svc",
+        BASE_NS + 20,
+        BASE_NS + 45,
+        2,
+        1,
+    )
     top = make_span(trace, root, "root", start=BASE_NS + 10, end=BASE_NS + 35)
     store.write([table(top, service="root-svc")])
-    assert summary_of(store, trace) == TraceSummary(
-        trace, root, "root", "root-svc", BASE_NS + 10, BASE_NS + 45, 3, 1
+    assert structure_of(summary_of(store, trace)) == (
+        trace,
+        root,
+        "root",
+        "root-svc",
+        BASE_NS + 10,
+        BASE_NS + 45,
+        3,
+        1,
     )
     # A later, earlier-starting orphan does not take the root's place.
     early = make_span(trace, span_id(), "early", parent=span_id(), start=BASE_NS, end=BASE_NS + 1)
     store.write([table(early, service="other")])
-    assert summary_of(store, trace) == TraceSummary(
-        trace, root, "root", "root-svc", BASE_NS, BASE_NS + 45, 4, 1
+    assert structure_of(summary_of(store, trace)) == (
+        trace,
+        root,
+        "root",
+        "root-svc",
+        BASE_NS,
+        BASE_NS + 45,
+        4,
+        1,
     )
 
 
@@ -304,3 +340,37 @@ def test_reads_during_writes_see_whole_writes_only(store: SpanStore) -> None:
         thread.join(60)
     assert problems == []
     assert store.counts() == (600, 30)
+
+
+def test_totals_count_each_llm_call_once_across_out_of_order_writes(store: SpanStore) -> None:
+    """A framework LLM span and the provider span below it both report the call's usage; the
+    provider span arrives first, in another write. Only the leaf is counted."""
+    trace, root, wrapper = trace_id(), span_id(), span_id()
+    usage = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.request.model": "gpt-4o-mini",
+        "gen_ai.usage.input_tokens": 412,
+        "gen_ai.usage.output_tokens": 23,
+        "session.id": "s-1",
+    }
+    provider = make_span(trace, span_id(), "openai.chat", parent=wrapper, attributes=usage)
+    store.write([table(provider)])
+    assert summary_of(store, trace).input_tokens == 412
+    framework = make_span(trace, wrapper, "ChatOpenAI", parent=root, attributes=usage)
+    tool = make_span(
+        trace,
+        span_id(),
+        "search",
+        parent=root,
+        attributes={"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "search"},
+    )
+    top = make_span(trace, root, "agent", attributes={"gen_ai.operation.name": "invoke_agent"})
+    store.write([table(framework, tool), table(top)])
+    summary = summary_of(store, trace)
+    assert (summary.input_tokens, summary.output_tokens, summary.total_tokens) == (412, 23, 435)
+    assert summary.models == ["gpt-4o-mini"]
+    assert summary.session_id == "s-1"
+    assert (summary.llm_count, summary.tool_count, summary.retriever_count) == (1, 1, 0)
+    # A retry of the provider span changes nothing.
+    assert store.write([table(provider)]) == WriteResult(inserted=0, duplicates=1)
+    assert summary_of(store, trace) == summary

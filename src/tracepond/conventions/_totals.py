@@ -9,12 +9,15 @@ descendant at all) counts LLM steps and lists the models used.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from tracepond.conventions._model import EMBEDDING, LLM, RETRIEVER, TOOL, SpanView
 
 _INFERENCE = (LLM, EMBEDDING)
+# Span ids: hex strings in tests and fixtures, raw bytes in the store.
+Key = TypeVar("Key", bound=Hashable)
 
 
 @dataclass(slots=True)
@@ -31,7 +34,7 @@ class TraceTotals:
     retriever_steps: int = 0
 
 
-def trace_totals(spans: Iterable[tuple[str, str | None, SpanView]]) -> TraceTotals:
+def trace_totals(spans: Iterable[tuple[Key, Key | None, SpanView]]) -> TraceTotals:
     """Totals over one trace's ``(span_id, parent_span_id, view)`` tuples, in any order."""
     rows = list(spans)
     parent_of = {span_id: parent for span_id, parent, _ in rows}
@@ -58,9 +61,9 @@ def trace_totals(spans: Iterable[tuple[str, str | None, SpanView]]) -> TraceTota
     return totals
 
 
-def _ancestors_of(parent_of: dict[str, str | None], spans: Iterable[str]) -> set[str]:
+def _ancestors_of(parent_of: dict[Key, Key | None], spans: Iterable[Key]) -> set[Key]:
     """Every span that has one of ``spans`` strictly below it (cycle-safe)."""
-    marked: set[str] = set()
+    marked: set[Key] = set()
     for span_id in spans:
         parent = parent_of.get(span_id)
         seen = {span_id}
@@ -74,8 +77,8 @@ def _ancestors_of(parent_of: dict[str, str | None], spans: Iterable[str]) -> set
 
 
 def _roots_first(
-    rows: list[tuple[str, str | None, SpanView]],
-) -> list[tuple[str, str | None, SpanView]]:
+    rows: list[tuple[Key, Key | None, SpanView]],
+) -> list[tuple[Key, Key | None, SpanView]]:
     # Root spans first, so trace-level session/user ids come from the root when it has them.
     return sorted(rows, key=lambda row: bool(row[1]))
 

@@ -11,7 +11,23 @@ from typing import Any
 
 import pyarrow as pa
 
+from tracepond.conventions import SpanView
 from tracepond.ingest._summary import TracePartial, summarize_table
+
+VIEW_COLUMNS = (
+    "category",
+    "model",
+    "provider",
+    "input_tokens",
+    "output_tokens",
+    "total_tokens",
+    "cost",
+    "session_id",
+    "user_id",
+    "document_count",
+    "tool_name",
+    "error_type",
+)
 
 # Stored columns in order. `*_json` columns hold JSON text.
 SPAN_COLUMNS = (
@@ -38,6 +54,9 @@ SPAN_COLUMNS = (
     "dropped_events_count",
     "dropped_links_count",
     "truncated_json",
+    # The normalized view's scalar fields (tracepond.conventions), derived from the raw
+    # attributes at ingest and recomputed by `tracepond reindex`.
+    *VIEW_COLUMNS,
 )
 
 
@@ -51,7 +70,7 @@ class SpanRows:
     )
     attributes: list[dict[str, Any]] = field(default_factory=list)
     events: list[list[dict[str, Any]]] = field(default_factory=list)
-    resources: list[dict[str, Any]] = field(default_factory=list)
+    views: list[SpanView] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.columns["trace_id"])
@@ -82,6 +101,18 @@ _ARROW_SCHEMA = pa.schema(
         ("dropped_events_count", pa.uint32()),
         ("dropped_links_count", pa.uint32()),
         ("truncated_json", pa.string()),
+        ("category", pa.string()),
+        ("model", pa.string()),
+        ("provider", pa.string()),
+        ("input_tokens", pa.int64()),
+        ("output_tokens", pa.int64()),
+        ("total_tokens", pa.int64()),
+        ("cost", pa.float64()),
+        ("session_id", pa.string()),
+        ("user_id", pa.string()),
+        ("document_count", pa.int32()),
+        ("tool_name", pa.string()),
+        ("error_type", pa.string()),
     ]
 )
 

@@ -14,6 +14,7 @@ import orjson
 from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
+from tracepond.conventions import SpanInput, normalize
 from tracepond.errors import InvalidRequest
 from tracepond.ingest._anyvalue import AttributeDecoder
 from tracepond.ingest._rows import SpanRows
@@ -103,7 +104,7 @@ class SpanDecoder:
                     batch.reasons[reason] += 1
 
     def _append(self, span: Any, context: tuple[Any, ...], rows: SpanRows) -> None:
-        service_name, resource_json, scope_name, scope_version, scope_json, resource, cuts = context
+        service_name, resource_json, scope_name, scope_version, scope_json, _, cuts = context
         truncated: list[str] = list(cuts) if cuts else []
         attributes = self._attrs.attributes(span.attributes, truncated)
         events = [self._event(event, truncated) for event in span.events]
@@ -135,9 +136,22 @@ class SpanDecoder:
         c["truncated_json"].append(
             orjson.dumps(list(dict.fromkeys(truncated))).decode() if truncated else None
         )
+        view = normalize(
+            SpanInput(
+                name=span.name,
+                kind=span.kind,
+                status_code=status.code,
+                status_message=status.message,
+                attributes=attributes,
+                events=events,
+            ),
+            content=False,
+        )
+        for column, value in view.columns().items():
+            c[column].append(value)
         rows.attributes.append(attributes)
         rows.events.append(events)
-        rows.resources.append(resource)
+        rows.views.append(view)
 
     def _event(self, event: Any, truncated: list[str]) -> dict[str, Any]:
         cuts: list[str] = []

@@ -53,7 +53,8 @@ def decode_body(decoder: SpanDecoder, body: bytes, encoding: Encoding) -> Decode
     decoded = decoder.decode(request)
     batch = None
     if decoded.accepted:
-        batch = SpanBatch(to_arrow(decoded.rows), summarize(decoded.rows.columns))
+        rows = decoded.rows
+        batch = SpanBatch(to_arrow(rows), summarize(rows.columns, rows.views))
     return DecodeOutcome(batch, decoded.rejected, dict(decoded.reasons))
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 
+from tracepond.conventions import SpanInput, normalize
 from tracepond.errors import InvalidRequest
 from tracepond.store.base import SpanRecord, TraceSummary
 
@@ -17,6 +18,8 @@ STATUS_CODES = ("unset", "ok", "error")
 def span_node(record: SpanRecord) -> dict[str, Any]:
     """The node of one span in a trace tree (``children`` is added by the tree builder)."""
     parent = record["parent_span_id"]
+    attributes = orjson.loads(record["attributes_json"])
+    events = orjson.loads(record["events_json"])
     return {
         "span_id": record["span_id"].hex(),
         "parent_span_id": parent.hex() if parent is not None else None,
@@ -30,11 +33,27 @@ def span_node(record: SpanRecord) -> dict[str, Any]:
             "code": _enum(STATUS_CODES, record["status_code"]),
             "message": record["status_message"] or "",
         },
-        "attributes": orjson.loads(record["attributes_json"]),
-        "events": orjson.loads(record["events_json"]),
+        "attributes": attributes,
+        "events": events,
         "links": orjson.loads(record["links_json"]),
         "truncated_attributes": _json_or(record["truncated_json"], []),
+        "view": _view(record, attributes, events),
     }
+
+
+def _view(record: SpanRecord, attributes: dict[str, Any], events: list[Any]) -> dict[str, Any]:
+    # The full view (messages, documents, tool arguments...) is rebuilt from the raw attributes
+    # on read: too costly to build for every span at ingest, where only its scalar columns are
+    # derived. The same function makes both, so they agree.
+    span = SpanInput(
+        name=record["name"],
+        kind=record["kind"],
+        status_code=record["status_code"],
+        status_message=record["status_message"] or "",
+        attributes=attributes,
+        events=events,
+    )
+    return normalize(span).to_dict()
 
 
 def span_detail(record: SpanRecord) -> dict[str, Any]:
@@ -70,6 +89,16 @@ def trace_summary(summary: TraceSummary) -> dict[str, Any]:
         "duration_ns": summary.end_ns - summary.start_ns,
         "span_count": summary.span_count,
         "error_count": summary.error_count,
+        "input_tokens": summary.input_tokens,
+        "output_tokens": summary.output_tokens,
+        "total_tokens": summary.total_tokens,
+        "cost": summary.cost,
+        "models": summary.models,
+        "session_id": summary.session_id,
+        "user_id": summary.user_id,
+        "llm_count": summary.llm_count,
+        "tool_count": summary.tool_count,
+        "retriever_count": summary.retriever_count,
     }
 
 

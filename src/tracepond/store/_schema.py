@@ -37,6 +37,19 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             dropped_events_count UINTEGER,
             dropped_links_count UINTEGER,
             truncated_json VARCHAR,
+            -- The normalized view's scalar fields (tracepond.conventions); `reindex` rewrites them.
+            category VARCHAR,
+            model VARCHAR,
+            provider VARCHAR,
+            input_tokens BIGINT,
+            output_tokens BIGINT,
+            total_tokens BIGINT,
+            cost DOUBLE,
+            session_id VARCHAR,
+            user_id VARCHAR,
+            document_count INTEGER,
+            tool_name VARCHAR,
+            error_type VARCHAR,
             -- When the span was committed: strictly increasing with insertion order, so DuckDB's
             -- zone maps on it are tight and a trace's ingest window (kept in `traces`) prunes a
             -- lookup to the few row groups that can hold its spans. That is why this large
@@ -53,7 +66,19 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             span_count BIGINT NOT NULL,
             error_count BIGINT NOT NULL,
             first_ingested_ns BIGINT NOT NULL,
-            last_ingested_ns BIGINT NOT NULL
+            last_ingested_ns BIGINT NOT NULL,
+            -- Totals over leaf LLM/embedding spans only, so a framework span and the provider
+            -- span below it are not both counted (conventions.trace_totals).
+            input_tokens BIGINT NOT NULL,
+            output_tokens BIGINT NOT NULL,
+            total_tokens BIGINT NOT NULL,
+            cost DOUBLE,
+            models VARCHAR[] NOT NULL,
+            session_id VARCHAR,
+            user_id VARCHAR,
+            llm_count INTEGER NOT NULL,
+            tool_count INTEGER NOT NULL,
+            retriever_count INTEGER NOT NULL
         );
         """,
     ),

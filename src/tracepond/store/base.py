@@ -50,6 +50,17 @@ class TraceSummary:
     end_ns: int
     span_count: int
     error_count: int
+    # Counted on leaf LLM/embedding spans only (see conventions.trace_totals).
+    input_tokens: int
+    output_tokens: int
+    total_tokens: int
+    cost: float | None
+    models: list[str]
+    session_id: str | None
+    user_id: str | None
+    llm_count: int
+    tool_count: int
+    retriever_count: int
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,16 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from tracepond.conventions import TraceTotals
 from tracepond.errors import StorageUnavailable, TracepondError
 from tracepond.ingest._rows import SPAN_COLUMNS, SpanBatch
-from tracepond.ingest._summary import TracePartial, merge_into, summarize_table
+from tracepond.ingest._summary import (
+    TOTALS_COLUMNS,
+    TracePartial,
+    merge_into,
+    summarize_table,
+    totals_by_trace,
+)
 from tracepond.store._schema import MIGRATIONS, migrate
 from tracepond.store.base import SpanRecord, TracePage, TraceSummary, WriteResult
 
@@ -34,18 +41,12 @@ _STORED_TRACES = """
            error_count, first_ingested_ns
     FROM traces WHERE trace_id = ANY($ids)
 """
-# Stored spans of those traces; the ingest-time bound lets zone maps skip older row groups.
-_STORED_KEYS = """
-    SELECT trace_id, span_id FROM spans
+# Stored spans of those traces, with what their totals need; the ingest-time bound lets zone
+# maps skip older row groups.
+_TREE_COLUMNS = ("trace_id", "span_id", "parent_span_id", *TOTALS_COLUMNS)
+_STORED_SPANS = f"""
+    SELECT {", ".join(_TREE_COLUMNS)} FROM spans
     WHERE ingested_ns >= $since AND trace_id = ANY($ids)
-"""
-_INSERT_TRACES = "INSERT INTO traces SELECT * FROM new_traces"
-_UPDATE_TRACES = """
-    UPDATE traces SET
-        root_span_id = u.root_span_id, root_name = u.root_name, service_name = u.service_name,
-        start_ns = u.start_ns, end_ns = u.end_ns, span_count = u.span_count,
-        error_count = u.error_count, last_ingested_ns = u.last_ingested_ns
-    FROM changed_traces u WHERE traces.trace_id = u.trace_id
 """
 _TRACES_SCHEMA = pa.schema(
     [
@@ -59,12 +60,35 @@ _TRACES_SCHEMA = pa.schema(
         ("error_count", pa.int64()),
         ("first_ingested_ns", pa.int64()),
         ("last_ingested_ns", pa.int64()),
+        ("input_tokens", pa.int64()),
+        ("output_tokens", pa.int64()),
+        ("total_tokens", pa.int64()),
+        ("cost", pa.float64()),
+        ("models", pa.list_(pa.string())),
+        ("session_id", pa.string()),
+        ("user_id", pa.string()),
+        ("llm_count", pa.int32()),
+        ("tool_count", pa.int32()),
+        ("retriever_count", pa.int32()),
     ]
+)
+_TRACE_COLUMNS = ", ".join(_TRACES_SCHEMA.names)
+_INSERT_TRACES = f"INSERT INTO traces ({_TRACE_COLUMNS}) SELECT {_TRACE_COLUMNS} FROM new_traces"
+_UPDATE_TRACES = (
+    "UPDATE traces SET {} FROM changed_traces u WHERE traces.trace_id = u.trace_id".format(
+        ", ".join(
+            f"{name} = u.{name}"
+            for name in _TRACES_SCHEMA.names
+            if name not in ("trace_id", "first_ingested_ns")
+        )
+    )
 )
 
 _SPAN_SELECT = "SELECT * EXCLUDE (ingested_ns) FROM spans"
 _SUMMARY_COLUMNS = (
-    "trace_id, root_span_id, root_name, service_name, start_ns, end_ns, span_count, error_count"
+    "trace_id, root_span_id, root_name, service_name, start_ns, end_ns, span_count, error_count,"
+    " input_tokens, output_tokens, total_tokens, cost, models, session_id, user_id, llm_count,"
+    " tool_count, retriever_count"
 )
 
 
@@ -79,6 +103,13 @@ def _first_copies(batch: pa.Table) -> pa.Table:
     return batch if len(seen) == batch.num_rows else batch.filter(pa.array(keep))
 
 
+def _without(table: pa.Table, stored: set[tuple[bytes, bytes]]) -> pa.Table:
+    if not stored:
+        return table
+    keys = zip(table["trace_id"].to_pylist(), table["span_id"].to_pylist(), strict=True)
+    return table.filter(pa.array([key not in stored for key in keys]))
+
+
 def _partial_from_row(row: tuple[Any, ...]) -> TracePartial:
     trace_id, root_span_id, name, service, start_ns, end_ns, spans, errors, _ = row
     return TracePartial(
@@ -87,6 +118,7 @@ def _partial_from_row(row: tuple[Any, ...]) -> TracePartial:
 
 
 def _summary_row(partial: TracePartial, first_ingested: int, last_ingested: int) -> tuple[Any, ...]:
+    totals = partial.totals if partial.totals is not None else TraceTotals()
     return (
         partial.trace_id,
         partial.root_span_id,
@@ -98,6 +130,16 @@ def _summary_row(partial: TracePartial, first_ingested: int, last_ingested: int)
         partial.error_count,
         first_ingested,
         last_ingested,
+        totals.input_tokens,
+        totals.output_tokens,
+        totals.total_tokens,
+        totals.cost,
+        totals.models,
+        totals.session_id,
+        totals.user_id,
+        totals.llm_steps,
+        totals.tool_steps,
+        totals.retriever_steps,
     )
 
 
@@ -189,10 +231,11 @@ class DuckDBStore:
     def _new_spans(
         self, table: pa.Table, batches: Sequence[SpanBatch]
     ) -> tuple[pa.Table, dict[bytes, TracePartial]]:
-        """The spans of ``table`` not stored yet, with their per-trace summaries.
+        """The spans of ``table`` not stored yet, with complete per-trace summaries.
 
         The decoder's partial summaries are used as they are unless duplicates were dropped (an
-        exporter retrying), in which case the summaries are recomputed from the spans kept.
+        exporter retrying), in which case they are recomputed from the spans kept. Totals are
+        recomputed for traces that already had spans stored or came in several batches.
         """
         unique = _first_copies(table)
         traces: dict[bytes, TracePartial] = {}
@@ -201,26 +244,38 @@ class DuckDBStore:
         else:
             traces = summarize_table(unique)
         self._stored = self._stored_summaries(list(traces))
-        if self._stored:
-            fresh = self._without_stored_spans(unique)
-            if fresh is not unique:
-                return fresh, summarize_table(fresh)
-        return unique, traces
+        stored_spans = self._stored_spans() if self._stored else []
+        fresh = _without(unique, {(row[0], row[1]) for row in stored_spans})
+        if fresh is not unique:
+            traces = summarize_table(fresh)
+        self._complete_totals(fresh, traces, stored_spans)
+        return fresh, traces
 
     def _stored_summaries(self, trace_ids: list[bytes]) -> dict[bytes, tuple[TracePartial, int]]:
         rows = self._con.execute(_STORED_TRACES, {"ids": trace_ids}).fetchall()
         return {row[0]: (_partial_from_row(row), row[8]) for row in rows}
 
-    def _without_stored_spans(self, table: pa.Table) -> pa.Table:
-        """Drop spans already stored. Only traces with a stored summary can hold any, and only
-        within their ingest window, so the common case (new traces) costs no scan at all."""
+    def _stored_spans(self) -> list[tuple[Any, ...]]:
+        """Stored spans of the traces that already have a summary. Only those can hold a
+        duplicate, and only within their ingest window: new traces cost no scan at all."""
         since = min(first for _, first in self._stored.values())
         params = {"since": since, "ids": list(self._stored)}
-        stored = set(self._con.execute(_STORED_KEYS, params).fetchall())
-        if not stored:
-            return table
-        keys = zip(table["trace_id"].to_pylist(), table["span_id"].to_pylist(), strict=True)
-        return table.filter(pa.array([key not in stored for key in keys]))
+        return list(self._con.execute(_STORED_SPANS, params).fetchall())
+
+    def _complete_totals(
+        self,
+        table: pa.Table,
+        traces: dict[bytes, TracePartial],
+        stored_spans: list[tuple[Any, ...]],
+    ) -> None:
+        stale = {t for t, p in traces.items() if p.totals is None or t in self._stored}
+        if not stale:
+            return
+        rows = [row for row in stored_spans if row[0] in stale]
+        columns = {name: table[name].to_pylist() for name in _TREE_COLUMNS}
+        rows += [row for row in zip(*columns.values(), strict=True) if row[0] in stale]
+        for trace_id, totals in totals_by_trace(rows).items():
+            traces[trace_id].totals = totals
 
     def _write_summaries(self, traces: dict[bytes, TracePartial], now: int) -> None:
         new_rows: list[tuple[Any, ...]] = []
@@ -232,6 +287,8 @@ class DuckDBStore:
             else:
                 merged, first_ingested = stored
                 merged.absorb(partial)
+                # Totals were recomputed over the whole trace (stored + new spans).
+                merged.totals = partial.totals
                 changed_rows.append(_summary_row(merged, first_ingested, now))
         con = self._con
         if new_rows:
