@@ -55,6 +55,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(handler=_serve)
 
+    reindex = commands.add_parser(
+        "reindex",
+        help="recompute normalized columns and trace totals from the raw attributes",
+        description="Recompute every normalized column (category, model, tokens, ...) and every"
+        " trace's totals from the stored raw attributes, e.g. after upgrading tracepond. Raw data"
+        " is not touched. Stop the server first: the database is opened for writing.",
+    )
+    reindex.add_argument("--db", help="database file (TRACEPOND_DB, ./tracepond.duckdb)")
+    reindex.set_defaults(handler=_reindex)
+
     demo = commands.add_parser("demo", help="run the demo RAG agent against a running server")
     demo.add_argument(
         "--endpoint",
@@ -94,6 +104,38 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"tracepond: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def _reindex(args: argparse.Namespace) -> int:
+    from tracepond.errors import TracepondError
+    from tracepond.reindex import reindex
+    from tracepond.settings import Settings
+    from tracepond.store.duckdb_store import DuckDBStore
+
+    settings = Settings.load(db_path=args.db)
+    if not settings.db_path.exists():
+        print(f"tracepond: no database at {settings.db_path}", file=sys.stderr)
+        return 1
+    try:
+        store = DuckDBStore(settings.db_path, memory_limit=settings.duckdb_memory_limit)
+    except TracepondError as exc:
+        print(f"tracepond: {exc} (is the server still running?)", file=sys.stderr)
+        return 1
+    try:
+        spans, traces = reindex(store, _progress_bar)
+    finally:
+        store.close()
+    print(f"reindexed {spans} spans and {traces} traces in {settings.db_path}")
+    return 0
+
+
+def _progress_bar(what: str, done: int, total: int) -> None:
+    width = 30
+    filled = width * done // total if total else width
+    percent = 100 * done // total if total else 100
+    bar = "#" * filled + "-" * (width - filled)
+    end = "\n" if done >= total else ""
+    print(f"\r{what:>6} [{bar}] {percent:3d}% {done}/{total}", end=end, file=sys.stderr, flush=True)
 
 
 def _start_demo(server: TracepondServer) -> None:

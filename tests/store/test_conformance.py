@@ -374,3 +374,17 @@ def test_totals_count_each_llm_call_once_across_out_of_order_writes(store: SpanS
     # A retry of the provider span changes nothing.
     assert store.write([table(provider)]) == WriteResult(inserted=0, duplicates=1)
     assert summary_of(store, trace) == summary
+
+
+def test_checkpoint_succeeds_after_reads(store: SpanStore) -> None:
+    """The writer checkpoints when idle; reads that left a result unfinished would keep a
+    transaction open and make that checkpoint fail."""
+    trace, root = trace_id(), span_id()
+    store.write([table(make_span(trace, root, "root"))])
+    store.trace_summary(trace)
+    store.trace_spans(trace)
+    store.span(trace, root)
+    store.list_traces(10)
+    store.counts()
+    store.write([table(make_span(trace, span_id(), "child", parent=root))])
+    store.checkpoint()

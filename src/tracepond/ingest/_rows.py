@@ -76,7 +76,7 @@ class SpanRows:
         return len(self.columns["trace_id"])
 
 
-_ARROW_SCHEMA = pa.schema(
+SPAN_SCHEMA = pa.schema(
     [
         ("trace_id", pa.binary()),
         ("span_id", pa.binary()),
@@ -137,5 +137,5 @@ def to_arrow(rows: SpanRows) -> pa.Table:
     """The stored columns of ``rows`` as one Arrow table (the store's bulk-insert format)."""
     columns = rows.columns
     return pa.Table.from_arrays(
-        [pa.array(columns[f.name], type=f.type) for f in _ARROW_SCHEMA], schema=_ARROW_SCHEMA
+        [pa.array(columns[f.name], type=f.type) for f in SPAN_SCHEMA], schema=SPAN_SCHEMA
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from tracepond.conventions import TraceTotals
 from tracepond.errors import StorageUnavailable, TracepondError
-from tracepond.ingest._rows import SPAN_COLUMNS, SpanBatch
+from tracepond.ingest._rows import SPAN_COLUMNS, SPAN_SCHEMA, VIEW_COLUMNS, SpanBatch
 from tracepond.ingest._summary import (
     TOTALS_COLUMNS,
     TracePartial,
@@ -73,6 +73,20 @@ _TRACES_SCHEMA = pa.schema(
     ]
 )
 _TRACE_COLUMNS = ", ".join(_TRACES_SCHEMA.names)
+# traces column -> TraceTotals attribute
+_TOTALS_FIELDS = {
+    "input_tokens": "input_tokens",
+    "output_tokens": "output_tokens",
+    "total_tokens": "total_tokens",
+    "cost": "cost",
+    "models": "models",
+    "session_id": "session_id",
+    "user_id": "user_id",
+    "llm_count": "llm_steps",
+    "tool_count": "tool_steps",
+    "retriever_count": "retriever_steps",
+}
+_VIEW_TYPES = {name: SPAN_SCHEMA.field(name).type for name in VIEW_COLUMNS}
 _INSERT_TRACES = f"INSERT INTO traces ({_TRACE_COLUMNS}) SELECT {_TRACE_COLUMNS} FROM new_traces"
 _UPDATE_TRACES = (
     "UPDATE traces SET {} FROM changed_traces u WHERE traces.trace_id = u.trace_id".format(
@@ -152,8 +166,14 @@ def _rows_table(rows: list[tuple[Any, ...]]) -> pa.Table:
 
 
 def _scalar(con: Any, sql: str) -> Any:
-    row = con.execute(sql).fetchone()
-    return row[0] if row else None
+    return _first(con.execute(sql))[0]
+
+
+def _first(result: Any) -> tuple[Any, ...]:
+    """The first row, or a row of Nones. Reads the whole result: a result left unfinished keeps
+    its transaction open, and an open transaction makes CHECKPOINT fail."""
+    rows = result.fetchall()
+    return tuple(rows[0]) if rows else (None,) * len(result.description)
 
 
 class DuckDBStore:
@@ -311,6 +331,84 @@ class DuckDBStore:
         if not self._closed:
             self._con.execute("CHECKPOINT")
 
+    # -- reindexing (offline: `tracepond reindex`, with the server stopped) --------------------
+
+    def span_count(self) -> int:
+        return int(_scalar(self._con, "SELECT count(*) FROM spans"))
+
+    def raw_span_chunks(self, size: int) -> Iterator[list[tuple[Any, ...]]]:
+        """(rowid, name, kind, status_code, status_message, attributes_json, events_json) of
+        every span, by rowid ranges of ``size`` so that memory stays bounded."""
+        last = _scalar(self._con, "SELECT max(rowid) FROM spans")
+        if last is None:
+            return
+        for low in range(0, int(last) + 1, size):
+            chunk = self._con.execute(
+                "SELECT rowid, name, kind, status_code, status_message, attributes_json,"
+                " events_json FROM spans WHERE rowid >= $low AND rowid < $high",
+                {"low": low, "high": low + size},
+            ).fetchall()
+            if chunk:
+                yield chunk
+
+    def update_view_columns(self, rowids: list[int], columns: dict[str, list[Any]]) -> None:
+        """Overwrite the view columns of the given spans (one transaction)."""
+        table = pa.table(
+            {"rid": pa.array(rowids, pa.int64())}
+            | {name: pa.array(columns[name], _VIEW_TYPES[name]) for name in VIEW_COLUMNS}
+        )
+        sets = ", ".join(f"{name} = u.{name}" for name in VIEW_COLUMNS)
+        self._in_transaction(
+            table, f"UPDATE spans SET {sets} FROM reindexed u WHERE spans.rowid = u.rid"
+        )
+
+    def trace_id_chunks(self, size: int) -> Iterator[list[bytes]]:
+        """Every trace id, ``size`` at a time (keyset paging: no result set stays open)."""
+        after = b""
+        while True:
+            rows = self._con.execute(
+                "SELECT trace_id FROM traces WHERE trace_id > $after ORDER BY trace_id LIMIT $n",
+                {"after": after, "n": size},
+            ).fetchall()
+            if not rows:
+                return
+            yield [row[0] for row in rows]
+            after = rows[-1][0]
+
+    def tree_rows(self, trace_ids: list[bytes]) -> list[tuple[Any, ...]]:
+        """(trace_id, span_id, parent_span_id, *TOTALS_COLUMNS) of every span of the traces."""
+        sql = f"SELECT {', '.join(_TREE_COLUMNS)} FROM spans WHERE trace_id = ANY($ids)"
+        return list(self._con.execute(sql, {"ids": trace_ids}).fetchall())
+
+    def update_totals(self, totals: dict[bytes, TraceTotals]) -> None:
+        table = pa.table(
+            {
+                "trace_id": pa.array(list(totals), pa.binary()),
+                **{
+                    name: pa.array(
+                        [getattr(t, attr) for t in totals.values()], _TRACES_SCHEMA.field(name).type
+                    )
+                    for name, attr in _TOTALS_FIELDS.items()
+                },
+            }
+        )
+        sets = ", ".join(f"{name} = u.{name}" for name in _TOTALS_FIELDS)
+        self._in_transaction(
+            table, f"UPDATE traces SET {sets} FROM reindexed u WHERE traces.trace_id = u.trace_id"
+        )
+
+    def _in_transaction(self, table: pa.Table, sql: str) -> None:
+        con = self._con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.register("reindexed", table)
+            con.execute(sql)
+            con.unregister("reindexed")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
     # -- reads (any thread) --------------------------------------------------------------------
 
     def _reader(self) -> Any:
@@ -351,23 +449,23 @@ class DuckDBStore:
     def _ingest_window(self, trace_id: bytes) -> tuple[int, int] | None:
         """When the trace's spans were committed. Passed to the span query as constants so that
         DuckDB prunes row groups by their ingested_ns zone maps (a subquery would not prune)."""
-        row = (
+        rows = (
             self._reader()
             .execute(
                 "SELECT first_ingested_ns, last_ingested_ns FROM traces WHERE trace_id = ?",
                 [trace_id],
             )
-            .fetchone()
+            .fetchall()
         )
-        return (int(row[0]), int(row[1])) if row else None
+        return (int(rows[0][0]), int(rows[0][1])) if rows else None
 
     def trace_summary(self, trace_id: bytes) -> TraceSummary | None:
-        row = (
+        rows = (
             self._reader()
             .execute(f"SELECT {_SUMMARY_COLUMNS} FROM traces WHERE trace_id = ?", [trace_id])
-            .fetchone()
+            .fetchall()
         )
-        return TraceSummary(*row) if row else None
+        return TraceSummary(*rows[0]) if rows else None
 
     def list_traces(self, limit: int, after: tuple[int, bytes] | None = None) -> TracePage:
         sql = f"SELECT {_SUMMARY_COLUMNS} FROM traces"

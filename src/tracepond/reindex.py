@@ -1,0 +1,69 @@
+"""``tracepond reindex``: recompute every derived column from the raw attributes.
+
+The normalized view's columns (category, model, tokens, …) and the trace totals are derived at
+ingest by ``tracepond.conventions``. When its mapping tables change, this brings stored data up
+to date. Raw attributes, events and every column the sender sent are never touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+from tracepond.conventions import SpanInput, normalize
+from tracepond.ingest._rows import VIEW_COLUMNS
+from tracepond.ingest._summary import totals_by_trace
+from tracepond.store.duckdb_store import DuckDBStore
+
+SPAN_CHUNK = 20_000
+TRACE_CHUNK = 5_000
+
+Progress = Callable[[str, int, int], None]
+
+
+def reindex(store: DuckDBStore, progress: Progress) -> tuple[int, int]:
+    """Recompute view columns of every span, then totals of every trace; (spans, traces)."""
+    spans = _reindex_spans(store, progress)
+    traces = _reindex_traces(store, progress)
+    store.checkpoint()
+    return spans, traces
+
+
+def _reindex_spans(store: DuckDBStore, progress: Progress) -> int:
+    total = store.span_count()
+    done = 0
+    progress("spans", done, total)
+    for chunk in store.raw_span_chunks(SPAN_CHUNK):
+        columns: dict[str, list[Any]] = {name: [] for name in VIEW_COLUMNS}
+        for _, name, kind, status, message, attributes, events in chunk:
+            view = normalize(
+                SpanInput(
+                    name=name,
+                    kind=kind,
+                    status_code=status,
+                    status_message=message or "",
+                    attributes=orjson.loads(attributes),
+                    events=orjson.loads(events),
+                ),
+                content=False,
+            )
+            for column, value in view.columns().items():
+                columns[column].append(value)
+        store.update_view_columns([row[0] for row in chunk], columns)
+        done += len(chunk)
+        progress("spans", done, total)
+    return done
+
+
+def _reindex_traces(store: DuckDBStore, progress: Progress) -> int:
+    total = store.counts()[1]
+    done = 0
+    progress("traces", done, total)
+    for trace_ids in store.trace_id_chunks(TRACE_CHUNK):
+        totals = totals_by_trace(store.tree_rows(trace_ids))
+        store.update_totals(totals)
+        done += len(trace_ids)
+        progress("traces", done, total)
+    return done
