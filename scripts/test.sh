@@ -11,6 +11,10 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet --editable '.[dev]'
+# Browser tests drive Debian's Chromium (never Playwright's download); they fail without it in CI.
+if ! command -v chromium >/dev/null && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+    { apt-get update && apt-get install -y --no-install-recommends chromium; } >/dev/null
+fi
 
 echo "== ruff"
 .venv/bin/ruff check src tests bench

@@ -14,6 +14,7 @@ from tracepond.api._json import json_response
 from tracepond.api.models import ErrorResponse, Span, TraceList, TraceTree
 from tracepond.ingest.http_receiver import HttpReceiver
 from tracepond.query.service import MAX_PAGE, QueryService
+from tracepond.web import mount as mount_web_view
 
 TraceId = Annotated[
     str,
@@ -81,4 +82,5 @@ def create_app(query: QueryService, receiver: HttpReceiver, ready: Callable[[], 
     def get_span(trace_id: TraceId, span_id: SpanId) -> Response:
         return json_response(query.span(trace_id, span_id))
 
+    mount_web_view(app)
     return app

@@ -1,0 +1,82 @@
+"""The web view: static pages served by ``tracepond serve`` on its HTTP port.
+
+Every page is the same small HTML shell; the ES modules under ``static/js`` read the query API
+and render with ``textContent`` only. ``mount`` adds the page routes, the static files and the
+security headers (a strict Content-Security-Policy on every response).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from starlette.responses import FileResponse, Response
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+STATIC = Path(__file__).parent / "static"
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+)
+# Paths whose GET answers the page shell; the modules route on location.pathname.
+PAGES = ("/", "/traces", "/traces/{trace_id}", "/sessions", "/sessions/{session_id}", "/dashboard")
+
+
+def mount(app: FastAPI) -> None:
+    """Serve the web view from ``app``: pages, ``/static/*`` and the security headers."""
+    shell = STATIC / "index.html"
+
+    def page() -> Response:
+        # no-cache: revalidated (ETag) on every load, so an upgrade is seen at once.
+        return FileResponse(shell, headers={"Cache-Control": "no-cache"})
+
+    for path in PAGES:
+        app.add_api_route(path, page, methods=["GET", "HEAD"], include_in_schema=False)
+    app.mount("/static", _NoCache(StaticFiles(directory=STATIC)), name="static")
+    app.add_middleware(SecurityHeaders)
+
+
+class SecurityHeaders:
+    """Pure ASGI middleware adding the security headers to every HTTP response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [h for h in message.get("headers", []) if h[0] not in _NAMES]
+                message["headers"] = headers + list(SECURITY_HEADERS)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+_NAMES = frozenset(name for name, _ in SECURITY_HEADERS)
+
+
+class _NoCache:
+    """Static files revalidate on every use (no build step, so no content-hashed names)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_no_cache(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (b"cache-control", b"no-cache")]
+            await send(message)
+
+        await self.app(scope, receive, send_no_cache)

@@ -1,0 +1,68 @@
+// The query API, and what this server supports (read once from its OpenAPI schema), so pages
+// show "not available" for endpoints a server does not have yet instead of breaking.
+
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+  // 404 from the router itself: the endpoint does not exist on this server.
+  get missingEndpoint() {
+    return this.status === 404 && this.message === "Not Found";
+  }
+}
+
+export async function getJSON(path, params, { signal } = {}) {
+  const url = params ? `${path}?${query(params)}` : path;
+  let response;
+  try {
+    response = await fetch(url, { signal, headers: { Accept: "application/json" } });
+  } catch (error) {
+    if (error.name === "AbortError") throw error;
+    throw new ApiError(0, "network", `cannot reach the server (${error.message})`);
+  }
+  let body = null;
+  try {
+    body = await response.json();
+  } catch {
+    body = null;
+  }
+  if (!response.ok) {
+    const e = body && body.error;
+    throw new ApiError(response.status, e ? e.code : "error", e ? e.message : response.statusText);
+  }
+  return body;
+}
+
+export function query(params) {
+  const out = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== null && value !== undefined && value !== "") out.set(key, String(value));
+  }
+  return out.toString();
+}
+
+let capabilities = null;
+
+// {paths: Set of path templates, params(path): Set of query parameter names}
+export function getCapabilities() {
+  capabilities ??= fetch("/openapi.json")
+    .then((r) => (r.ok ? r.json() : { paths: {} }))
+    .catch(() => ({ paths: {} }))
+    .then((schema) => {
+      const paths = schema.paths || {};
+      return {
+        has: (path) => Boolean(paths[path] && paths[path].get),
+        params: (path) =>
+          new Set(((paths[path] && paths[path].get && paths[path].get.parameters) || [])
+            .filter((p) => p.in === "query").map((p) => p.name)),
+      };
+    });
+  return capabilities;
+}
+
+export const isHexId = (text, length) => typeof text === "string" && text.length === length && /^[0-9a-f]+$/i.test(text);
+export const traceHref = (traceId, spanId) =>
+  `/traces/${encodeURIComponent(traceId)}${spanId ? `?span=${encodeURIComponent(spanId)}` : ""}`;
+export const sessionHref = (sessionId) => `/sessions/${encodeURIComponent(sessionId)}`;

@@ -1,0 +1,131 @@
+// The trace page: summary, tree + waterfall, search within the trace, the detail panel.
+// /traces/{trace_id}?span={span_id} opens with that span selected.
+import { h, notice, debounce, copyButton, setTitle } from "../dom.js";
+import { getJSON, getCapabilities, isHexId, sessionHref, traceHref } from "../api.js";
+import * as fmt from "../format.js";
+import { buildModel, search } from "../trace/model.js";
+import { Timeline } from "../trace/timeline.js";
+import { DetailPanel } from "../trace/detail.js";
+
+export async function render(root, { traceId }) {
+  setTitle(`Trace ${traceId.slice(0, 8)}`);
+  if (!isHexId(traceId, 32)) {
+    root.append(notice("error", "Not a trace id", "A trace id is 32 hexadecimal characters."));
+    return;
+  }
+  traceId = traceId.toLowerCase();
+  const caps = await getCapabilities();
+  const skeleton = caps.params("/api/traces/{trace_id}").has("skeleton");
+  let data;
+  try {
+    data = await getJSON(`/api/traces/${traceId}`, skeleton ? { skeleton: "true" } : null);
+  } catch (error) {
+    root.append(error.status === 404
+      ? notice("info", "Trace not found", `No span of trace ${traceId} has arrived (yet). Spans are shown once their batch is committed.`)
+      : notice("error", "Cannot load this trace", error.message));
+    return;
+  }
+  const model = buildModel(data);
+  const summary = data.summary || {};
+  setTitle(summary.root_name || traceId.slice(0, 8));
+  const detail = new DetailPanel(traceId);
+  const timeline = new Timeline(model, {
+    onSelect: (node) => {
+      history.replaceState(null, "", traceHref(traceId, node.id));
+      showDetail(node);
+    },
+  });
+  const showDetail = debounce((node) => detail.show(node), 60);
+
+  root.append(h("div", { class: "page trace-page", "data-trace-id": traceId },
+    traceHeader(traceId, summary, model),
+    toolbar(model, timeline),
+    h("div", { class: "split" }, timeline.element, detail.element)));
+
+  const wanted = new URLSearchParams(location.search).get("span");
+  const start = (wanted && model.byId.get(wanted.toLowerCase())) || model.roots[0];
+  if (wanted && !model.byId.has(wanted.toLowerCase())) {
+    detail.element.replaceChildren(notice("warn", "Span not in this trace", `Span ${wanted} was not found; showing the root.`));
+  }
+  if (start) {
+    timeline.select(start.index, { notify: false });
+    detail.show(start);
+  }
+  timeline.body.focus({ preventScroll: true });
+  requestAnimationFrame(() => {
+    document.body.dataset.renderedMs = String(Math.round(performance.now()));
+    performance.mark("tracepond:trace-rendered");
+  });
+}
+
+function traceHeader(traceId, s, model) {
+  const errors = s.error_count ?? model.nodes.filter((n) => n.error).length;
+  const tokens = s.total_tokens ?? model.roots.reduce((t, r) => t + (r.totals.tokens || 0), 0);
+  const cost = s.cost ?? model.roots.reduce((c, r) => (r.totals.cost === null ? c : (c ?? 0) + r.totals.cost), null);
+  return h("div", { class: "trace-head" },
+    h("h1", { text: s.root_name || (model.roots[0] && model.roots[0].name) || "(root not received yet)" }),
+    h("div", { class: "facts" },
+      fact("Trace", h("span", {}, h("code", { text: traceId }), copyButton(traceId))),
+      fact("Start", fmt.time(s.start_time_unix_nano ?? model.start, { date: "always" })),
+      fact("Duration", fmt.duration(s.duration_ns ?? model.end - model.start)),
+      fact("Spans", fmt.count(s.span_count ?? model.nodes.length)),
+      fact("Errors", errors ? h("span", { class: "badge error", text: String(errors) }) : "0"),
+      fact("Tokens", fmt.count(tokens || null)),
+      fact("Cost", fmt.cost(cost)),
+      s.models && s.models.length ? fact("Models", s.models.join(", ")) : null,
+      s.service_name ? fact("Service", s.service_name) : null,
+      s.session_id ? fact("Session", h("a", { href: sessionHref(s.session_id), text: s.session_id })) : null));
+}
+
+function fact(label, value) {
+  return h("div", { class: "fact" }, h("span", { class: "muted", text: label }), h("span", { class: "fact-value" }, value));
+}
+
+function toolbar(model, timeline) {
+  let matches = [];
+  let at = -1;
+  const counter = h("span", { class: "muted match-count", "aria-live": "polite" });
+  const input = h("input", { type: "search", class: "trace-search", placeholder: "Search spans: name, id, attribute…",
+    "aria-label": "Search within the trace" });
+  const run = () => {
+    const text = input.value.trim();
+    matches = text ? search(model, text) : [];
+    at = -1;
+    timeline.setMatches(matches);
+    counter.textContent = text ? `${matches.length ? "" : "no matches"}${matches.length ? `${matches.length} matches` : ""}` : "";
+    if (matches.length) step(1);
+  };
+  const step = (delta) => {
+    if (!matches.length) return;
+    at = (at + delta + matches.length) % matches.length;
+    timeline.select(matches[at]);
+    counter.textContent = `${at + 1} of ${matches.length}`;
+  };
+  input.addEventListener("input", debounce(run, 150));
+  input.addEventListener("keydown", (e) => {
+    if (e.key === "Enter") {
+      e.preventDefault();
+      step(e.shiftKey ? -1 : 1);
+    } else if (e.key === "Escape") {
+      input.value = "";
+      run();
+      timeline.body.focus();
+    } else if (e.key === "ArrowDown") {
+      e.preventDefault();
+      timeline.body.focus();
+    }
+  });
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "/" && document.activeElement !== input && !/INPUT|TEXTAREA|SELECT/.test(document.activeElement.tagName)) {
+      e.preventDefault();
+      input.focus();
+    }
+  });
+  return h("div", { class: "toolbar" },
+    input, counter,
+    h("button", { type: "button", text: "Expand all", on: { click: () => timeline.expandAll() } }),
+    h("button", { type: "button", text: "Collapse all", on: { click: () => timeline.collapseAll() } }),
+    h("span", { class: "legend" }, ["llm", "retriever", "reranker", "embedding", "tool", "agent", "chain", "unknown"]
+      .map((c) => h("span", { class: `legend-item cat-${c}` }, h("i", { class: "swatch" }), c))),
+    h("span", { class: "muted keys", text: "↑↓ move · ←→ fold · enter toggle · / search" }));
+}

@@ -1,0 +1,136 @@
+// A trace tree flattened into arrays (iterative: parent chains can be 50k deep), with
+// per-subtree totals and the list of visible rows for a set of collapsed nodes.
+
+const INFERENCE = new Set(["llm", "embedding"]);
+
+export function buildModel(data) {
+  const nodes = [];
+  const stack = [];
+  for (let i = data.roots.length - 1; i >= 0; i--) stack.push([data.roots[i], -1, 0]);
+  while (stack.length) {
+    const [span, parent, depth] = stack.pop();
+    const index = nodes.length;
+    const view = span.view || null;
+    nodes.push({
+      index, parent, depth, span, view,
+      id: span.span_id,
+      name: span.name,
+      category: (view && view.category) || span.category || "unknown",
+      start: span.start_time_unix_nano,
+      end: span.end_time_unix_nano,
+      error: span.status && span.status.code === "error",
+      children: [],
+      totals: null,
+      searchText: null,
+    });
+    if (parent >= 0) nodes[parent].children.push(index);
+    const children = span.children || [];
+    for (let i = children.length - 1; i >= 0; i--) stack.push([children[i], index, depth + 1]);
+  }
+  computeTotals(nodes);
+  let start = Infinity;
+  let end = -Infinity;
+  for (const n of nodes) {
+    if (n.start < start) start = n.start;
+    if (n.end > end) end = n.end;
+  }
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  return { nodes, byId, start, end: Math.max(end, start + 1), roots: nodes.filter((n) => n.parent < 0) };
+}
+
+// Tokens and cost count each model call once: a subtree's usage is its descendants' when any
+// of them reports usage, else its own (LLM/embedding spans only), as the API's trace totals do.
+function computeTotals(nodes) {
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    const n = nodes[i];
+    const given = n.span.totals || n.span.subtree_totals;
+    if (given) {
+      n.totals = { tokens: given.total_tokens ?? given.tokens ?? null, cost: given.cost ?? null,
+        errors: given.error_count ?? given.errors ?? 0, hasUsage: true };
+      continue;
+    }
+    let tokens = 0;
+    let cost = 0;
+    let costSeen = false;
+    let usageBelow = false;
+    let errors = n.error ? 1 : 0;
+    for (const c of n.children) {
+      const t = nodes[c].totals;
+      errors += t.errors;
+      if (t.hasUsage) {
+        usageBelow = true;
+        tokens += t.tokens || 0;
+      }
+      if (t.cost !== null) {
+        cost += t.cost;
+        costSeen = true;
+      }
+    }
+    const own = ownUsage(n);
+    if (!usageBelow && own) {
+      tokens = own.tokens;
+      usageBelow = own.tokens !== null;
+    }
+    if (!costSeen && own && own.cost !== null) {
+      cost = own.cost;
+      costSeen = true;
+    }
+    n.totals = { tokens: usageBelow ? tokens : null, cost: costSeen ? cost : null, errors, hasUsage: usageBelow };
+  }
+}
+
+function ownUsage(n) {
+  const v = n.view;
+  if (!v || !INFERENCE.has(v.category)) return null;
+  const u = v.usage;
+  const tokens = u ? (u.total_tokens ?? ((u.input_tokens ?? 0) + (u.output_tokens ?? 0))) : null;
+  return { tokens, cost: v.cost ?? null };
+}
+
+// Indices of the rows shown, depth first, skipping the descendants of collapsed nodes.
+export function visibleRows(model, collapsed) {
+  const out = [];
+  const stack = [];
+  for (let i = model.roots.length - 1; i >= 0; i--) stack.push(model.roots[i].index);
+  while (stack.length) {
+    const index = stack.pop();
+    out.push(index);
+    if (collapsed.has(index)) continue;
+    const children = model.nodes[index].children;
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
+  }
+  return out;
+}
+
+export function ancestors(model, index) {
+  const out = [];
+  for (let p = model.nodes[index].parent; p >= 0; p = model.nodes[p].parent) out.push(p);
+  return out;
+}
+
+// Nodes whose name, ids, service, category, model or attributes contain `text`.
+export function search(model, text) {
+  const needle = text.toLowerCase();
+  const out = [];
+  for (const n of model.nodes) {
+    n.searchText ??= searchTextOf(n).toLowerCase();
+    if (n.searchText.includes(needle)) out.push(n.index);
+  }
+  return out;
+}
+
+function searchTextOf(n) {
+  const s = n.span;
+  const parts = [n.name, n.id, s.service_name, n.category, s.status && s.status.message];
+  if (n.view) parts.push(n.view.model, n.view.tool && n.view.tool.name);
+  if (s.attributes) parts.push(safeJson(s.attributes));
+  return parts.filter(Boolean).join("\n");
+}
+
+function safeJson(value) {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return "";
+  }
+}

@@ -1,0 +1,219 @@
+// The tree beside the waterfall, one row per visible span, rendering only the rows in view
+// (a 20,000-span trace costs the same to scroll as a 20-span one). Keyboard: up/down move,
+// left collapses or goes to the parent, right expands or goes to the first child, enter toggles.
+import { h } from "../dom.js";
+import * as fmt from "../format.js";
+import { visibleRows, ancestors } from "./model.js";
+
+export const ROW_HEIGHT = 24;
+const OVERSCAN = 12;
+const MAX_INDENT_DEPTH = 40;
+
+export class Timeline {
+  constructor(model, { onSelect }) {
+    this.model = model;
+    this.onSelect = onSelect;
+    this.collapsed = new Set();
+    this.matches = new Set();
+    this.selected = -1;
+    this.rows = [];
+    this.position = new Map(); // node index -> row number
+    this.first = -1;
+    this.spacer = h("div", { class: "tl-spacer" });
+    this.window = h("div", { class: "tl-window" });
+    this.body = h("div", { class: "tl-body", tabindex: "0", role: "tree", "aria-label": "Spans" },
+      this.spacer, this.window);
+    this.element = h("div", { class: "timeline" }, this.header(), this.body);
+    this.body.addEventListener("scroll", () => this.schedule(), { passive: true });
+    this.body.addEventListener("keydown", (e) => this.key(e));
+    this.window.addEventListener("click", (e) => this.click(e));
+    new ResizeObserver(() => this.schedule(true)).observe(this.body);
+    if (model.nodes.length > 5000) {
+      // Huge traces open with the first three levels expanded.
+      for (const n of model.nodes) if (n.depth >= 2 && n.children.length) this.collapsed.add(n.index);
+    }
+    this.refresh();
+  }
+
+  header() {
+    const total = this.model.end - this.model.start;
+    const fractions = [0, 1 / 3, 2 / 3, 1];
+    const ticks = fractions.map((f) =>
+      h("span", { class: `tick${f === 1 ? " last" : ""}`, text: fmt.duration(Math.round(total * f)) }));
+    for (const [i, tick] of ticks.entries()) tick.style.left = `${fractions[i] * 100}%`;
+    return h("div", { class: "tl-row tl-head" },
+      h("div", { class: "tl-name", text: "Span" }),
+      h("div", { class: "num", text: "Duration", title: "Duration of the span" }),
+      h("div", { class: "num", text: "Tokens", title: "Tokens of the subtree (each model call counted once)" }),
+      h("div", { class: "num", text: "Cost", title: "Cost of the subtree" }),
+      h("div", { class: "tl-axis" }, ticks));
+  }
+
+  refresh() {
+    this.rows = visibleRows(this.model, this.collapsed);
+    this.position = new Map(this.rows.map((index, row) => [index, row]));
+    this.spacer.style.height = `${this.rows.length * ROW_HEIGHT}px`;
+    this.schedule(true);
+  }
+
+  schedule(force = false) {
+    if (force) this.first = -1;
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.draw();
+    });
+  }
+
+  draw() {
+    const top = this.body.scrollTop;
+    const height = this.body.clientHeight || 600;
+    const first = Math.max(0, Math.floor(top / ROW_HEIGHT) - OVERSCAN);
+    const last = Math.min(this.rows.length, Math.ceil((top + height) / ROW_HEIGHT) + OVERSCAN);
+    if (first === this.first && last === this.last) return;
+    this.first = first;
+    this.last = last;
+    const fragment = document.createDocumentFragment();
+    for (let row = first; row < last; row++) fragment.append(this.rowElement(this.model.nodes[this.rows[row]]));
+    this.window.style.transform = `translateY(${first * ROW_HEIGHT}px)`;
+    this.window.replaceChildren(fragment);
+  }
+
+  rowElement(n) {
+    const m = this.model;
+    const total = m.end - m.start;
+    const open = !this.collapsed.has(n.index);
+    const classes = ["tl-row", `cat-${n.category}`];
+    if (n.index === this.selected) classes.push("selected");
+    if (n.error) classes.push("error");
+    if (this.matches.has(n.index)) classes.push("match");
+    const toggle = n.children.length
+      ? h("button", { type: "button", class: "toggle", tabindex: "-1", "aria-label": open ? "Collapse" : "Expand",
+        text: open ? "▾" : "▸" })
+      : h("span", { class: "toggle leaf" });
+    const name = h("div", { class: "tl-name", title: n.name },
+      toggle,
+      h("span", { class: "cat", text: n.category }),
+      h("span", { class: "label", text: n.name }),
+      n.depth > MAX_INDENT_DEPTH ? h("span", { class: "depth", text: `depth ${n.depth}` }) : null,
+      n.totals.errors ? h("span", { class: "err-count", title: `${n.totals.errors} error span(s) in this subtree`,
+        text: `⚠ ${n.totals.errors}` }) : null,
+      !open ? h("span", { class: "hidden-count", text: `+${n.children.length}` }) : null);
+    name.style.paddingLeft = `${4 + Math.min(n.depth, MAX_INDENT_DEPTH) * 14}px`;
+    const left = ((n.start - m.start) / total) * 100;
+    const width = ((n.end - n.start) / total) * 100;
+    const bar = h("div", { class: "bar" });
+    bar.style.left = `${left}%`;
+    bar.style.width = `${Math.max(width, 0)}%`;
+    const label = h("span", { class: "bar-label", text: fmt.duration(n.end - n.start) });
+    if (left + width > 75) label.style.right = `${100 - left}%`;
+    else label.style.left = `${left + width}%`;
+    label.classList.toggle("before", left + width > 75);
+    return h("div", { class: classes.join(" "), role: "treeitem", "data-index": n.index, "data-span-id": n.id,
+      "aria-selected": n.index === this.selected ? "true" : "false", "aria-level": n.depth + 1,
+      "aria-expanded": n.children.length ? String(open) : null },
+      name,
+      h("div", { class: "num", text: fmt.duration(n.end - n.start) }),
+      h("div", { class: "num", text: n.totals.tokens === null ? "" : fmt.count(n.totals.tokens) }),
+      h("div", { class: "num", text: n.totals.cost === null ? "" : fmt.cost(n.totals.cost) }),
+      h("div", { class: "tl-bars" }, bar, label));
+  }
+
+  click(event) {
+    const rowEl = event.target.closest(".tl-row");
+    if (!rowEl) return;
+    const index = Number(rowEl.dataset.index);
+    if (event.target.closest(".toggle")) this.toggle(index);
+    else this.select(index);
+    this.body.focus({ preventScroll: true });
+  }
+
+  key(event) {
+    if (event.altKey || event.ctrlKey || event.metaKey) return;
+    const n = this.model.nodes[this.selected];
+    const row = this.position.get(this.selected) ?? -1;
+    const go = (r) => this.select(this.rows[Math.max(0, Math.min(this.rows.length - 1, r))]);
+    switch (event.key) {
+      case "ArrowDown": go(row + 1); break;
+      case "ArrowUp": go(row <= 0 ? 0 : row - 1); break;
+      case "PageDown": go(row + Math.floor(this.body.clientHeight / ROW_HEIGHT)); break;
+      case "PageUp": go(row - Math.floor(this.body.clientHeight / ROW_HEIGHT)); break;
+      case "Home": go(0); break;
+      case "End": go(this.rows.length - 1); break;
+      case "ArrowRight":
+        if (!n) go(0);
+        else if (n.children.length && this.collapsed.has(n.index)) this.toggle(n.index);
+        else if (n.children.length) this.select(n.children[0]);
+        break;
+      case "ArrowLeft":
+        if (!n) break;
+        if (n.children.length && !this.collapsed.has(n.index)) this.toggle(n.index);
+        else if (n.parent >= 0) this.select(n.parent);
+        break;
+      case "Enter":
+        if (n && n.children.length) this.toggle(n.index);
+        break;
+      default:
+        return;
+    }
+    event.preventDefault();
+  }
+
+  toggle(index) {
+    if (this.collapsed.has(index)) this.collapsed.delete(index);
+    else this.collapsed.add(index);
+    this.refresh();
+  }
+
+  expandAll() {
+    this.collapsed.clear();
+    this.refresh();
+  }
+
+  collapseAll() {
+    for (const n of this.model.nodes) if (n.children.length) this.collapsed.add(n.index);
+    // Roots stay open so the first level shows.
+    for (const r of this.model.roots) this.collapsed.delete(r.index);
+    if (this.selected >= 0 && !this.position.has(this.selected)) this.selected = -1;
+    this.refresh();
+  }
+
+  reveal(index) {
+    let changed = false;
+    for (const a of ancestors(this.model, index)) changed = this.collapsed.delete(a) || changed;
+    if (changed) this.refresh();
+  }
+
+  select(index, { notify = true } = {}) {
+    if (index === undefined || index < 0) return;
+    this.reveal(index);
+    this.selected = index;
+    this.scrollTo(index);
+    this.schedule(true);
+    if (notify) this.onSelect(this.model.nodes[index]);
+  }
+
+  scrollTo(index) {
+    const row = this.position.get(index);
+    if (row === undefined) return;
+    const top = row * ROW_HEIGHT;
+    const view = this.body.clientHeight;
+    if (top < this.body.scrollTop) this.body.scrollTop = top;
+    else if (top + ROW_HEIGHT > this.body.scrollTop + view) this.body.scrollTop = top + ROW_HEIGHT - view;
+  }
+
+  setMatches(indices) {
+    this.matches = new Set(indices);
+    let changed = false;
+    const seen = new Set();
+    const nodes = this.model.nodes;
+    for (const index of indices) {
+      for (let p = nodes[index].parent; p >= 0 && !seen.has(p); p = nodes[p].parent) {
+        seen.add(p);
+        changed = this.collapsed.delete(p) || changed;
+      }
+    }
+    if (changed) this.refresh();
+    else this.schedule(true);
+  }
+}
