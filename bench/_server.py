@@ -16,6 +16,27 @@ _READY = re.compile(r"tracepond ready grpc=(\S+):(\d+) http=(\S+):(\d+)")
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (the server and its decode workers)."""
+    out, stack = [], [pid]
+    while stack:
+        current = stack.pop()
+        out.append(current)
+        try:
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as children:
+                    stack.extend(int(child) for child in children.read().split())
+        except OSError:
+            pass
+    return out
+
+
+def tree_status_kib(pid: int, key: str) -> int:
+    """A /proc status field summed over the process tree. For VmHWM the sum is an upper bound
+    of the tree's peak: each process's own peak, whenever it was."""
+    return sum(_status_kib(p, key) for p in process_tree(pid))
+
+
 def _status_kib(pid: int, key: str) -> int:
     try:
         with open(f"/proc/{pid}/status") as status:
@@ -61,23 +82,23 @@ class RssSampler:
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
-            rss = _status_kib(self.pid, "VmRSS")
+            rss = tree_status_kib(self.pid, "VmRSS")
             if rss:
                 self.samples.append((time.monotonic(), rss))
                 self._mark_peak = max(self._mark_peak, rss)
 
     def mark(self) -> None:
-        self._mark_peak = _status_kib(self.pid, "VmRSS")
+        self._mark_peak = tree_status_kib(self.pid, "VmRSS")
 
     def peak_since_mark_mib(self) -> float:
         return self._mark_peak / 1024
 
     def rss_mib(self) -> float:
-        return _status_kib(self.pid, "VmRSS") / 1024
+        return tree_status_kib(self.pid, "VmRSS") / 1024
 
     def hwm_mib(self) -> float:
-        """The kernel's own peak RSS (VmHWM) since the process started."""
-        return _status_kib(self.pid, "VmHWM") / 1024
+        """The kernel's own peak RSS (VmHWM) since start, summed over server and workers."""
+        return tree_status_kib(self.pid, "VmHWM") / 1024
 
     def stop(self) -> None:
         self._stop.set()
@@ -146,7 +167,8 @@ class ServerProcess:
             self.log.append(line.rstrip())
 
     def cpu_seconds(self) -> float:
-        return cpu_seconds(self.pid)
+        """CPU seconds of the server and its decode workers."""
+        return sum(cpu_seconds(pid) for pid in process_tree(self.pid))
 
     def stop(self, timeout: float = 60.0) -> int | None:
         """SIGTERM (the server commits what is queued and checkpoints), then wait."""

@@ -52,6 +52,7 @@ from _senders import (
 from _server import RssSampler, ServerProcess, machine_busy_seconds
 from _traces import SPANS_PER_TRACE, Template, TraceIds, build_template
 from tracepond.ingest._rows import to_arrow
+from tracepond.ingest._summary import summarize
 from tracepond.ingest.decode import SpanDecoder, parse_protobuf
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -85,13 +86,15 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def measure_ceiling(templates: list[Template], per_request: int, seconds: float) -> dict[str, Any]:
-    """The server's per-request CPU chain on this core: parse -> decode -> to_arrow."""
+    """The server's per-request CPU chain on this core, as a decode worker runs it
+    (``ingest.decoding.decode_body``): parse -> decode (incl. normalization) -> to_arrow ->
+    per-trace summaries."""
     ids = TraceIds(per_request)
     bodies = [t.render(ids.for_request(i)) for i, t in enumerate(templates)]
     decoder = SpanDecoder(4 * 1024 * 1024)
     for body in bodies[:2]:  # warm-up
         to_arrow(decoder.decode(parse_protobuf(body)).rows)
-    parse_s = decode_s = arrow_s = 0.0
+    parse_s = decode_s = arrow_s = summary_s = 0.0
     spans = requests = 0
     gc.collect()
     cpu0 = time.process_time()
@@ -105,9 +108,12 @@ def measure_ceiling(templates: list[Template], per_request: int, seconds: float)
             t2 = time.perf_counter()
             table = to_arrow(batch.rows)
             t3 = time.perf_counter()
+            summarize(batch.rows.columns, batch.rows.views)
+            t4 = time.perf_counter()
             parse_s += t1 - t0
             decode_s += t2 - t1
             arrow_s += t3 - t2
+            summary_s += t4 - t3
             spans += table.num_rows
             requests += 1
     cpu = time.process_time() - cpu0
@@ -123,6 +129,7 @@ def measure_ceiling(templates: list[Template], per_request: int, seconds: float)
             "parse": parse_s * per_span,
             "decode": decode_s * per_span,
             "to_arrow": arrow_s * per_span,
+            "summaries": summary_s * per_span,
         },
         "request_bytes_mean": statistics.mean(len(b) for b in bodies),
     }

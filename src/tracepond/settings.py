@@ -24,7 +24,7 @@ class Settings:
     max_queued_spans: int = 200_000
     # A commit group closes at this many spans, or when the queue runs dry.
     max_commit_spans: int = 20_000
-    duckdb_memory_limit: str = "256MB"
+    duckdb_memory_limit: str = "128MB"
     # DuckDB checkpoints (rewrites the WAL into compressed row groups) inside the commit that
     # crosses this much WAL. Larger means fewer, longer pauses; the WAL is replayed at start, so
     # it also bounds restart time. The writer also checkpoints whenever it falls idle.

@@ -21,10 +21,10 @@ class QueryService:
 
     def trace_tree(self, trace_hex: str) -> dict[str, Any]:
         trace_id = _render.parse_hex_id(trace_hex, 16, "trace_id")
-        records = self._store.trace_spans(trace_id)
-        summary = self._store.trace_summary(trace_id)
-        if not records or summary is None:
+        found = self._store.trace(trace_id)
+        if found is None:
             raise NotFound(f"trace {trace_hex} not found")
+        summary, records = found
         return {
             "trace_id": trace_id.hex(),
             "summary": _render.trace_summary(summary),

@@ -26,9 +26,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from tracepond.ingest._rows import SpanBatch
+from tracepond.query.filters import Filters
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,42 @@ class TracePage:
 
 # One stored span as a mapping of column name -> value (JSON columns still as text).
 SpanRecord = dict[str, Any]
+Row = TypeVar("Row")
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """One page of a trace or span search. ``after`` is the ``next_after`` of the previous page
+    and ``as_of`` its ``as_of`` (None on the first page: the store fixes it)."""
+
+    filters: Filters
+    sort: str = "start_time"  # start_time | duration | tokens | cost
+    descending: bool = True
+    limit: int = 50
+    after: tuple[Any, ...] | None = None
+    as_of: int | None = None
+    count_cap: int = 10_000
+
+
+@dataclass(frozen=True)
+class SearchPage(Generic[Row]):
+    rows: list[Row]
+    # (sort value, *ids) of the last row when there is a further page, else None.
+    next_after: tuple[Any, ...] | None
+    # Matches (of the whole search, not just this page) up to count_cap; capped: there are more.
+    count: int
+    capped: bool
+    # Only data committed at or before this ingest time is seen by this search's pages.
+    as_of: int
+
+
+@dataclass(frozen=True)
+class StatsRequest:
+    filters: Filters
+    since_ns: int
+    until_ns: int
+    bucket_ns: int | None  # None: one row per group over the whole range
+    group_by: str | None  # model | service | name | category | None
 
 
 class SpanStore(Protocol):
@@ -81,6 +118,10 @@ class SpanStore(Protocol):
 
     def trace_spans(self, trace_id: bytes) -> list[SpanRecord]:
         """Every stored span of a trace, ordered by start time; [] for an unknown trace."""
+        ...
+
+    def trace(self, trace_id: bytes) -> tuple[TraceSummary, list[SpanRecord]] | None:
+        """The summary and every stored span of a trace (by start time); None when unknown."""
         ...
 
     def span(self, trace_id: bytes, span_id: bytes) -> SpanRecord | None:
@@ -94,6 +135,35 @@ class SpanStore(Protocol):
     def list_traces(self, limit: int, after: tuple[int, bytes] | None = None) -> TracePage:
         """Traces newest first (by start time, then trace id), ``limit`` at most, starting after
         the position ``after`` returned as ``next_cursor`` by the previous page."""
+        ...
+
+    # -- search, sessions, stats, skeletons (read-only; see docs/query.md) --------------------
+
+    def search_traces(self, request: SearchRequest) -> SearchPage[TraceSummary]:
+        """Traces matching the filters, sorted, one keyset page, with the capped match count."""
+        ...
+
+    def search_spans(self, request: SearchRequest) -> SearchPage[SpanRecord]:
+        """Spans matching the filters (light columns and ``attributes_json``), paged."""
+        ...
+
+    def sessions(
+        self, limit: int, after: tuple[int, str] | None, since_ns: int | None, user_id: str | None
+    ) -> list[dict[str, Any]]:
+        """Sessions, most recently seen first: one aggregate row each (``limit + 1`` rows at
+        most, so the caller can tell whether there is a further page)."""
+        ...
+
+    def session_traces(self, session_id: str, limit: int) -> list[TraceSummary]:
+        """The session's traces in start order (at most ``limit``)."""
+        ...
+
+    def stats(self, request: StatsRequest) -> list[dict[str, Any]]:
+        """Span aggregates per (bucket, group): count, errors, latency quantiles, tokens, cost."""
+        ...
+
+    def skeleton_rows(self, trace_id: bytes) -> list[SpanRecord]:
+        """Every span of a trace without its payload (no JSON columns); [] when unknown."""
         ...
 
     def counts(self) -> tuple[int, int]:

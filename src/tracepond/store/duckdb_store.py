@@ -426,14 +426,28 @@ class DuckDBStore:
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def trace_spans(self, trace_id: bytes) -> list[SpanRecord]:
-        window = self._ingest_window(trace_id)
-        if window is None:
-            return []
-        return self._records(
+        found = self.trace(trace_id)
+        return found[1] if found else []
+
+    def trace(self, trace_id: bytes) -> tuple[TraceSummary, list[SpanRecord]] | None:
+        rows = (
+            self._reader()
+            .execute(
+                f"SELECT {_SUMMARY_COLUMNS}, first_ingested_ns, last_ingested_ns"
+                " FROM traces WHERE trace_id = ?",
+                [trace_id],
+            )
+            .fetchall()
+        )
+        if not rows:
+            return None
+        *summary, first, last = rows[0]
+        spans = self._records(
             f"{_SPAN_SELECT} WHERE ingested_ns BETWEEN $first AND $last AND trace_id = $id"
             " ORDER BY start_ns, span_id",
-            {"first": window[0], "last": window[1], "id": trace_id},
+            {"first": first, "last": last, "id": trace_id},
         )
+        return TraceSummary(*summary), spans
 
     def span(self, trace_id: bytes, span_id: bytes) -> SpanRecord | None:
         window = self._ingest_window(trace_id)

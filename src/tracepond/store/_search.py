@@ -1,0 +1,167 @@
+"""Trace and span search on DuckDB: filtered, sorted, keyset-paged, counted.
+
+Pagination is a snapshot: the first page fixes ``as_of`` (the newest ingest time then) and
+later pages see only spans and traces committed by then, so spans arriving meanwhile neither
+shift pages nor change the count; the keyset (sort value, ids) continues after the last row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from tracepond.query.filters import Filters
+from tracepond.store import _search_sql as q
+from tracepond.store._params import Params
+from tracepond.store._ql_sql import QueryCompiler
+from tracepond.store.base import SearchPage, SearchRequest, TraceSummary
+
+SUMMARY_COLUMNS = (
+    "t.trace_id, t.root_span_id, t.root_name, t.service_name, t.start_ns, t.end_ns, t.span_count,"
+    " t.error_count, t.input_tokens, t.output_tokens, t.total_tokens, t.cost, t.models,"
+    " t.session_id, t.user_id, t.llm_count, t.tool_count, t.retriever_count"
+)
+HIT_COLUMNS = (
+    "trace_id", "span_id", "parent_span_id", "name", "kind", "service_name", "start_ns", "end_ns",
+    "duration_ns", "status_code", "status_message", "category", "model", "provider",
+    "input_tokens", "output_tokens", "total_tokens", "cost", "session_id", "user_id",
+    "document_count", "tool_name", "error_type", "attributes_json",
+)
+
+
+@dataclass
+class _Query:
+    """A statement being assembled: CTEs, conditions, and their parameters."""
+
+    params: Params
+    ctes: list[str]
+    where: list[str]
+
+    def with_clause(self) -> str:
+        return ("WITH RECURSIVE " + ", ".join(self.ctes) + " ") if self.ctes else ""
+
+
+def watermark(cursor: Any) -> int:
+    rows = cursor.execute("SELECT coalesce(max(last_ingested_ns), 0) FROM traces").fetchall()
+    return int(rows[0][0])
+
+
+def _window(cursor: Any, trace_where: list[str], params: Params) -> tuple[int, int] | None:
+    """The ingest window of the traces meeting ``trace_where``; None when there are none."""
+    where = " AND ".join(trace_where) or "TRUE"
+    sql = f"SELECT min(t.first_ingested_ns), max(t.last_ingested_ns) FROM traces t WHERE {where}"
+    row = cursor.execute(sql, params.for_sql(sql)).fetchall()[0]
+    return None if row[0] is None else (int(row[0]), int(row[1]))
+
+
+def _window_sql(window: tuple[int, int], params: Params, alias: str = "") -> str:
+    column = f"{alias}ingested_ns"
+    return f"{column} BETWEEN {params.add(window[0])} AND {params.add(window[1])}"
+
+
+def search_traces(cursor: Any, request: SearchRequest) -> SearchPage[TraceSummary]:
+    as_of = request.as_of if request.as_of is not None else watermark(cursor)
+    f = request.filters
+    query = _Query(Params(), [], [])
+    query.where = q.trace_conditions(f, query.params)
+    query.where.append(f"t.first_ingested_ns <= {query.params.add(as_of)}")
+    span_predicates = q.trace_span_predicates(f, query.params)
+    if span_predicates or f.query is not None:
+        window = _window(cursor, query.where, query.params)
+        if window is None:
+            return SearchPage([], None, 0, False, as_of)
+        _add_span_semijoins(query, f, span_predicates, window)
+    sort = q.TRACE_SORT[request.sort]
+    return _page(cursor, query, request, as_of, "traces t", SUMMARY_COLUMNS, sort, ["t.trace_id"], _summary)
+
+
+def _add_span_semijoins(query: _Query, f: Filters, predicates: list[str], window: tuple[int, int]) -> None:
+    p = query.params
+    for predicate in predicates:
+        query.where.append(
+            f"t.trace_id IN (SELECT s.trace_id FROM spans s WHERE {_window_sql(window, p, 's.')}"
+            f" AND {predicate})"
+        )
+    if f.query is not None:
+        compiler = QueryCompiler(p, _window_sql(window, p))
+        result = compiler.compile(f.query)
+        query.ctes += compiler.ctes
+        query.where.append(f"t.trace_id IN (SELECT trace_id FROM {result})")
+
+
+def search_spans(cursor: Any, request: SearchRequest) -> SearchPage[dict[str, Any]]:
+    as_of = request.as_of if request.as_of is not None else watermark(cursor)
+    f = request.filters
+    query = _Query(Params(), [], [])
+    p = query.params
+    trace_where = [f"t.first_ingested_ns <= {p.add(as_of)}"]
+    trace_where += q._range(p, "t.end_ns", f.since_ns, None) + q._range(p, "t.start_ns", None, f.until_ns)
+    for column, value in (("t.session_id", f.session_id), ("t.user_id", f.user_id)):
+        if value is not None:
+            trace_where.append(f"{column} = {p.add(value)}")
+    window = _window(cursor, trace_where, p)
+    if window is None:
+        return SearchPage([], None, 0, False, as_of)
+    query.where = [_window_sql(window, p, "s."), f"s.ingested_ns <= {p.add(as_of)}"]
+    query.where += q.span_conditions(f, p)
+    if f.session_id is not None or f.user_id is not None:
+        query.where.append(f"s.trace_id IN (SELECT t.trace_id FROM traces t WHERE {' AND '.join(trace_where)})")
+    if f.query is not None:
+        compiler = QueryCompiler(p, _window_sql(window, p))
+        result = compiler.compile(f.query)
+        query.ctes += compiler.ctes
+        query.where.append(
+            f"EXISTS (SELECT 1 FROM {result} r WHERE r.trace_id = s.trace_id AND r.span_id = s.span_id)"
+        )
+    columns = ", ".join(f"s.{c}" for c in HIT_COLUMNS)
+    sort = q.SPAN_SORT[request.sort]
+    return _page(cursor, query, request, as_of, "spans s", columns, sort, ["s.trace_id", "s.span_id"], _hit)
+
+
+def _page(
+    cursor: Any,
+    query: _Query,
+    request: SearchRequest,
+    as_of: int,
+    table: str,
+    columns: str,
+    sort: str,
+    ids: list[str],
+    make: Any,
+) -> SearchPage[Any]:
+    p = query.params
+    base_where = " AND ".join(query.where) or "TRUE"
+    count_sql = (
+        f"{query.with_clause()}SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {base_where}"
+        f" LIMIT {p.add(request.count_cap + 1)})"
+    )
+    count = int(cursor.execute(count_sql, p.for_sql(count_sql)).fetchall()[0][0])
+    where = base_where
+    if request.after is not None:
+        where += " AND " + q.keyset(sort, request.descending, request.after, ids, p)
+    sql = (
+        f"{query.with_clause()}SELECT {columns}, {sort} AS sort_value FROM {table} WHERE {where}"
+        f" ORDER BY {q.order_by(sort, request.descending, ids)} LIMIT {p.add(request.limit + 1)}"
+    )
+    result = cursor.execute(sql, p.for_sql(sql))
+    names = [d[0] for d in result.description]
+    rows = result.fetchall()
+    more = len(rows) > request.limit
+    rows = rows[: request.limit]
+    last = dict(zip(names, rows[-1], strict=True)) if rows else None
+    after = None
+    if more and last is not None:
+        after = (last["sort_value"], *(last[i.split(".")[1]] for i in ids))
+    capped = count > request.count_cap
+    items = [make(dict(zip(names, row, strict=True))) for row in rows]
+    return SearchPage(items, after, min(count, request.count_cap), capped, as_of)
+
+
+def _summary(row: dict[str, Any]) -> TraceSummary:
+    row.pop("sort_value")
+    return TraceSummary(**row)
+
+
+def _hit(row: dict[str, Any]) -> dict[str, Any]:
+    row.pop("sort_value")
+    return row
