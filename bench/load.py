@@ -52,7 +52,7 @@ from _senders import (
 from _server import RssSampler, ServerProcess, machine_busy_seconds
 from _traces import SPANS_PER_TRACE, Template, TraceIds, build_template
 from tracepond.ingest._rows import to_arrow
-from tracepond.ingest._summary import summarize
+from tracepond.ingest._summary import summarize as summarize_traces
 from tracepond.ingest.decode import SpanDecoder, parse_protobuf
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -108,7 +108,7 @@ def measure_ceiling(templates: list[Template], per_request: int, seconds: float)
             t2 = time.perf_counter()
             table = to_arrow(batch.rows)
             t3 = time.perf_counter()
-            summarize(batch.rows.columns, batch.rows.views)
+            summarize_traces(batch.rows.columns, batch.rows.views)
             t4 = time.perf_counter()
             parse_s += t1 - t0
             decode_s += t2 - t1
