@@ -115,7 +115,7 @@ def test_list_defaults_and_limit(tracepond_server: Any, stored: tuple[str, str])
     other = make_request([make_span(trace_id(), span_id(), "another")])
     assert tracepond_server.post_otlp(other.SerializeToString()).status_code == 200
     page = tracepond_server.get_json("/api/traces")
-    assert set(page) == {"traces", "next_cursor"}
+    assert set(page) == {"traces", "next_cursor", "count", "count_capped"}
     assert len(page["traces"]) <= 50
     one = tracepond_server.get_json("/api/traces", limit=1)
     assert len(one["traces"]) == 1

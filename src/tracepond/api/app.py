@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Path, Query
+from fastapi import FastAPI, Path
 from starlette.responses import Response
 
 from tracepond._version import __version__
 from tracepond.api import errors
 from tracepond.api._json import json_response
-from tracepond.api.models import ErrorResponse, Span, TraceList, TraceTree
+from tracepond.api.models import ErrorResponse, Span, TraceTree
+from tracepond.api.query_routes import add_query_routes
 from tracepond.ingest.http_receiver import HttpReceiver
-from tracepond.query.service import MAX_PAGE, QueryService
+from tracepond.query.service import QueryService
 from tracepond.web import mount as mount_web_view
 
 TraceId = Annotated[
@@ -52,17 +53,7 @@ def create_app(query: QueryService, receiver: HttpReceiver, ready: Callable[[], 
         body = errors.error_body(503, "not_ready", "starting up or shutting down")
         return json_response(body, 503)
 
-    @app.get(
-        "/api/traces",
-        tags=["traces"],
-        summary="Recent traces, newest first",
-        responses={200: {"model": TraceList}, **_ERRORS},
-    )
-    def list_traces(
-        limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
-        cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
-    ) -> Response:
-        return json_response(query.list_traces(limit, cursor))
+    add_query_routes(app, query)
 
     @app.get(
         "/api/traces/{trace_id}",

@@ -24,9 +24,12 @@ def error_body(status: int, code: str, message: str) -> dict[str, object]:
 def install(app: FastAPI) -> None:
     @app.exception_handler(TracepondError)
     async def _tracepond(_: Request, exc: TracepondError) -> Response:
-        response = json_response(
-            error_body(exc.http_status, exc.code, exc.message), exc.http_status
-        )
+        body = error_body(exc.http_status, exc.code, exc.message)
+        # Query syntax errors also say where and what was expected (QuerySyntaxError).
+        for extra in ("position", "expected"):
+            if hasattr(exc, extra):
+                body["error"][extra] = getattr(exc, extra)  # type: ignore[index]
+        response = json_response(body, exc.http_status)
         if isinstance(exc, Overloaded):
             response.headers["Retry-After"] = str(exc.retry_after_seconds)
         return response

@@ -87,3 +87,157 @@ class TraceTree(BaseModel):
 class TraceList(BaseModel):
     traces: list[TraceSummary]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at end")
+
+
+# -- search, sessions, stats, skeletons (docs/query.md) ----------------------------------------
+
+
+class TraceSummaryFull(TraceSummary):
+    """A trace summary with its totals (tokens and cost over leaf LLM calls)."""
+
+    input_tokens: int
+    output_tokens: int
+    total_tokens: int
+    cost: float | None
+    models: list[str]
+    session_id: str | None
+    user_id: str | None
+    llm_count: int
+    tool_count: int
+    retriever_count: int
+
+
+class TraceSearch(BaseModel):
+    traces: list[TraceSummaryFull]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at end")
+    count: int = Field(description="Traces matching the search (all pages), at most 10,000")
+    count_capped: bool = Field(description="More than `count` traces match")
+
+
+class SpanHit(BaseModel):
+    trace_id: str
+    span_id: str
+    parent_span_id: str | None
+    name: str
+    kind: str
+    service_name: str
+    start_time_unix_nano: int
+    end_time_unix_nano: int
+    duration_ns: int
+    status: Status
+    category: str | None
+    model: str | None
+    provider: str | None
+    input_tokens: int | None
+    output_tokens: int | None
+    total_tokens: int | None
+    cost: float | None
+    session_id: str | None
+    user_id: str | None
+    document_count: int | None
+    tool_name: str | None
+    error_type: str | None
+    attributes: dict[str, Any] = Field(description="Raw attributes as sent")
+
+
+class SpanSearch(BaseModel):
+    spans: list[SpanHit]
+    next_cursor: str | None
+    count: int = Field(description="Spans matching the search (all pages), at most 10,000")
+    count_capped: bool
+
+
+class SessionRow(BaseModel):
+    session_id: str
+    first_seen_ns: int
+    last_seen_ns: int
+    trace_count: int
+    input_tokens: int
+    output_tokens: int
+    total_tokens: int
+    cost: float | None
+    error_count: int = Field(description="Traces of the session with at least one error")
+    user_id: str | None
+
+
+class SessionList(BaseModel):
+    sessions: list[SessionRow]
+    next_cursor: str | None
+
+
+class SessionTurn(TraceSummaryFull):
+    input: Any = Field(description="The trace's first input (root input, else first LLM input)")
+    output: Any = Field(description="The trace's last output (root output, else last LLM output)")
+
+
+class SessionDetail(BaseModel):
+    session_id: str
+    traces: list[SessionTurn] = Field(description="In start order: the conversation")
+    truncated: bool = Field(description="Only the first 500 traces are listed")
+
+
+class StatsRow(BaseModel):
+    bucket_start_ns: int
+    group: str | None = Field(description="The group's value (null without group_by)")
+    count: int
+    error_count: int
+    error_rate: float
+    p50_ns: float
+    p95_ns: float
+    p99_ns: float
+    input_tokens: int
+    output_tokens: int
+    cost: float | None
+
+
+class Stats(BaseModel):
+    since_ns: int
+    until_ns: int
+    bucket_ns: int | None
+    group_by: str | None
+    rows: list[StatsRow]
+
+
+class SubtreeTotals(BaseModel):
+    span_count: int
+    error_count: int
+    input_tokens: int
+    output_tokens: int
+    total_tokens: int
+    cost: float | None
+
+
+class SkeletonNode(BaseModel):
+    span_id: str
+    parent_span_id: str | None
+    depth: int
+    name: str
+    kind: str
+    service_name: str
+    start_time_unix_nano: int
+    end_time_unix_nano: int
+    duration_ns: int
+    status: str = Field(description="unset, ok or error")
+    category: str | None
+    model: str | None
+    orphan: bool
+    cycle: bool
+    child_count: int
+    subtree: SubtreeTotals
+
+
+class Skeleton(BaseModel):
+    trace_id: str
+    summary: TraceSummaryFull
+    total: int = Field(description="Nodes selected (all pages)")
+    nodes: list[SkeletonNode] = Field(description="Depth-first order")
+    next_cursor: str | None
+
+
+class QueryErrorDetail(ErrorDetail):
+    position: int | None = Field(default=None, description="Query syntax errors: 0-based offset")
+    expected: str | None = Field(default=None, description="Query syntax errors: what fits there")
+
+
+class QueryErrorResponse(BaseModel):
+    error: QueryErrorDetail

@@ -36,11 +36,16 @@ class IngestService:
 
         Raises InvalidRequest (nothing stored), Overloaded (queue full: retry later) or
         StorageUnavailable (the commit failed: nothing stored, retry later)."""
+        self._pipeline.expect()
         try:
             outcome = await self._decoder.decode(body, encoding)
-        except TracepondError:
-            self.stats.requests[(transport, "invalid")] += 1
+        except BaseException as exc:
+            self._pipeline.abandon()
+            if isinstance(exc, TracepondError):
+                self.stats.requests[(transport, "invalid")] += 1
             raise
+        if outcome.batch is None:
+            self._pipeline.abandon()
         stats = self.stats
         for reason, count in outcome.reasons.items():
             stats.rejected_reasons[(transport, reason)] += count
@@ -54,9 +59,11 @@ class IngestService:
     async def _commit(self, batch: SpanBatch, transport: str) -> None:
         try:
             future = self._pipeline.submit(batch)
-        except Overloaded:
-            self.stats.requests[(transport, "refused")] += 1
-            self.stats.spans[(transport, "refused")] += batch.num_rows
+        except BaseException as exc:
+            self._pipeline.abandon()  # a refused request is no longer on its way
+            if isinstance(exc, Overloaded):
+                self.stats.requests[(transport, "refused")] += 1
+                self.stats.spans[(transport, "refused")] += batch.num_rows
             raise
         try:
             await asyncio.wrap_future(future)

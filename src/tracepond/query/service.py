@@ -8,7 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from tracepond.errors import InvalidRequest, NotFound
-from tracepond.query import _render
+from tracepond.query import _render, insights, search, stats
+from tracepond.query.filters import Filters
 from tracepond.query.tree import build_tree
 from tracepond.store.base import SpanStore
 
@@ -48,3 +49,41 @@ class QueryService:
             "traces": [_render.trace_summary(t) for t in page.traces],
             "next_cursor": _render.encode_cursor(page.next_cursor) if page.next_cursor else None,
         }
+
+    # -- search, sessions, stats, skeletons, export (docs/query.md) ----------------------------
+
+    def search_traces(self, page: search.PageRequest) -> dict[str, Any]:
+        return search.search_traces(self._store, page)
+
+    def search_spans(self, page: search.PageRequest) -> dict[str, Any]:
+        return search.search_spans(self._store, page)
+
+    def sessions(
+        self,
+        limit: int = 50,
+        cursor: str | None = None,
+        since_ns: int | None = None,
+        user_id: str | None = None,
+    ) -> dict[str, Any]:
+        return insights.sessions(self._store, limit, cursor, since_ns, user_id)
+
+    def session(self, session_id: str) -> dict[str, Any]:
+        return insights.session(self._store, session_id)
+
+    def stats(
+        self, filters: Filters, bucket_ns: int | None, group_by: str | None
+    ) -> dict[str, Any]:
+        return stats.stats(self._store, filters, bucket_ns, group_by)
+
+    def skeleton(
+        self,
+        trace_hex: str,
+        parent: str | None = None,
+        max_depth: int | None = None,
+        limit: int = insights.MAX_SKELETON_PAGE,
+        cursor: str | None = None,
+    ) -> dict[str, Any]:
+        return insights.skeleton(self._store, trace_hex, parent, max_depth, limit, cursor)
+
+    def trace_otlp(self, trace_hex: str) -> dict[str, Any]:
+        return insights.trace_otlp(self._store, trace_hex)

@@ -14,6 +14,7 @@ import orjson
 from tracepond.query import ql_ast as ast
 from tracepond.query.ql_fields import KIND_VALUES, STATUS_VALUES
 from tracepond.store._params import Params
+from tracepond.store._search_sql import DOCUMENT_COUNT
 
 _COLUMNS: Final = {
     "name": "name",
@@ -29,7 +30,7 @@ _COLUMNS: Final = {
     "tokens.output": "output_tokens",
     "tokens.total": "total_tokens",
     "cost": "cost",
-    "documents.count": "document_count",
+    "documents.count": DOCUMENT_COUNT,
     "tool.name": "tool_name",
     "error.type": "error_type",
     "session.id": "session_id",
@@ -130,6 +131,8 @@ class QueryCompiler:
             literal = STATUS_VALUES.index(str(value.value))
         elif name == "kind":
             literal = KIND_VALUES.index(str(value.value))
+        if isinstance(literal, int) and not isinstance(literal, bool) and abs(literal) >= 2**63:
+            literal = float(literal)  # beyond BIGINT: compare as a double, not an overflow
         return _operator(column, op, self.params.add(literal))
 
     def _attribute_compare(self, field: ast.Field, op: str, value: ast.Value) -> str:

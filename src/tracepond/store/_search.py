@@ -22,10 +22,30 @@ SUMMARY_COLUMNS = (
     " t.session_id, t.user_id, t.llm_count, t.tool_count, t.retriever_count"
 )
 HIT_COLUMNS = (
-    "trace_id", "span_id", "parent_span_id", "name", "kind", "service_name", "start_ns", "end_ns",
-    "duration_ns", "status_code", "status_message", "category", "model", "provider",
-    "input_tokens", "output_tokens", "total_tokens", "cost", "session_id", "user_id",
-    "document_count", "tool_name", "error_type", "attributes_json",
+    "trace_id",
+    "span_id",
+    "parent_span_id",
+    "name",
+    "kind",
+    "service_name",
+    "start_ns",
+    "end_ns",
+    "duration_ns",
+    "status_code",
+    "status_message",
+    "category",
+    "model",
+    "provider",
+    "input_tokens",
+    "output_tokens",
+    "total_tokens",
+    "cost",
+    "session_id",
+    "user_id",
+    "document_count",
+    "tool_name",
+    "error_type",
+    "attributes_json",
 )
 
 
@@ -72,10 +92,14 @@ def search_traces(cursor: Any, request: SearchRequest) -> SearchPage[TraceSummar
             return SearchPage([], None, 0, False, as_of)
         _add_span_semijoins(query, f, span_predicates, window)
     sort = q.TRACE_SORT[request.sort]
-    return _page(cursor, query, request, as_of, "traces t", SUMMARY_COLUMNS, sort, ["t.trace_id"], _summary)
+    return _page(
+        cursor, query, request, as_of, "traces t", SUMMARY_COLUMNS, sort, ["t.trace_id"], _summary
+    )
 
 
-def _add_span_semijoins(query: _Query, f: Filters, predicates: list[str], window: tuple[int, int]) -> None:
+def _add_span_semijoins(
+    query: _Query, f: Filters, predicates: list[str], window: tuple[int, int]
+) -> None:
     p = query.params
     for predicate in predicates:
         query.where.append(
@@ -95,7 +119,9 @@ def search_spans(cursor: Any, request: SearchRequest) -> SearchPage[dict[str, An
     query = _Query(Params(), [], [])
     p = query.params
     trace_where = [f"t.first_ingested_ns <= {p.add(as_of)}"]
-    trace_where += q._range(p, "t.end_ns", f.since_ns, None) + q._range(p, "t.start_ns", None, f.until_ns)
+    trace_where += q._range(p, "t.end_ns", f.since_ns, None) + q._range(
+        p, "t.start_ns", None, f.until_ns
+    )
     for column, value in (("t.session_id", f.session_id), ("t.user_id", f.user_id)):
         if value is not None:
             trace_where.append(f"{column} = {p.add(value)}")
@@ -105,17 +131,22 @@ def search_spans(cursor: Any, request: SearchRequest) -> SearchPage[dict[str, An
     query.where = [_window_sql(window, p, "s."), f"s.ingested_ns <= {p.add(as_of)}"]
     query.where += q.span_conditions(f, p)
     if f.session_id is not None or f.user_id is not None:
-        query.where.append(f"s.trace_id IN (SELECT t.trace_id FROM traces t WHERE {' AND '.join(trace_where)})")
+        query.where.append(
+            f"s.trace_id IN (SELECT t.trace_id FROM traces t WHERE {' AND '.join(trace_where)})"
+        )
     if f.query is not None:
         compiler = QueryCompiler(p, _window_sql(window, p))
         result = compiler.compile(f.query)
         query.ctes += compiler.ctes
         query.where.append(
-            f"EXISTS (SELECT 1 FROM {result} r WHERE r.trace_id = s.trace_id AND r.span_id = s.span_id)"
+            f"EXISTS (SELECT 1 FROM {result} r"
+            " WHERE r.trace_id = s.trace_id AND r.span_id = s.span_id)"
         )
     columns = ", ".join(f"s.{c}" for c in HIT_COLUMNS)
     sort = q.SPAN_SORT[request.sort]
-    return _page(cursor, query, request, as_of, "spans s", columns, sort, ["s.trace_id", "s.span_id"], _hit)
+    return _page(
+        cursor, query, request, as_of, "spans s", columns, sort, ["s.trace_id", "s.span_id"], _hit
+    )
 
 
 def _page(

@@ -16,7 +16,11 @@ from tracepond.query.filters import AttrFilter, Filters
 from tracepond.store._params import Params
 
 # traces keep per-category counts for these, so no span scan is needed for them.
-_COUNTED_CATEGORIES: Final = {"llm": "llm_count", "tool": "tool_count", "retriever": "retriever_count"}
+_COUNTED_CATEGORIES: Final = {
+    "llm": "llm_count",
+    "tool": "tool_count",
+    "retriever": "retriever_count",
+}
 # The attributes conventions read tags from (conventions/_tables.py, "tags").
 TAG_KEYS: Final = ("tracepond.tags", "tag.tags", "langfuse.trace.tags", "langsmith.span.tags")
 TRACE_SORT: Final = {
@@ -28,9 +32,14 @@ TRACE_SORT: Final = {
 SPAN_SORT: Final = {
     "start_time": "s.start_ns",
     "duration": "s.duration_ns",
-    "tokens": "coalesce(s.total_tokens, coalesce(s.input_tokens, 0) + coalesce(s.output_tokens, 0))",
+    "tokens": "coalesce(s.total_tokens,"
+    " coalesce(s.input_tokens, 0) + coalesce(s.output_tokens, 0))",
     "cost": "coalesce(s.cost, 0.0)",
 }
+# A retriever span that reported no documents returned nothing: it counts as 0, not unknown.
+DOCUMENT_COUNT: Final = (
+    "(CASE WHEN category = 'retriever' THEN coalesce(document_count, 0) ELSE document_count END)"
+)
 _NUMERIC_OPS: Final = {"gt": ">", "ge": ">=", "lt": "<", "le": "<="}
 
 
@@ -72,7 +81,7 @@ def trace_span_predicates(f: Filters, p: Params) -> list[str]:
     if f.category is not None and f.category not in _COUNTED_CATEGORIES:
         out.append(f"s.category = {p.add(f.category)}")
     if f.min_documents is not None or f.max_documents is not None:
-        out.append(" AND ".join(_range(p, "s.document_count", f.min_documents, f.max_documents)))
+        out.append(" AND ".join(_range(p, DOCUMENT_COUNT, f.min_documents, f.max_documents)))
     out += [attribute_condition(a, p) for a in f.attributes]
     if f.tag is not None:
         out.append(tag_condition(f.tag, p))
@@ -87,7 +96,7 @@ def span_conditions(f: Filters, p: Params) -> list[str]:
     out += _range(p, "s.duration_ns", f.min_duration_ns, f.max_duration_ns)
     out += _range(p, SPAN_SORT["tokens"], f.min_tokens, f.max_tokens)
     out += _range(p, "s.cost", f.min_cost, f.max_cost)
-    out += _range(p, "s.document_count", f.min_documents, f.max_documents)
+    out += _range(p, DOCUMENT_COUNT, f.min_documents, f.max_documents)
     for column, value in (
         ("s.service_name", f.service),
         ("s.name", f.name),
@@ -137,22 +146,41 @@ def text_condition(text: str, p: Params) -> str:
     """Case-insensitive substring of the span name, its attributes (messages, documents, tool
     arguments and results live there) or its events. The JSON columns are searched for the
     text as JSON would spell it, so quotes and newlines in the text still match."""
+    once = _json_inner(text)
+    # Messages are often JSON text inside a string attribute: encoded twice in the column.
+    twice = _json_inner(once)
     name = p.add(_like_pattern(text))
-    encoded = p.add(_like_pattern(orjson.dumps(text).decode()[1:-1]))
-    return (
-        f"(s.name ILIKE {name} ESCAPE '\\' OR s.attributes_json ILIKE {encoded} ESCAPE '\\'"
-        f" OR s.events_json ILIKE {encoded} ESCAPE '\\')"
-    )
+    patterns = [p.add(_like_pattern(once))]
+    if twice != once:
+        patterns.append(p.add(_like_pattern(twice)))
+    parts = [f"s.name ILIKE {name} ESCAPE '\\'"]
+    for pattern in patterns:
+        parts += [
+            f"s.attributes_json ILIKE {pattern} ESCAPE '\\'",
+            f"s.events_json ILIKE {pattern} ESCAPE '\\'",
+        ]
+    return "(" + " OR ".join(parts) + ")"
 
 
-def keyset(sort_sql: str, descending: bool, after: tuple[object, ...], ids: list[str], p: Params) -> str:
+def _json_inner(text: str) -> str:
+    return orjson.dumps(text).decode()[1:-1]
+
+
+def keyset(
+    sort_sql: str, descending: bool, after: tuple[object, ...], ids: list[str], p: Params
+) -> str:
     """Rows strictly after ``after`` = (sort value, *ids) in the page order."""
     op = "<" if descending else ">"
     value = p.add(after[0])
     id_values = [p.add(v) for v in after[1:]]
     tie = " OR ".join(
-        "(" + " AND ".join([f"{sort_sql} = {value}"] + [f"{ids[j]} = {id_values[j]}" for j in range(i)]
-                           + [f"{ids[i]} {op} {id_values[i]}"]) + ")"
+        "("
+        + " AND ".join(
+            [f"{sort_sql} = {value}"]
+            + [f"{ids[j]} = {id_values[j]}" for j in range(i)]
+            + [f"{ids[i]} {op} {id_values[i]}"]
+        )
+        + ")"
         for i in range(len(ids))
     )
     return f"({sort_sql} {op} {value} OR {tie})"

@@ -26,8 +26,17 @@ from tracepond.ingest._summary import (
     summarize_table,
     totals_by_trace,
 )
+from tracepond.store import _search, _sessions, _skeleton, _stats
 from tracepond.store._schema import MIGRATIONS, migrate
-from tracepond.store.base import SpanRecord, TracePage, TraceSummary, WriteResult
+from tracepond.store.base import (
+    SearchPage,
+    SearchRequest,
+    SpanRecord,
+    StatsRequest,
+    TracePage,
+    TraceSummary,
+    WriteResult,
+)
 
 _INSERT_COLUMNS = ", ".join(SPAN_COLUMNS)
 _INSERT_SPANS = f"""
@@ -494,6 +503,28 @@ class DuckDBStore:
         more = len(rows) > limit
         cursor = (traces[-1].start_ns, traces[-1].trace_id) if more and traces else None
         return TracePage(traces=traces, next_cursor=cursor)
+
+    # -- search, sessions, stats, skeletons (SQL in store/_search*.py, _sessions, _stats) ------
+
+    def search_traces(self, request: SearchRequest) -> SearchPage[TraceSummary]:
+        return _search.search_traces(self._reader(), request)
+
+    def search_spans(self, request: SearchRequest) -> SearchPage[SpanRecord]:
+        return _search.search_spans(self._reader(), request)
+
+    def sessions(
+        self, limit: int, after: tuple[int, str] | None, since_ns: int | None, user_id: str | None
+    ) -> list[dict[str, Any]]:
+        return _sessions.sessions(self._reader(), limit, after, since_ns, user_id)
+
+    def session_traces(self, session_id: str, limit: int) -> list[TraceSummary]:
+        return _sessions.session_traces(self._reader(), session_id, limit)
+
+    def stats(self, request: StatsRequest) -> list[dict[str, Any]]:
+        return _stats.stats(self._reader(), request)
+
+    def skeleton_rows(self, trace_id: bytes) -> list[SpanRecord]:
+        return _skeleton.skeleton_rows(self._reader(), trace_id)
 
     def counts(self) -> tuple[int, int]:
         cursor = self._reader()

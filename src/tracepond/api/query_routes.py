@@ -1,0 +1,159 @@
+"""The search API: trace and span search, sessions, stats, skeletons, OTLP export."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, FastAPI, Path, Query
+from starlette.responses import Response
+
+from tracepond.api._json import json_response
+from tracepond.api._params import search_filters
+from tracepond.api.models import (
+    ErrorResponse,
+    QueryErrorResponse,
+    SessionDetail,
+    SessionList,
+    Skeleton,
+    SpanSearch,
+    Stats,
+    TraceSearch,
+)
+from tracepond.query.filters import Filters, parse_duration, parse_time
+from tracepond.query.search import MAX_PAGE, PageRequest
+from tracepond.query.service import QueryService
+
+TraceId = Annotated[
+    str,
+    Path(description="32 lowercase hex characters", examples=["5b8efff798038103d269b633813fc60c"]),
+]
+Sort = Annotated[Literal["start_time", "duration", "tokens", "cost"], Query(description="sort key")]
+Order = Annotated[Literal["desc", "asc"], Query(description="sort direction")]
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
+Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
+_SEARCH_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": QueryErrorResponse, "description": "Invalid parameter or query syntax error"},
+}
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorResponse, "description": "Invalid id or parameter"},
+    404: {"model": ErrorResponse, "description": "Unknown trace, span or session"},
+}
+Filtered = Annotated[Filters, Depends(search_filters)]
+
+
+def add_query_routes(app: FastAPI, query: QueryService) -> None:
+    _search_routes(app, query)
+    _session_routes(app, query)
+    _trace_routes(app, query)
+
+
+def _search_routes(app: FastAPI, query: QueryService) -> None:
+    @app.get(
+        "/api/traces",
+        tags=["search"],
+        summary="Search traces (no parameters: the newest first)",
+        description="Filters combine with AND; span-level filters (category, attr, tag, text, q)"
+        " mean the trace has a matching span. Pages are a snapshot taken at the first page.",
+        responses={200: {"model": TraceSearch}, **_SEARCH_ERRORS},
+    )
+    def search_traces(
+        filters: Filtered,
+        sort: Sort = "start_time",
+        order: Order = "desc",
+        limit: Limit = 50,
+        cursor: Cursor = None,
+    ) -> Response:
+        page = PageRequest(filters, sort, order, limit, cursor)
+        return json_response(query.search_traces(page))
+
+    @app.get(
+        "/api/spans",
+        tags=["search"],
+        summary="Search spans, each with its trace id",
+        responses={200: {"model": SpanSearch}, **_SEARCH_ERRORS},
+    )
+    def search_spans(
+        filters: Filtered,
+        sort: Sort = "start_time",
+        order: Order = "desc",
+        limit: Limit = 50,
+        cursor: Cursor = None,
+    ) -> Response:
+        page = PageRequest(filters, sort, order, limit, cursor)
+        return json_response(query.search_spans(page))
+
+    @app.get(
+        "/api/stats",
+        tags=["search"],
+        summary="Span aggregates per time bucket and group",
+        description="Over spans starting in [since, until) (default: the last 24 h): count,"
+        " errors, latency p50/p95/p99, tokens in/out, cost. Other filters apply per span.",
+        responses={200: {"model": Stats}, **_SEARCH_ERRORS},
+    )
+    def stats(
+        filters: Filtered,
+        bucket: Annotated[
+            str | None,
+            Query(
+                description="bucket size: nanoseconds or 5m, 1h; none: one bucket", examples=["5m"]
+            ),
+        ] = None,
+        group_by: Annotated[Literal["model", "service", "name", "category"] | None, Query()] = None,
+    ) -> Response:
+        return json_response(query.stats(filters, parse_duration(bucket, "bucket"), group_by))
+
+
+def _session_routes(app: FastAPI, query: QueryService) -> None:
+    @app.get(
+        "/api/sessions",
+        tags=["sessions"],
+        summary="Sessions, most recently active first",
+        responses={200: {"model": SessionList}, **_NOT_FOUND},
+    )
+    def sessions(
+        limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+        cursor: Cursor = None,
+        since: Annotated[
+            str | None, Query(description="active at or after (like /api/traces)")
+        ] = None,
+        user_id: Annotated[str | None, Query()] = None,
+    ) -> Response:
+        return json_response(query.sessions(limit, cursor, parse_time(since, "since"), user_id))
+
+    @app.get(
+        "/api/sessions/{session_id}",
+        tags=["sessions"],
+        summary="A session's traces in order, with first input and last output: the conversation",
+        responses={200: {"model": SessionDetail}, **_NOT_FOUND},
+    )
+    def session(session_id: Annotated[str, Path(examples=["session-42"])]) -> Response:
+        return json_response(query.session(session_id))
+
+
+def _trace_routes(app: FastAPI, query: QueryService) -> None:
+    @app.get(
+        "/api/traces/{trace_id}/skeleton",
+        tags=["traces"],
+        summary="A trace's skeleton: spans without payload, with subtree totals",
+        description="Flat, depth-first. `parent` lists one level (the children of a span, or"
+        " `root` for the roots), paged with limit/cursor; `max_depth` keeps the top levels."
+        " Fetch a span's payload with /api/traces/{trace_id}/spans/{span_id}.",
+        responses={200: {"model": Skeleton}, **_NOT_FOUND},
+    )
+    def skeleton(
+        trace_id: TraceId,
+        parent: Annotated[str | None, Query(description="a span id, or root")] = None,
+        max_depth: Annotated[int | None, Query(ge=0, le=1_000_000)] = None,
+        limit: Annotated[int, Query(ge=1, le=100_000)] = 100_000,
+        cursor: Cursor = None,
+    ) -> Response:
+        return json_response(query.skeleton(trace_id, parent, max_depth, limit, cursor))
+
+    @app.get(
+        "/api/traces/{trace_id}/otlp",
+        tags=["traces"],
+        summary="A trace as OTLP/JSON (POST it to /v1/traces to import it back)",
+        responses={200: {"content": {"application/json": {}}}, **_NOT_FOUND},
+    )
+    def trace_otlp(trace_id: TraceId) -> Response:
+        return json_response(query.trace_otlp(trace_id))

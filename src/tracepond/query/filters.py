@@ -1,0 +1,141 @@
+"""Search filters as typed values: what ``GET /api/traces`` and ``/api/spans`` (and the client)
+accept, validated once here. The store turns them into SQL (``store/_search_sql.py``)."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Final, Literal
+
+from tracepond.errors import InvalidRequest
+from tracepond.query import ql_ast
+from tracepond.query.ql_parser import parse
+
+AttrOp = Literal["eq", "ne", "gt", "ge", "lt", "le", "exists", "contains"]
+SortKey = Literal["start_time", "duration", "tokens", "cost"]
+SORT_KEYS: Final = ("start_time", "duration", "tokens", "cost")
+# Longest first: "!=" before "=", ">=" before ">".
+_ATTR_OPS: Final[tuple[tuple[str, AttrOp], ...]] = (
+    ("!=", "ne"),
+    (">=", "ge"),
+    ("<=", "le"),
+    ("~", "contains"),
+    ("=", "eq"),
+    (">", "gt"),
+    ("<", "lt"),
+)
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ns|us|ms|s|m|h|d)$")
+_UNIT_NS: Final = {
+    "ns": 1,
+    "us": 1_000,
+    "ms": 1_000_000,
+    "s": 10**9,
+    "m": 60 * 10**9,
+    "h": 3600 * 10**9,
+    "d": 86400 * 10**9,
+}
+
+
+@dataclass(frozen=True)
+class AttrFilter:
+    """A condition on one raw span attribute; ``value`` is None for ``exists``."""
+
+    key: str
+    op: AttrOp
+    value: str | None = None
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Every filter; None means "not filtered". At trace level a span-level condition (category,
+    attribute, tag, text, q) means "the trace has a span that matches"."""
+
+    since_ns: int | None = None
+    until_ns: int | None = None
+    service: str | None = None
+    status: Literal["error", "ok"] | None = None
+    name: str | None = None
+    category: str | None = None
+    model: str | None = None
+    min_duration_ns: int | None = None
+    max_duration_ns: int | None = None
+    min_tokens: int | None = None
+    max_tokens: int | None = None
+    min_cost: float | None = None
+    max_cost: float | None = None
+    min_documents: int | None = None
+    max_documents: int | None = None
+    session_id: str | None = None
+    user_id: str | None = None
+    tag: str | None = None
+    attributes: tuple[AttrFilter, ...] = field(default_factory=tuple)
+    text: str | None = None
+    query: ql_ast.TraceExpr | None = None
+
+
+def parse_attr_filter(text: str) -> AttrFilter:
+    """``key=value``, ``key!=value``, ``key>=3`` (numeric), ``key~part`` (contains) or ``key``
+    alone (exists)."""
+    for symbol, op in _ATTR_OPS:
+        key, sep, value = text.partition(symbol)
+        if sep:
+            if not key:
+                raise InvalidRequest(f"attribute filter {text!r} has no key before {symbol!r}")
+            if op in ("gt", "ge", "lt", "le"):
+                _number(value, f"attribute filter {text!r}")
+            return AttrFilter(key, op, value)
+    if not text:
+        raise InvalidRequest("empty attribute filter")
+    return AttrFilter(text, "exists")
+
+
+def parse_time(text: str | None, what: str, now_ns: int | None = None) -> int | None:
+    """Unix nanoseconds, an ISO-8601 time, or a duration meaning "that long ago" (``1h``)."""
+    if text is None or text == "":
+        return None
+    if text.lstrip("-").isdigit():
+        return _int64(int(text), what)
+    ago = _DURATION.match(text)
+    if ago:
+        now = time.time_ns() if now_ns is None else now_ns
+        return now - (parse_duration(text, what) or 0)
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise InvalidRequest(
+            f"{what} must be unix nanoseconds, ISO-8601 or a duration ago like 1h, got {text!r}"
+        ) from exc
+    if moment.tzinfo is None:
+        raise InvalidRequest(f"{what} needs a timezone (e.g. Z), got {text!r}")
+    return _int64(int(moment.timestamp() * 1_000_000_000), what)
+
+
+def parse_duration(text: str | None, what: str) -> int | None:
+    """Nanoseconds, or a number with a unit: 500ms, 2s, 1.5m, 1h."""
+    if text is None or text == "":
+        return None
+    if text.isdigit():
+        return _int64(int(text), what)
+    match = _DURATION.match(text)
+    if not match:
+        raise InvalidRequest(f"{what} must be nanoseconds or like 500ms, 2s, 1h; got {text!r}")
+    return _int64(int(float(match.group(1)) * _UNIT_NS[match.group(2)]), what)
+
+
+def parse_query(text: str | None) -> ql_ast.TraceExpr | None:
+    return parse(text) if text and text.strip() else None
+
+
+def _number(text: str, what: str) -> float:
+    try:
+        return float(text)
+    except ValueError as exc:
+        raise InvalidRequest(f"{what}: {text!r} is not a number") from exc
+
+
+def _int64(value: int, what: str) -> int:
+    if not -(2**63) <= value < 2**63:
+        raise InvalidRequest(f"{what} is out of range: {value}")
+    return value

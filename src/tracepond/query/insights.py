@@ -1,0 +1,115 @@
+"""Sessions, skeletons and OTLP export: the read paths beyond search (shaped for the API)."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any, Final
+
+from tracepond.errors import InvalidRequest, NotFound
+from tracepond.query import _render
+from tracepond.query.conversation import first_input_last_output
+from tracepond.query.otlp_export import export_request
+from tracepond.query.skeleton import build_skeleton
+from tracepond.store.base import SpanStore
+
+MAX_SESSION_TRACES: Final = 500
+MAX_SKELETON_PAGE: Final = 100_000
+
+
+def sessions(
+    store: SpanStore, limit: int, cursor: str | None, since_ns: int | None, user_id: str | None
+) -> dict[str, Any]:
+    if not 1 <= limit <= 1000:
+        raise InvalidRequest(f"limit must be between 1 and 1000, got {limit}")
+    after = _decode_session_cursor(cursor) if cursor else None
+    rows = store.sessions(limit, after, since_ns, user_id)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = None
+    if more and rows:
+        raw = f"{rows[-1]['last_seen_ns']}:{rows[-1]['session_id']}".encode()
+        next_cursor = base64.urlsafe_b64encode(raw).decode()
+    return {"sessions": rows, "next_cursor": next_cursor}
+
+
+def _decode_session_cursor(cursor: str) -> tuple[int, str]:
+    try:
+        last, session_id = base64.urlsafe_b64decode(cursor.encode()).decode().split(":", 1)
+        return int(last), session_id
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidRequest(f"invalid cursor {cursor!r}: pass next_cursor unchanged") from exc
+
+
+def session(store: SpanStore, session_id: str) -> dict[str, Any]:
+    summaries = store.session_traces(session_id, MAX_SESSION_TRACES)
+    if not summaries:
+        raise NotFound(f"session {session_id!r} not found")
+    turns = []
+    for summary in summaries:
+        first_input, last_output = first_input_last_output(store.trace_spans(summary.trace_id))
+        turns.append(
+            {**_render.trace_summary(summary), "input": first_input, "output": last_output}
+        )
+    return {
+        "session_id": session_id,
+        "traces": turns,
+        "truncated": len(summaries) == MAX_SESSION_TRACES,
+    }
+
+
+def skeleton(
+    store: SpanStore,
+    trace_hex: str,
+    parent: str | None,
+    max_depth: int | None,
+    limit: int,
+    cursor: str | None,
+) -> dict[str, Any]:
+    trace_id = _render.parse_hex_id(trace_hex, 16, "trace_id")
+    if not 1 <= limit <= MAX_SKELETON_PAGE:
+        raise InvalidRequest(f"limit must be between 1 and {MAX_SKELETON_PAGE}, got {limit}")
+    offset = _offset(cursor)
+    rows = store.skeleton_rows(trace_id)
+    summary = store.trace_summary(trace_id)
+    if not rows or summary is None:
+        raise NotFound(f"trace {trace_hex} not found")
+    nodes = build_skeleton(rows)
+    if parent is not None:
+        parent_hex = "" if parent == "root" else _render.parse_hex_id(parent, 8, "parent").hex()
+        if parent_hex and not any(n["span_id"] == parent_hex for n in nodes):
+            raise NotFound(f"span {parent} of trace {trace_hex} not found")
+        # One level: the direct children of ``parent`` (the roots for "root").
+        nodes = [n for n in nodes if _is_child(n, parent_hex)]
+    if max_depth is not None:
+        nodes = [n for n in nodes if n["depth"] <= max_depth]
+    page = nodes[offset : offset + limit]
+    more = offset + limit < len(nodes)
+    return {
+        "trace_id": trace_id.hex(),
+        "summary": _render.trace_summary(summary),
+        "total": len(nodes),
+        "nodes": page,
+        "next_cursor": str(offset + limit) if more else None,
+    }
+
+
+def _is_child(node: dict[str, Any], parent_hex: str) -> bool:
+    if not parent_hex:
+        return bool(node["depth"] == 0)
+    return bool(node["parent_span_id"] == parent_hex and node["depth"] > 0)
+
+
+def _offset(cursor: str | None) -> int:
+    if cursor is None:
+        return 0
+    if not cursor.isdigit():
+        raise InvalidRequest(f"invalid cursor {cursor!r}: pass next_cursor unchanged")
+    return int(cursor)
+
+
+def trace_otlp(store: SpanStore, trace_hex: str) -> dict[str, Any]:
+    trace_id = _render.parse_hex_id(trace_hex, 16, "trace_id")
+    records = store.trace_spans(trace_id)
+    if not records:
+        raise NotFound(f"trace {trace_hex} not found")
+    return export_request(records)

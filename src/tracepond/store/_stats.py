@@ -1,0 +1,79 @@
+"""Span aggregates over time buckets and groups (the web view's charts)."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from tracepond.store import _search_sql as q
+from tracepond.store._params import Params
+from tracepond.store._search import _window
+from tracepond.store.base import StatsRequest
+
+GROUP_COLUMNS: Final = {
+    "model": "s.model",
+    "service": "s.service_name",
+    "name": "s.name",
+    "category": "s.category",
+}
+_STATS_COLUMNS = (
+    "bucket_start_ns",
+    "group",
+    "count",
+    "error_count",
+    "p50_ns",
+    "p95_ns",
+    "p99_ns",
+    "input_tokens",
+    "output_tokens",
+    "cost",
+)
+
+
+def stats(cursor: Any, request: StatsRequest) -> list[dict[str, Any]]:
+    p = Params()
+    # Traces overlapping the range bound the ingest window, so only their row groups are read.
+    overlap = [f"t.end_ns >= {p.add(request.since_ns)}", f"t.start_ns <= {p.add(request.until_ns)}"]
+    window = _window(cursor, overlap, p)
+    if window is None:
+        return []
+    where = [f"s.ingested_ns BETWEEN {p.add(window[0])} AND {p.add(window[1])}"]
+    where += [f"s.start_ns >= {p.add(request.since_ns)}", f"s.start_ns < {p.add(request.until_ns)}"]
+    where += q.span_conditions(request.filters, p)
+    if request.bucket_ns is None:
+        bucket = p.add(request.since_ns)
+    else:
+        size, origin = p.add(request.bucket_ns), p.add(request.since_ns)
+        bucket = f"{origin} + ((s.start_ns - {origin}) // {size}) * {size}"
+    group = GROUP_COLUMNS[request.group_by] if request.group_by else "NULL"
+    sql = (
+        f"SELECT {bucket} AS b, {group} AS g, count(*), count(*) FILTER (s.status_code = 2),"
+        " quantile_cont(s.duration_ns, [0.5, 0.95, 0.99]),"
+        " coalesce(sum(s.input_tokens), 0), coalesce(sum(s.output_tokens), 0), sum(s.cost)"
+        f" FROM spans s WHERE {' AND '.join(where)} GROUP BY b, g ORDER BY b, g NULLS FIRST"
+    )
+    out = []
+    for b, g, count, errors, quantiles, tokens_in, tokens_out, cost in cursor.execute(
+        sql, p.for_sql(sql)
+    ).fetchall():
+        p50, p95, p99 = quantiles
+        out.append(
+            dict(
+                zip(
+                    _STATS_COLUMNS,
+                    (
+                        int(b),
+                        g,
+                        count,
+                        errors,
+                        p50,
+                        p95,
+                        p99,
+                        int(tokens_in),
+                        int(tokens_out),
+                        cost,
+                    ),
+                    strict=True,
+                )
+            )
+        )
+    return out
