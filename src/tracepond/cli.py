@@ -99,7 +99,7 @@ def _serve(args: argparse.Namespace) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     try:
-        serve(settings)
+        serve(settings, on_ready=_start_demo if args.demo else None)
     except (TracepondError, OSError) as exc:
         print(f"tracepond: {exc}", file=sys.stderr)
         return 1
@@ -155,7 +155,7 @@ def _run_demo_safely(endpoint: str) -> None:
     try:
         run_demo(endpoint)
     except Exception as exc:  # the server must keep running whatever the demo does
-        print(f"tracepond: demo failed: {exc!r}")
+        print(f"tracepond: demo failed: {exc!r}", flush=True)
 
 
 def _demo(args: argparse.Namespace) -> int:
