@@ -8,6 +8,7 @@ from typing import Any, Final
 import orjson
 
 from tracepond.errors import InvalidRequest
+from tracepond.ingest._rows import VIEW_COLUMNS
 from tracepond.query import _cursor, _render
 from tracepond.query.filters import SORT_KEYS, Filters
 from tracepond.store.base import SearchRequest, SpanRecord, SpanStore
@@ -94,22 +95,6 @@ def span_hit(record: SpanRecord) -> dict[str, Any]:
             else str(record["status_code"]),
             "message": record["status_message"] or "",
         },
-        **{
-            key: record[key]
-            for key in (
-                "category",
-                "model",
-                "provider",
-                "input_tokens",
-                "output_tokens",
-                "total_tokens",
-                "cost",
-                "session_id",
-                "user_id",
-                "document_count",
-                "tool_name",
-                "error_type",
-            )
-        },
+        **{key: record[key] for key in VIEW_COLUMNS},
         "attributes": orjson.loads(record["attributes_json"]),
     }

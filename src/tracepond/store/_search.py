@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from tracepond.ingest._rows import VIEW_COLUMNS
 from tracepond.query.filters import Filters
 from tracepond.store import _search_sql as q
 from tracepond.store._params import Params
@@ -33,18 +34,7 @@ HIT_COLUMNS = (
     "duration_ns",
     "status_code",
     "status_message",
-    "category",
-    "model",
-    "provider",
-    "input_tokens",
-    "output_tokens",
-    "total_tokens",
-    "cost",
-    "session_id",
-    "user_id",
-    "document_count",
-    "tool_name",
-    "error_type",
+    *VIEW_COLUMNS,
     "attributes_json",
 )
 
