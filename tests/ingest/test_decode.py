@@ -5,7 +5,9 @@ from __future__ import annotations
 import orjson
 
 from ingest.otlp_build import key_values, make_request, make_span, span_id, trace_id
+from tracepond.conventions import SpanView
 from tracepond.ingest._anyvalue import TRUNCATION_MARK
+from tracepond.ingest._rows import SPAN_COLUMNS, VIEW_COLUMNS
 from tracepond.ingest.decode import SpanDecoder
 from tracepond.ingest.decoding import decode_body
 
@@ -64,3 +66,30 @@ def test_invalid_spans_are_rejected_one_by_one_with_reasons() -> None:
     message = outcome.error_message()
     for reason in ("span_id", "trace_id", "missing name", "before start_time"):
         assert reason in message
+
+
+def test_view_columns_are_in_the_order_the_decoder_writes_them() -> None:
+    # The decoder writes one tuple per span; its view part follows SpanView.columns().
+    assert tuple(SpanView().columns()) == VIEW_COLUMNS
+    assert SPAN_COLUMNS[-len(VIEW_COLUMNS) :] == VIEW_COLUMNS
+
+
+def test_every_column_holds_its_own_value() -> None:
+    attributes = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.request.model": "m-1",
+        "gen_ai.usage.input_tokens": 7,
+        "gen_ai.usage.output_tokens": 3,
+        "session.id": "s",
+        "user.id": "u",
+    }
+    row = decode_one(attributes=attributes, status_code=2, status_message="bad")
+    assert (row["name"], row["status_code"], row["status_message"]) == ("s", 2, "bad")
+    assert (row["category"], row["model"], row["input_tokens"], row["output_tokens"]) == (
+        "llm",
+        "m-1",
+        7,
+        3,
+    )
+    assert (row["total_tokens"], row["session_id"], row["user_id"]) == (10, "s", "u")
+    assert row["service_name"] == "test-service"

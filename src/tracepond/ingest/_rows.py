@@ -62,18 +62,28 @@ SPAN_COLUMNS = (
 
 @dataclass
 class SpanRows:
-    """Decoded spans, column by column; ``attributes``/``events`` keep the decoded Python values
-    next to their JSON text so that later stages (normalization) need not parse JSON again."""
+    """Decoded spans. The decoder appends one tuple per span (values in SPAN_COLUMNS order):
+    one allocation per span instead of ~40 list appends; ``columns`` transposes them once.
+    ``attributes``/``events``/``views`` keep the decoded Python values next to their JSON text
+    so that later stages need not parse JSON again."""
 
-    columns: dict[str, list[Any]] = field(
-        default_factory=lambda: {name: [] for name in SPAN_COLUMNS}
-    )
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
     attributes: list[dict[str, Any]] = field(default_factory=list)
     events: list[list[dict[str, Any]]] = field(default_factory=list)
     views: list[SpanView] = field(default_factory=list)
+    _columns: dict[str, list[Any]] | None = None
+
+    @property
+    def columns(self) -> dict[str, list[Any]]:
+        if self._columns is None or len(self.rows) != len(self._columns["trace_id"]):
+            transposed = zip(*self.rows, strict=True) if self.rows else ([] for _ in SPAN_COLUMNS)
+            self._columns = {
+                name: list(values) for name, values in zip(SPAN_COLUMNS, transposed, strict=True)
+            }
+        return self._columns
 
     def __len__(self) -> int:
-        return len(self.columns["trace_id"])
+        return len(self.rows)
 
 
 SPAN_SCHEMA = pa.schema(

@@ -110,32 +110,6 @@ class SpanDecoder:
         events = [self._event(event, truncated) for event in span.events]
         links = [self._link(link, truncated) for link in span.links]
         status = span.status
-        c = rows.columns
-        c["trace_id"].append(span.trace_id)
-        c["span_id"].append(span.span_id)
-        c["parent_span_id"].append(span.parent_span_id or None)
-        c["name"].append(span.name)
-        c["kind"].append(span.kind)
-        c["start_ns"].append(span.start_time_unix_nano)
-        c["end_ns"].append(span.end_time_unix_nano)
-        c["status_code"].append(status.code)
-        c["status_message"].append(status.message)
-        c["trace_state"].append(span.trace_state)
-        c["flags"].append(span.flags)
-        c["service_name"].append(service_name)
-        c["resource_json"].append(resource_json)
-        c["scope_name"].append(scope_name)
-        c["scope_version"].append(scope_version)
-        c["scope_json"].append(scope_json)
-        c["attributes_json"].append(orjson.dumps(attributes).decode())
-        c["events_json"].append(orjson.dumps(events).decode() if events else "[]")
-        c["links_json"].append(orjson.dumps(links).decode() if links else "[]")
-        c["dropped_attributes_count"].append(span.dropped_attributes_count)
-        c["dropped_events_count"].append(span.dropped_events_count)
-        c["dropped_links_count"].append(span.dropped_links_count)
-        c["truncated_json"].append(
-            orjson.dumps(list(dict.fromkeys(truncated))).decode() if truncated else None
-        )
         view = normalize(
             SpanInput(
                 name=span.name,
@@ -147,8 +121,48 @@ class SpanDecoder:
             ),
             content=False,
         )
-        for column, value in view.columns().items():
-            c[column].append(value)
+        usage = view.usage
+        # In SPAN_COLUMNS order (a test pins it).
+        rows.rows.append(
+            (
+                span.trace_id,
+                span.span_id,
+                span.parent_span_id or None,
+                span.name,
+                span.kind,
+                span.start_time_unix_nano,
+                span.end_time_unix_nano,
+                status.code,
+                status.message,
+                span.trace_state,
+                span.flags,
+                service_name,
+                resource_json,
+                scope_name,
+                scope_version,
+                scope_json,
+                orjson.dumps(attributes).decode(),
+                orjson.dumps(events).decode() if events else "[]",
+                orjson.dumps(links).decode() if links else "[]",
+                span.dropped_attributes_count,
+                span.dropped_events_count,
+                span.dropped_links_count,
+                orjson.dumps(list(dict.fromkeys(truncated))).decode() if truncated else None,
+                # the view columns, in VIEW_COLUMNS (= SpanView.columns()) order
+                view.category,
+                view.model,
+                view.provider,
+                usage.input_tokens,
+                usage.output_tokens,
+                usage.total_tokens,
+                view.cost,
+                view.session_id,
+                view.user_id,
+                view.document_count,
+                view.tool_name,
+                view.error_type,
+            )
+        )
         rows.attributes.append(attributes)
         rows.events.append(events)
         rows.views.append(view)
