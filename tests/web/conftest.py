@@ -1,5 +1,5 @@
 """Browser fixtures: Debian's Chromium driven by Playwright for Python (never Playwright's own
-browser download), one server filled with the demo, XSS and huge traces for the module, and
+browser download), one server filled with the demo, XSS and huge traces for the session, and
 screenshots saved under test-artifacts/web/."""
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ class WebData:
     huge: str
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def web(launch_shared_tracepond: Callable[..., TracepondProcess]) -> WebData:
     server = launch_shared_tracepond()
     huge = huge_trace(server)

@@ -2,10 +2,13 @@
 // show "not available" for endpoints a server does not have yet instead of breaking.
 
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, detail = {}) {
     super(message);
     this.status = status;
     this.code = code;
+    // Query syntax errors: 0-based position in the query and what would fit there.
+    this.position = typeof detail.position === "number" ? detail.position : null;
+    this.expected = typeof detail.expected === "string" ? detail.expected : null;
   }
   // 404 from the router itself: the endpoint does not exist on this server.
   get missingEndpoint() {
@@ -30,7 +33,7 @@ export async function getJSON(path, params, { signal } = {}) {
   }
   if (!response.ok) {
     const e = body && body.error;
-    throw new ApiError(response.status, e ? e.code : "error", e ? e.message : response.statusText);
+    throw new ApiError(response.status, e ? e.code : "error", e ? e.message : response.statusText, e || {});
   }
   return body;
 }
@@ -38,7 +41,9 @@ export async function getJSON(path, params, { signal } = {}) {
 export function query(params) {
   const out = new URLSearchParams();
   for (const [key, value] of Object.entries(params)) {
-    if (value !== null && value !== undefined && value !== "") out.set(key, String(value));
+    for (const v of Array.isArray(value) ? value : [value]) {
+      if (v !== null && v !== undefined && v !== "") out.append(key, String(v));
+    }
   }
   return out.toString();
 }

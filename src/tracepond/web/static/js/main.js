@@ -3,7 +3,9 @@ import { h, notice, clear } from "./dom.js";
 
 const ROUTES = [
   [/^\/(?:traces\/?)?$/, "traces", () => import("./pages/traces.js"), []],
-  [/^\/traces\/([^/]+)$/, "traces", () => import("./pages/trace.js"), ["traceId"]],
+  [/^\/traces\/([^/]+)$/, "traces", () => import("./pages/trace.js"), ["traceId"],
+    // Fetched in parallel rather than one import level after another.
+    ["pages/trace.js", "trace/model.js", "trace/timeline.js", "trace/detail.js", "values.js", "trace/chat.js", "trace/documents.js"]],
   [/^\/sessions\/?$/, "sessions", () => import("./pages/sessions.js"), []],
   [/^\/sessions\/([^/]+)$/, "sessions", () => import("./pages/session.js"), ["sessionId"]],
   [/^\/dashboard\/?$/, "dashboard", () => import("./pages/dashboard.js"), []],
@@ -12,9 +14,10 @@ const ROUTES = [
 async function start() {
   const root = document.getElementById("app");
   const path = location.pathname;
-  for (const [pattern, nav, load, names] of ROUTES) {
+  for (const [pattern, nav, load, names, preload = []] of ROUTES) {
     const match = pattern.exec(path);
     if (!match) continue;
+    for (const module of preload) document.head.append(h("link", { rel: "modulepreload", href: `/static/js/${module}` }));
     for (const link of document.querySelectorAll("[data-nav]")) {
       link.classList.toggle("active", link.dataset.nav === nav);
     }

@@ -1,63 +1,127 @@
-// The dashboard: traces and errors over time, latency, tokens and cost by model, slowest spans.
+// The dashboard, from /api/stats (span aggregates) and /api/traces counts: traces and errors in
+// the range, spans and errors over time, latency p50/p95, tokens and cost by model, slowest span
+// names. /dashboard?range=1h|24h|7d
 import { h, notice, setTitle } from "../dom.js";
 import { getJSON } from "../api.js";
 import * as fmt from "../format.js";
-import { lineChart, barList } from "../charts.js";
+import { columnChart, lineChart, barList } from "../charts.js";
 import { unavailable } from "../unavailable.js";
 
-const RANGES = { "1h": [3600, 60], "24h": [86400, 3600], "7d": [604800, 21600] };
+const MIN = 60e9;
+// range -> [length, bucket] in nanoseconds
+const RANGES = { "1h": [60 * MIN, MIN, "1 min"], "24h": [1440 * MIN, 30 * MIN, "30 min"], "7d": [10080 * MIN, 360 * MIN, "6 h"] };
+const SLOWEST = 12;
 
 export async function render(root) {
   setTitle("Dashboard");
-  const range = new URLSearchParams(location.search).get("range") || "24h";
-  const [seconds, bucket] = RANGES[range] || RANGES["24h"];
-  const end = Date.now() * 1e6;
-  const start = end - seconds * 1e9;
-  const page = h("div", { class: "page dashboard-page" },
+  const asked = new URLSearchParams(location.search).get("range");
+  const range = Object.hasOwn(RANGES, asked || "") ? asked : "24h";
+  const [length, bucket, bucketLabel] = RANGES[range];
+  // Buckets aligned to the bucket size, the last one holding now.
+  const until = (Math.floor(Date.now() * 1e6 / bucket) + 1) * bucket;
+  const since = until - length;
+  const base = { since: String(since), until: String(until) };
+  const summary = h("div", { class: "summary" });
+  const page = h("div", { class: "page dashboard-page", "data-since": since, "data-until": until, "data-bucket": bucket },
     h("div", { class: "dash-head" }, h("h1", { text: "Dashboard" }),
-      h("nav", { class: "ranges" }, Object.keys(RANGES).map((r) =>
-        h("a", { href: `/dashboard?range=${r}`, class: r === range ? "active" : null, text: `Last ${r}` })))));
+      h("nav", { class: "ranges", "aria-label": "Time range" }, Object.keys(RANGES).map((r) =>
+        h("a", { href: `/dashboard?range=${r}`, class: r === range ? "active" : null, text: `Last ${r}`,
+          "aria-current": r === range ? "page" : null })))),
+    summary);
   root.append(page);
-  const base = { start, end };
   let overTime;
   try {
-    overTime = await getJSON("/api/stats", { ...base, bucket: `${bucket}s` });
+    overTime = await getJSON("/api/stats", { ...base, bucket: String(bucket) });
   } catch (error) {
     page.append(error.missingEndpoint ? unavailable("The dashboard is", "GET /api/stats") : notice("error", "Cannot load statistics", error.message));
     return;
   }
-  const [byModel, byName] = await Promise.all([
-    getJSON("/api/stats", { ...base, group_by: "model" }).catch(() => null),
-    getJSON("/api/stats", { ...base, group_by: "name" }).catch(() => null),
+  const soft = (promise) => promise.catch(() => null);
+  const [byModel, byName, traces, errorTraces] = await Promise.all([
+    soft(getJSON("/api/stats", { ...base, group_by: "model" })),
+    soft(getJSON("/api/stats", { ...base, group_by: "name" })),
+    soft(getJSON("/api/traces", { since: base.since, until: base.until, limit: 1 })),
+    soft(getJSON("/api/traces", { since: base.since, until: base.until, status: "error", limit: 1 })),
   ]);
-  const buckets = rowsOf(overTime);
-  const x = (b) => Number(b.start_time_unix_nano ?? b.start ?? b.time ?? b.bucket) / 1e6;
-  const at = (ms) => fmt.time(ms * 1e6, { date: seconds > 86400 ? "always" : "auto" }).slice(0, seconds > 86400 ? 16 : 5);
+
+  const buckets = fillBuckets(overTime.rows, since, until, bucket);
+  const spans = buckets.reduce((t, b) => t + b.values.count, 0);
+  const spanErrors = buckets.reduce((t, b) => t + b.values.error_count, 0);
+  const models = (byModel ? byModel.rows : []).filter((g) => g.group !== null && g.group !== "");
+  const tokens = models.reduce((t, g) => t + g.input_tokens + g.output_tokens, 0);
+  const costs = models.map((g) => g.cost).filter((c) => typeof c === "number");
+  const counted = (page) => (page ? `${fmt.count(page.count)}${page.count_capped ? "+" : ""}` : fmt.NONE);
+  summary.replaceChildren(
+    stat("Traces", counted(traces), "traces started in the range", "traces"),
+    stat("Traces with errors", counted(errorTraces), "", "error-traces",
+      traces && errorTraces && traces.count ? fmt.percent(errorTraces.count / traces.count) : null),
+    stat("Spans", fmt.count(spans), "", "spans"),
+    stat("Error spans", fmt.count(spanErrors), "", "error-spans", spans ? fmt.percent(spanErrors / spans) : null),
+    stat("Model tokens", fmt.count(tokens), "", "tokens"),
+    stat("Model cost", fmt.cost(costs.length ? costs.reduce((a, b) => a + b, 0) : null), "", "cost"));
+
+  const at = (ns) => tick(ns, length);
   page.append(h("div", { class: "cards" },
-    card("Traces and errors", lineChart([
-      { label: "traces", cls: "s-count", points: buckets.map((b) => [x(b), num(b.count)]) },
-      { label: "errors", cls: "s-error", points: buckets.map((b) => [x(b), num(b.error_count ?? (b.error_rate ?? 0) * num(b.count))]) },
-    ], { formatY: fmt.count, formatX: at })),
-    card("Latency", lineChart([
-      { label: "p50", cls: "s-p50", points: buckets.map((b) => [x(b), latency(b, "p50")]) },
-      { label: "p95", cls: "s-p95", points: buckets.map((b) => [x(b), latency(b, "p95")]) },
-    ], { formatY: fmt.duration, formatX: at })),
-    card("Tokens by model", byModel ? barList(rowsOf(byModel).map((g) => ({ label: groupName(g),
-      value: num(g.input_tokens) + num(g.output_tokens),
-      note: `${fmt.count(num(g.input_tokens))} in · ${fmt.count(num(g.output_tokens))} out` })).sort((a, b) => b.value - a.value), { format: fmt.count })
-      : h("p", { class: "muted", text: "Not available." })),
-    card("Cost by model", byModel ? barList(rowsOf(byModel).map((g) => ({ label: groupName(g), value: num(g.cost) }))
-      .sort((a, b) => b.value - a.value), { format: fmt.cost }) : h("p", { class: "muted", text: "Not available." })),
-    card("Slowest span names (p95)", byName ? barList(rowsOf(byName).map((g) => ({ label: groupName(g), value: latency(g, "p95"),
-      note: `${fmt.count(num(g.count))} spans` })).sort((a, b) => b.value - a.value).slice(0, 12), { format: fmt.duration })
-      : h("p", { class: "muted", text: "Not available." }))));
+    card("Spans and errors over time", `per ${bucketLabel}`, "over-time",
+      columnChart(buckets, [
+        { key: "count", label: "spans", cls: "s-count" },
+        { key: "error_count", label: "errors", cls: "s-error" },
+      ], { formatY: fmt.count, formatX: at })),
+    card("Latency", "p50 and p95 of span durations", "latency",
+      lineChart(buckets, [
+        { key: "p50_ns", label: "p50", cls: "s-p50" },
+        { key: "p95_ns", label: "p95", cls: "s-p95" },
+      ], { formatY: fmt.duration, formatX: at })),
+    card("Tokens by model", "input + output", "tokens-by-model", byModel
+      ? barList(models.map((g) => ({ label: g.group, value: g.input_tokens + g.output_tokens,
+        note: `${fmt.count(g.input_tokens)} in · ${fmt.count(g.output_tokens)} out · ${fmt.count(g.count)} calls` }))
+        .sort((a, b) => b.value - a.value), { format: fmt.count, none: "No model calls in this range." })
+      : notAvailable()),
+    card("Cost by model", "USD", "cost-by-model", byModel
+      ? barList(models.filter((g) => typeof g.cost === "number").map((g) => ({ label: g.group, value: g.cost,
+        note: g.count ? `${fmt.cost(g.cost / g.count)} per call` : "" }))
+        .sort((a, b) => b.value - a.value), { format: fmt.cost, cls: "s-cost", none: "No model call reported a cost in this range." })
+      : notAvailable()),
+    card("Slowest span names", `p95 duration, top ${SLOWEST}`, "slowest-spans", byName
+      ? barList(byName.rows.filter((g) => g.group !== null).map((g) => ({ label: g.group, value: g.p95_ns,
+        note: `p50 ${fmt.duration(Math.round(g.p50_ns))} · ${fmt.count(g.count)} spans${g.error_count ? ` · ${fmt.count(g.error_count)} errors` : ""}` }))
+        .sort((a, b) => b.value - a.value).slice(0, SLOWEST), { format: (v) => fmt.duration(Math.round(v)), cls: "s-slow" })
+      : notAvailable())));
 }
 
-function card(title, body) {
-  return h("section", { class: "card" }, h("h2", { text: title }), body);
+// Every bucket of the range, empty ones as zeros (the API lists only buckets with spans).
+function fillBuckets(rows, since, until, bucket) {
+  const byStart = new Map(rows.map((r) => [r.bucket_start_ns, r]));
+  const out = [];
+  for (let x = since; x < until; x += bucket) {
+    const r = byStart.get(x);
+    out.push({ x, values: {
+      count: r ? r.count : 0,
+      error_count: r ? r.error_count : 0,
+      p50_ns: r ? r.p50_ns : null,
+      p95_ns: r ? r.p95_ns : null,
+    } });
+  }
+  return out;
 }
 
-const rowsOf = (r) => (r && (r.buckets || r.groups || r.series || r.rows)) || [];
-const num = (v) => (typeof v === "number" && Number.isFinite(v) ? v : 0);
-const latency = (b, p) => num(b[`${p}_ns`] ?? b[`latency_${p}_ns`] ?? b[p] ?? (b.latency && b.latency[p]));
-const groupName = (g) => String(g.group ?? g.key ?? g.model ?? g.name ?? "(none)");
+function tick(ns, length) {
+  const d = new Date(ns / 1e6);
+  const pad = (n) => String(n).padStart(2, "0");
+  const clock = `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  return length > 1440 * MIN ? `${d.getMonth() + 1}/${d.getDate()} ${clock}` : clock;
+}
+
+function stat(label, value, title, key, note = null) {
+  return h("div", { class: "stat", "data-stat": key, title: title || null },
+    h("span", { class: "muted", text: label }), h("b", { text: value }), note ? h("span", { class: "muted", text: note }) : null);
+}
+
+function card(title, subtitle, id, body) {
+  return h("section", { class: "card", "data-chart": id },
+    h("h2", {}, title, subtitle ? h("span", { class: "muted", text: ` · ${subtitle}` }) : null), body);
+}
+
+function notAvailable() {
+  return h("p", { class: "muted", text: "Not available." });
+}

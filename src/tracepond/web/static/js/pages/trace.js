@@ -1,9 +1,9 @@
 // The trace page: summary, tree + waterfall, search within the trace, the detail panel.
 // /traces/{trace_id}?span={span_id} opens with that span selected.
 import { h, notice, debounce, copyButton, setTitle } from "../dom.js";
-import { getJSON, getCapabilities, isHexId, sessionHref, traceHref } from "../api.js";
+import { getJSON, isHexId, sessionHref, traceHref } from "../api.js";
 import * as fmt from "../format.js";
-import { buildModel, search } from "../trace/model.js";
+import { buildModel, buildSkeletonModel, appendSkeleton, search } from "../trace/model.js";
 import { Timeline } from "../trace/timeline.js";
 import { DetailPanel } from "../trace/detail.js";
 
@@ -14,22 +14,41 @@ export async function render(root, { traceId }) {
     return;
   }
   traceId = traceId.toLowerCase();
-  const caps = await getCapabilities();
-  const skeleton = caps.params("/api/traces/{trace_id}").has("skeleton");
+  // The skeleton (no payloads, subtree totals) when the server has it; span payloads are then
+  // fetched one at a time by the detail panel. A server without it (the router's own 404) gets
+  // asked for the full tree.
+  let skeleton = true;
+  const wanted = new URLSearchParams(location.search).get("span");
+  // Without a span to select, the first page of a skeleton is enough to show the top rows; the
+  // rest follows in the background.
+  const progressive = !wanted;
+  let url = `/api/traces/${traceId}/skeleton`;
   let data;
   try {
-    data = await getJSON(`/api/traces/${traceId}`, skeleton ? { skeleton: "true" } : null);
+    try {
+      data = await getJSON(url, progressive ? { limit: FIRST_PAGE } : null);
+    } catch (error) {
+      if (!error.missingEndpoint) throw error;
+      skeleton = false;
+      url = `/api/traces/${traceId}`;
+      data = await getJSON(url);
+    }
+    while (skeleton && !progressive && data.next_cursor) {
+      const next = await getJSON(url, { cursor: data.next_cursor, limit: PAGE });
+      data = { ...next, nodes: data.nodes.concat(next.nodes) };
+    }
   } catch (error) {
     root.append(error.status === 404
       ? notice("info", "Trace not found", `No span of trace ${traceId} has arrived (yet). Spans are shown once their batch is committed.`)
       : notice("error", "Cannot load this trace", error.message));
     return;
   }
-  const model = buildModel(data);
+  const model = skeleton ? buildSkeletonModel(data) : buildModel(data);
   const summary = data.summary || {};
   setTitle(summary.root_name || traceId.slice(0, 8));
   const detail = new DetailPanel(traceId);
   const timeline = new Timeline(model, {
+    total: skeleton ? data.total : null,
     onSelect: (node) => {
       history.replaceState(null, "", traceHref(traceId, node.id));
       showDetail(node);
@@ -37,12 +56,14 @@ export async function render(root, { traceId }) {
   });
   const showDetail = debounce((node) => detail.show(node), 60);
 
-  root.append(h("div", { class: "page trace-page", "data-trace-id": traceId },
+  const pageEl = h("div", { class: "page trace-page", "data-trace-id": traceId, "data-loaded": data.next_cursor ? "partial" : "complete" },
     traceHeader(traceId, summary, model),
     toolbar(model, timeline),
-    h("div", { class: "split" }, timeline.element, detail.element)));
+    data.next_cursor ? h("p", { class: "muted loading-rest", role: "status",
+      text: `Showing the first ${fmt.count(model.nodes.length)} of ${fmt.count(data.total)} spans; loading the rest…` }) : null,
+    h("div", { class: "split" }, timeline.element, detail.element));
+  root.append(pageEl);
 
-  const wanted = new URLSearchParams(location.search).get("span");
   const start = (wanted && model.byId.get(wanted.toLowerCase())) || model.roots[0];
   if (wanted && !model.byId.has(wanted.toLowerCase())) {
     detail.element.replaceChildren(notice("warn", "Span not in this trace", `Span ${wanted} was not found; showing the root.`));
@@ -56,6 +77,29 @@ export async function render(root, { traceId }) {
     document.body.dataset.renderedMs = String(Math.round(performance.now()));
     performance.mark("tracepond:trace-rendered");
   });
+  if (data.next_cursor) await loadRest(url, data.next_cursor, model, timeline, pageEl);
+}
+
+const FIRST_PAGE = 500;
+const PAGE = 100000; // the API's largest page
+
+// The rest of a skeleton after the first page, appended as it comes.
+async function loadRest(url, cursor, model, timeline, pageEl) {
+  try {
+    while (cursor) {
+      const next = await getJSON(url, { cursor, limit: PAGE });
+      const from = model.nodes.length;
+      appendSkeleton(model, next.nodes);
+      timeline.grow(from);
+      cursor = next.next_cursor;
+    }
+    pageEl.dataset.loaded = "complete";
+    pageEl.querySelector(".loading-rest")?.remove();
+    document.body.dataset.loadedMs = String(Math.round(performance.now()));
+  } catch (error) {
+    pageEl.dataset.loaded = "failed";
+    pageEl.prepend(notice("error", "Only part of this trace could be loaded", error.message));
+  }
 }
 
 function traceHeader(traceId, s, model) {

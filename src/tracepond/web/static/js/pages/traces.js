@@ -6,16 +6,31 @@ import { startLive } from "../live.js";
 
 const PAGE = 50;
 const POLL_MS = 2000;
-// URL parameter = API query parameter (issue 5's search API); a filter shows only when the
-// server's OpenAPI schema lists it.
+// URL parameter = /api/traces query parameter (docs/query.md); a control is enabled only when
+// the server's OpenAPI schema lists it.
 const FILTERS = [
-  { name: "service", label: "Service", placeholder: "any service" },
+  { name: "since", label: "Since", options: [["", "any time"], ["15m", "last 15 min"], ["1h", "last hour"], ["24h", "last 24 h"], ["7d", "last 7 days"]] },
   { name: "status", label: "Status", options: [["", "any status"], ["error", "errors"], ["ok", "no errors"]] },
+  { name: "service", label: "Service", placeholder: "any service" },
+  { name: "category", label: "Has span", options: [["", "any kind"],
+    ...["llm", "retriever", "reranker", "embedding", "tool", "agent", "chain"].map((c) => [c, c])] },
   { name: "model", label: "Model", placeholder: "any model" },
+  { name: "min_duration", label: "Min duration", placeholder: "e.g. 2s", size: 7 },
+  { name: "min_tokens", label: "Min tokens", placeholder: "0", type: "number", size: 7 },
   { name: "session_id", label: "Session", placeholder: "any session" },
-  { name: "min_duration_ms", label: "Min ms", placeholder: "0", type: "number" },
 ];
 const FREE_TEXT = ["q", "text"];
+const QUERY_FIELDS = "name status status.message duration kind category service model provider tokens.input"
+  + " tokens.output tokens.total cost documents.count tool.name error.type session.id user.id";
+const QUERY_EXAMPLES = [
+  '{ category = "retriever" && documents.count = 0 } && { category = "llm" }',
+  '{ category = "llm" && duration > 2s }',
+  '{ category = "tool" && status = error }',
+  '{ name =~ "agent" } >> { error.type != nil }',
+];
+const KNOWN = new Set([...FILTERS.map((f) => f.name), ...FREE_TEXT]);
+// Other /api/traces filters a link may carry (user_id, tag, max_cost, ...) are kept and shown.
+const NOT_FILTERS = new Set(["cursor", "limit"]);
 
 export async function render(root) {
   setTitle("Traces");
@@ -26,11 +41,14 @@ export async function render(root) {
   page.load();
 }
 
+// {name: value} for the known filters ("" when absent), plus [name, value] pairs for any other
+// parameter in the URL (repeatable ones such as attr included).
 function readUrl() {
   const params = new URLSearchParams(location.search);
-  const out = {};
-  for (const name of [...FILTERS.map((f) => f.name), ...FREE_TEXT]) out[name] = params.get(name) || "";
-  return out;
+  const state = {};
+  for (const name of KNOWN) state[name] = params.get(name) || "";
+  state.extra = [...params].filter(([name, value]) => !KNOWN.has(name) && !NOT_FILTERS.has(name) && value);
+  return state;
 }
 
 class TracesPage {
@@ -64,7 +82,7 @@ class TracesPage {
     const queryEnabled = this.supported.has("q");
     this.queryInput = h("input", {
       type: "search", class: "query", name: "q", value: this.state.q, spellcheck: "false",
-      placeholder: queryEnabled ? "Query, e.g. status = error and model = gpt-4o" : "Query language: not available on this server yet",
+      placeholder: queryEnabled ? 'Query (Enter), e.g. { category = "llm" && duration > 2s } && { status = error }' : "Query language: not available on this server yet",
       disabled: !queryEnabled, "aria-describedby": "query-error", "aria-label": "Query",
     });
     this.queryInput.addEventListener("keydown", (e) => {
@@ -75,11 +93,37 @@ class TracesPage {
       title: this.supported.has("text") ? "Search inputs, outputs and attributes" : "Not available on this server yet" });
     text.addEventListener("input", debounce(() => this.apply({ text: text.value.trim() }), 300));
     const filters = FILTERS.map((f) => this.filterControl(f));
+    const syntax = h("div", { class: "query-help", hidden: true, id: "query-help" },
+      h("p", {}, "A selector ", h("code", { text: "{ … }" }), " holds conditions on one span; ",
+        h("code", { text: "&&" }), " / ", h("code", { text: "||" }), " combine selectors (the trace has both / either), ",
+        h("code", { text: "{A} > {B}" }), " B's parent matches A, ", h("code", { text: "{A} >> {B}" }), " an ancestor does."),
+      h("p", {}, "Fields: ", h("code", { text: QUERY_FIELDS }), "; raw attributes ", h("code", { text: "span.<key>" }), ", ",
+        h("code", { text: "resource.<key>" }), ". Operators: ", h("code", { text: "= != > >= < <= =~ !~" }), "."),
+      h("ul", {}, QUERY_EXAMPLES.map((q) => h("li", {}, h("button", { type: "button", class: "link mono", text: q,
+        title: "Use this query", on: { click: () => { this.queryInput.value = q; this.apply({ q }); } } })))));
+    const help = h("button", { type: "button", class: "link help", text: "Syntax", "aria-controls": "query-help",
+      "aria-expanded": "false", on: { click: (e) => {
+        syntax.hidden = !syntax.hidden;
+        e.currentTarget.setAttribute("aria-expanded", String(!syntax.hidden));
+      } } });
     return h("form", { class: "filters", role: "search", on: { submit: (e) => e.preventDefault() } },
-      h("div", { class: "query-row" }, this.queryInput, text, this.count),
+      h("div", { class: "query-row" }, this.queryInput, text, help),
       this.queryError,
-      h("div", { class: "filter-row" }, filters,
-        h("button", { type: "button", class: "link", text: "Clear filters", on: { click: () => this.clearAll() } })));
+      syntax,
+      h("div", { class: "filter-row" }, filters, this.extraChips(),
+        h("button", { type: "button", class: "link", text: "Clear filters", on: { click: () => this.clearAll() } }),
+        this.count));
+  }
+
+  // Filters from the URL without a control of their own, each removable.
+  extraChips() {
+    return this.state.extra.map(([name, value], i) => h("span", { class: "chip extra-filter", "data-name": name },
+      `${name} = ${value}`,
+      h("button", { type: "button", class: "link", text: "×", "aria-label": `Remove ${name}`, on: { click: (e) => {
+        e.currentTarget.parentElement.remove();
+        this.state.extra = this.state.extra.filter((_, j) => j !== i);
+        this.apply({});
+      } } })));
   }
 
   filterControl(f) {
@@ -93,7 +137,7 @@ class TracesPage {
       control.addEventListener("change", () => this.apply({ [f.name]: control.value }));
     } else {
       control = h("input", { name: f.name, type: f.type || "text", value, placeholder: f.placeholder,
-        disabled: !enabled, title, "aria-label": f.label, min: f.type === "number" ? "0" : null });
+        disabled: !enabled, title, "aria-label": f.label, min: f.type === "number" ? "0" : null, size: f.size || null });
       control.addEventListener("change", () => this.apply({ [f.name]: control.value.trim() }));
     }
     return h("label", { class: enabled ? "filter" : "filter disabled" }, h("span", { text: f.label }), control);
@@ -102,14 +146,17 @@ class TracesPage {
   apply(changes) {
     Object.assign(this.state, changes);
     const params = new URLSearchParams();
-    for (const [key, value] of Object.entries(this.state)) if (value) params.set(key, value);
+    for (const name of KNOWN) if (this.state[name]) params.set(name, this.state[name]);
+    for (const [name, value] of this.state.extra) params.append(name, value);
     const search = params.toString();
     history.replaceState(null, "", search ? `/?${search}` : "/");
     this.load();
   }
 
   clearAll() {
-    for (const key of Object.keys(this.state)) this.state[key] = "";
+    for (const key of KNOWN) this.state[key] = "";
+    this.state.extra = [];
+    for (const chip of document.querySelectorAll(".extra-filter")) chip.remove();
     for (const el of document.querySelectorAll(".filters input, .filters select")) el.value = "";
     this.apply({});
   }
@@ -118,10 +165,12 @@ class TracesPage {
   apiParams() {
     const params = { limit: PAGE };
     const ignored = [];
-    for (const [key, value] of Object.entries(this.state)) {
+    const pairs = [...[...KNOWN].map((name) => [name, this.state[name]]), ...this.state.extra];
+    for (const [key, value] of pairs) {
       if (!value) continue;
-      if (this.supported.has(key)) params[key] = value;
-      else ignored.push(key);
+      if (!this.supported.has(key)) ignored.push(key);
+      else if (key in params) params[key] = [].concat(params[key], value);
+      else params[key] = value;
     }
     return { params, ignored };
   }
@@ -142,8 +191,10 @@ class TracesPage {
       return;
     }
     if (generation !== this.generation) return;
-    this.queryError.textContent = "";
+    this.invalid = false;
+    this.queryError.replaceChildren();
     this.queryInput.classList.remove("invalid");
+    this.queryInput.removeAttribute("aria-invalid");
     this.tbody.replaceChildren();
     this.rows.clear();
     this.addRows(page.traces, "end");
@@ -152,9 +203,34 @@ class TracesPage {
   }
 
   showError(error) {
-    if (error instanceof ApiError && error.status === 400 && this.state.q) {
-      this.queryError.textContent = error.message;
-      this.queryInput.classList.add("invalid");
+    this.tbody.replaceChildren();
+    this.rows.clear();
+    this.more.hidden = true;
+    this.count.textContent = "";
+    if (error instanceof ApiError && error.status === 400) {
+      this.invalid = true;
+      // Shown under the box: the message, and for a query error the query with a caret under
+      // the position the parser stopped at.
+      const q = this.state.q;
+      const inQuery = error.position !== null || error.code === "invalid_query";
+      const children = [h("div", { class: "query-error-message", text: error.message })];
+      if (inQuery && q && error.position !== null) {
+        const at = Math.max(0, Math.min(error.position, q.length));
+        children.unshift(h("pre", { class: "query-caret", "data-position": at },
+          h("span", { text: q.slice(0, at) }),
+          h("mark", { text: q.slice(at, at + 1) || " " }),
+          h("span", { text: q.slice(at + 1) }),
+          "\n", h("span", { class: "caret", text: `${" ".repeat(at)}^` })));
+      }
+      this.queryError.replaceChildren(...children);
+      if (inQuery) {
+        this.queryInput.classList.add("invalid");
+        this.queryInput.setAttribute("aria-invalid", "true");
+        if (error.position !== null && document.activeElement === this.queryInput) {
+          this.queryInput.setSelectionRange(error.position, error.position);
+        }
+      }
+      this.empty.replaceChildren(notice("info", inQuery ? "Fix the query to see traces" : "Fix the filters to see traces"));
       return;
     }
     this.empty.replaceChildren(notice("error", "Cannot load traces", error.message));
@@ -163,8 +239,10 @@ class TracesPage {
   finish(page) {
     this.more.hidden = !this.cursor;
     const total = typeof page.count === "number" ? page.count : null;
-    this.count.textContent = total !== null ? `${fmt.count(total)} traces` : `${fmt.count(this.rows.size)} shown`;
-    const filtered = Object.values(this.state).some(Boolean);
+    const plural = (n, word) => `${fmt.count(n)} ${word}${n === 1 ? "" : "s"}`;
+    this.count.textContent = total !== null ? `${plural(total, "trace")}${page.count_capped ? "+" : ""}`
+      : `${fmt.count(this.rows.size)} shown`;
+    const filtered = [...KNOWN].some((name) => this.state[name]) || this.state.extra.length > 0;
     this.empty.replaceChildren(this.rows.size ? "" : filtered
       ? notice("info", "No traces match these filters")
       : notice("info", "No traces yet",
@@ -184,6 +262,7 @@ class TracesPage {
 
   // New traces are inserted above without moving what the reader is looking at.
   async poll() {
+    if (this.invalid) return; // nothing to refresh until the filters are fixed
     const generation = this.generation;
     const { params } = this.apiParams();
     const page = await getJSON("/api/traces", params);

@@ -38,6 +38,52 @@ export function buildModel(data) {
   return { nodes, byId, start, end: Math.max(end, start + 1), roots: nodes.filter((n) => n.parent < 0) };
 }
 
+// The same model from /api/traces/{id}/skeleton: a flat depth-first list (parents before their
+// children, each with depth and subtree totals) without payloads; a node's `span` is the
+// skeleton entry until the detail panel fetches the full span. Pages of the list are appended
+// in order with appendSkeleton, so the top of a huge trace shows before the rest has arrived.
+export function buildSkeletonModel(skeleton) {
+  const s = skeleton.summary || {};
+  const model = { nodes: [], byId: new Map(), roots: [], path: [],
+    start: s.start_time_unix_nano ?? Infinity, end: s.end_time_unix_nano ?? -Infinity };
+  appendSkeleton(model, skeleton.nodes);
+  return model;
+}
+
+export function appendSkeleton(model, list) {
+  const { nodes, path } = model; // path[depth] = index of the last node seen at that depth
+  for (const s of list) {
+    const index = nodes.length;
+    const depth = s.depth;
+    const parent = depth > 0 && path.length >= depth ? path[depth - 1] : -1;
+    path.length = Math.min(path.length, depth);
+    path.push(index);
+    const t = s.subtree || {};
+    const hasUsage = (t.total_tokens || 0) > 0 || (t.cost !== null && t.cost !== undefined);
+    const node = {
+      index, parent, depth: parent < 0 ? 0 : depth, span: s, view: null,
+      id: s.span_id,
+      name: s.name,
+      category: s.category || "unknown",
+      start: s.start_time_unix_nano,
+      end: s.end_time_unix_nano,
+      error: s.status === "error",
+      children: [],
+      totals: { tokens: hasUsage ? (t.total_tokens ?? null) : null, cost: t.cost ?? null,
+        errors: t.error_count ?? 0, hasUsage },
+      searchText: null,
+    };
+    nodes.push(node);
+    model.byId.set(node.id, node);
+    if (parent >= 0) nodes[parent].children.push(index);
+    else model.roots.push(node);
+    if (node.start < model.start) model.start = node.start;
+    if (node.end > model.end) model.end = node.end;
+  }
+  model.end = Math.max(model.end, model.start + 1);
+  return model;
+}
+
 // Tokens and cost count each model call once: a subtree's usage is its descendants' when any
 // of them reports usage, else its own (LLM/embedding spans only), as the API's trace totals do.
 function computeTotals(nodes) {
@@ -121,7 +167,7 @@ export function search(model, text) {
 
 function searchTextOf(n) {
   const s = n.span;
-  const parts = [n.name, n.id, s.service_name, n.category, s.status && s.status.message];
+  const parts = [n.name, n.id, s.service_name, n.category, s.status && s.status.message, s.model];
   if (n.view) parts.push(n.view.model, n.view.tool && n.view.tool.name);
   if (s.attributes) parts.push(safeJson(s.attributes));
   return parts.filter(Boolean).join("\n");

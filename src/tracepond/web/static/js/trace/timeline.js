@@ -10,7 +10,7 @@ const OVERSCAN = 12;
 const MAX_INDENT_DEPTH = 40;
 
 export class Timeline {
-  constructor(model, { onSelect }) {
+  constructor(model, { onSelect, total = null }) {
     this.model = model;
     this.onSelect = onSelect;
     this.collapsed = new Set();
@@ -28,9 +28,23 @@ export class Timeline {
     this.body.addEventListener("keydown", (e) => this.key(e));
     this.window.addEventListener("click", (e) => this.click(e));
     new ResizeObserver(() => this.schedule(true)).observe(this.body);
-    if (model.nodes.length > 5000) {
-      // Huge traces open with the first three levels expanded.
-      for (const n of model.nodes) if (n.depth >= 2 && n.children.length) this.collapsed.add(n.index);
+    // Huge traces open with the first three levels expanded.
+    this.huge = (total ?? model.nodes.length) > 5000;
+    this.folded = new Set(); // nodes already collapsed once because the trace is huge
+    this.grow(0);
+  }
+
+  // Nodes from `from` on are new (the first ones, or a later page of the skeleton).
+  grow(from) {
+    const nodes = this.model.nodes;
+    if (this.huge) {
+      for (let i = from; i < nodes.length; i++) {
+        const p = nodes[i].parent;
+        if (p >= 0 && nodes[p].depth >= 2 && !this.folded.has(p)) {
+          this.folded.add(p);
+          this.collapsed.add(p);
+        }
+      }
     }
     this.refresh();
   }
