@@ -3,6 +3,7 @@ static checks that no module writes markup from strings."""
 
 from __future__ import annotations
 
+import os
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -53,7 +54,8 @@ def test_api_and_static_responses_carry_the_headers_too(tracepond_server: Tracep
     assert js.headers["content-type"].startswith(("text/javascript", "application/javascript"))
     assert tracepond_server.get("/static/nope.js").status_code == 404
     # The API keeps its JSON error shape next to the page routes.
-    missing = tracepond_server.get("/api/traces/5b8efff798038103d269b633813fc60c")
+    # An id no test writes: the server is shared by the whole session.
+    missing = tracepond_server.get(f"/api/traces/{os.urandom(16).hex()}")
     assert missing.status_code == 404
     assert missing.json()["error"]["code"] == "not_found"
 
