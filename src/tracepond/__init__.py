@@ -5,6 +5,7 @@ server lives in subpackages that are imported only by `tracepond serve`.
 """
 
 from tracepond._version import __version__
+from tracepond.client import APIError, Client
 from tracepond.sdk import (
     Settings,
     SpanHandle,
@@ -20,6 +21,8 @@ from tracepond.sdk import (
 )
 
 __all__ = [
+    "APIError",
+    "Client",
     "Settings",
     "SpanHandle",
     "SpanKind",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 import threading
@@ -72,10 +71,15 @@ def _parser() -> argparse.ArgumentParser:
         help="server URL (OTEL_EXPORTER_OTLP_ENDPOINT, default http://127.0.0.1:4318)",
     )
     demo.set_defaults(handler=_demo)
+
+    from tracepond import _export
+
+    _export.add_parser(commands, _progress_bar)
     return parser
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from tracepond._logging import configure as configure_logging
     from tracepond.errors import TracepondError
     from tracepond.server import serve
     from tracepond.settings import Settings
@@ -95,9 +99,7 @@ def _serve(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"tracepond: invalid setting: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings.log_json)
     try:
         serve(settings, on_ready=_start_demo if args.demo else None)
     except (TracepondError, OSError) as exc:

@@ -19,6 +19,7 @@ from typing import TextIO
 
 import uvicorn
 
+from tracepond._logging import ready_line
 from tracepond._version import __version__
 from tracepond.api.app import create_app
 from tracepond.ingest.decoding import Decoder, InlineDecoder, ProcessDecoder
@@ -26,6 +27,9 @@ from tracepond.ingest.grpc_receiver import GrpcReceiver, start_grpc_server
 from tracepond.ingest.http_receiver import HttpReceiver
 from tracepond.ingest.pipeline import WritePipeline
 from tracepond.ingest.service import IngestService
+from tracepond.jaeger import mount as mount_jaeger
+from tracepond.metrics import Metrics
+from tracepond.metrics import mount as mount_metrics
 from tracepond.query.service import QueryService
 from tracepond.settings import Settings
 from tracepond.store.duckdb_store import DuckDBStore
@@ -51,10 +55,12 @@ class TracepondServer:
             threads=settings.duckdb_threads,
             checkpoint_threshold=settings.duckdb_checkpoint_threshold,
         )
+        self.metrics = Metrics(self.store)
         self.pipeline = WritePipeline(
             self.store,
             max_queued_spans=settings.max_queued_spans,
             max_commit_spans=settings.max_commit_spans,
+            on_commit=self.metrics.on_commit,
         )
         self.decoder: Decoder = (
             ProcessDecoder(settings.decode_workers, settings.max_attribute_bytes)
@@ -62,6 +68,7 @@ class TracepondServer:
             else InlineDecoder(settings.max_attribute_bytes)
         )
         self.ingest = IngestService(self.decoder, self.pipeline)
+        self.metrics.watch(self.pipeline, self.ingest, settings.max_queued_spans)
         self.query = QueryService(self.store)
         self._ready = False
         self.grpc_port = 0
@@ -91,6 +98,8 @@ class TracepondServer:
         app = create_app(
             self.query, HttpReceiver(self.ingest, settings.max_body_bytes), self.is_ready
         )
+        mount_metrics(app, self.metrics)
+        mount_jaeger(app, self.store)
         http = _Uvicorn(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -120,6 +129,22 @@ class TracepondServer:
 
     def _announce(self, out: TextIO) -> None:
         host = self.settings.host
+        if self.settings.log_json:
+            # The same one line, as a JSON object (fields: grpc, http, db, version, url).
+            out.write(
+                ready_line(
+                    {
+                        "grpc": f"{host}:{self.grpc_port}",
+                        "http": f"{host}:{self.http_port}",
+                        "db": str(self.settings.db_path),
+                        "version": __version__,
+                        "url": f"{self.http_url}/",
+                    }
+                )
+                + "\n"
+            )
+            out.flush()
+            return
         out.write(
             f"tracepond ready grpc={host}:{self.grpc_port} http={host}:{self.http_port} "
             f"db={self.settings.db_path} version={__version__}\n"

@@ -14,6 +14,8 @@ SRC = str(Path(tracepond.__file__).resolve().parents[1])
 
 def test_all_exports() -> None:
     assert tracepond.__all__ == [
+        "APIError",
+        "Client",
         "Settings",
         "SpanHandle",
         "SpanKind",
@@ -60,7 +62,9 @@ def test_import_loads_no_server_or_optional_code() -> None:
     code = (
         "import sys, tracepond\n"
         "heavy = ('duckdb', 'grpc', 'fastapi', 'uvicorn', 'pyarrow', 'langchain_core', 'numpy',"
-        " 'tracepond.store', 'tracepond.ingest', 'tracepond.api', 'tracepond.query')\n"
+        " 'tracepond.store', 'tracepond.ingest', 'tracepond.api', 'tracepond.query',"
+        # tracepond.Client is standard library only: no HTTP library, no DataFrame library.
+        " 'requests', 'urllib3', 'httpx', 'aiohttp', 'pandas', 'polars')\n"
         "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
     )
     result = subprocess.run(

@@ -26,7 +26,9 @@ _ATTR_OPS: Final[tuple[tuple[str, AttrOp], ...]] = (
     (">", "gt"),
     ("<", "lt"),
 )
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ns|us|ms|s|m|h|d)$")
+# ASCII digits only: str.isdigit() and a Unicode \d accept "²" or "٣", which int() rejects.
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ns|us|ms|s|m|h|d)$", re.ASCII)
+_INTEGER = re.compile(r"-?\d+", re.ASCII)
 _UNIT_NS: Final = {
     "ns": 1,
     "us": 1_000,
@@ -95,7 +97,7 @@ def parse_time(text: str | None, what: str, now_ns: int | None = None) -> int | 
     """Unix nanoseconds, an ISO-8601 time, or a duration meaning "that long ago" (``1h``)."""
     if text is None or text == "":
         return None
-    if text.lstrip("-").isdigit():
+    if _INTEGER.fullmatch(text):
         return _int64(int(text), what)
     ago = _DURATION.match(text)
     if ago:
@@ -116,7 +118,7 @@ def parse_duration(text: str | None, what: str) -> int | None:
     """Nanoseconds, or a number with a unit: 500ms, 2s, 1.5m, 1h."""
     if text is None or text == "":
         return None
-    if text.isdigit():
+    if _INTEGER.fullmatch(text) and not text.startswith("-"):
         return _int64(int(text), what)
     match = _DURATION.match(text)
     if not match:

@@ -102,7 +102,7 @@ def _is_child(node: dict[str, Any], parent_hex: str) -> bool:
 def _offset(cursor: str | None) -> int:
     if cursor is None:
         return 0
-    if not cursor.isdigit():
+    if not (cursor.isascii() and cursor.isdigit()):  # int() rejects "²"
         raise InvalidRequest(f"invalid cursor {cursor!r}: pass next_cursor unchanged")
     return int(cursor)
 

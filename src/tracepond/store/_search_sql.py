@@ -149,15 +149,18 @@ def text_condition(text: str, p: Params) -> str:
     once = _json_inner(text)
     # Messages are often JSON text inside a string attribute: encoded twice in the column.
     twice = _json_inner(once)
-    name = p.add(_like_pattern(text))
-    patterns = [p.add(_like_pattern(once))]
+    # contains(lower(column), lowered text) is a literal substring test (no wildcards to escape)
+    # and about 3x faster than ILIKE ... ESCAPE, which DuckDB runs as a generic ilike_escape
+    # (bench/README.md). The text is lowered here: lower() of a parameter is evaluated per row.
+    name = p.add(text.lower())
+    patterns = [p.add(once.lower())]
     if twice != once:
-        patterns.append(p.add(_like_pattern(twice)))
-    parts = [f"s.name ILIKE {name} ESCAPE '\\'"]
+        patterns.append(p.add(twice.lower()))
+    parts = [f"contains(lower(s.name), {name})"]
     for pattern in patterns:
         parts += [
-            f"s.attributes_json ILIKE {pattern} ESCAPE '\\'",
-            f"s.events_json ILIKE {pattern} ESCAPE '\\'",
+            f"contains(lower(s.attributes_json), {pattern})",
+            f"contains(lower(s.events_json), {pattern})",
         ]
     return "(" + " OR ".join(parts) + ")"
 
@@ -194,8 +197,3 @@ def order_by(sort_sql: str, descending: bool, ids: list[str]) -> str:
 def json_path(key: str) -> str:
     """The JSON path of a top-level attribute key (keys hold dots, so the key is quoted)."""
     return "$." + orjson.dumps(key).decode()
-
-
-def _like_pattern(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"

@@ -6,7 +6,8 @@ from typing import Any, Final
 
 from tracepond.store import _search_sql as q
 from tracepond.store._params import Params
-from tracepond.store._search import _window
+from tracepond.store._ql_sql import QueryCompiler
+from tracepond.store._search import _window, _window_sql
 from tracepond.store.base import StatsRequest
 
 GROUP_COLUMNS: Final = {
@@ -39,13 +40,32 @@ def stats(cursor: Any, request: StatsRequest) -> list[dict[str, Any]]:
     where = [f"s.ingested_ns BETWEEN {p.add(window[0])} AND {p.add(window[1])}"]
     where += [f"s.start_ns >= {p.add(request.since_ns)}", f"s.start_ns < {p.add(request.until_ns)}"]
     where += q.span_conditions(request.filters, p)
+    f = request.filters
+    # Like span search: session and user are the trace's; q keeps the spans it selects.
+    trace_where = list(overlap)
+    for column, value in (("t.session_id", f.session_id), ("t.user_id", f.user_id)):
+        if value is not None:
+            trace_where.append(f"{column} = {p.add(value)}")
+    if len(trace_where) > len(overlap):
+        where.append(
+            f"s.trace_id IN (SELECT t.trace_id FROM traces t WHERE {' AND '.join(trace_where)})"
+        )
+    ctes = ""
+    if f.query is not None:
+        compiler = QueryCompiler(p, _window_sql(window, p))
+        result = compiler.compile(f.query)
+        ctes = "WITH RECURSIVE " + ", ".join(compiler.ctes) + " " if compiler.ctes else ""
+        where.append(
+            f"EXISTS (SELECT 1 FROM {result} r"
+            " WHERE r.trace_id = s.trace_id AND r.span_id = s.span_id)"
+        )
     if request.bucket_ns is None:
         bucket = p.add(request.since_ns)
     else:
         size, origin = p.add(request.bucket_ns), p.add(request.since_ns)
         bucket = f"{origin} + ((s.start_ns - {origin}) // {size}) * {size}"
     group = GROUP_COLUMNS[request.group_by] if request.group_by else "NULL"
-    sql = (
+    sql = ctes + (
         f"SELECT {bucket} AS b, {group} AS g, count(*), count(*) FILTER (s.status_code = 2),"
         " quantile_cont(s.duration_ns, [0.5, 0.95, 0.99]),"
         " coalesce(sum(s.input_tokens), 0), coalesce(sum(s.output_tokens), 0), sum(s.cost)"

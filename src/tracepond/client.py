@@ -1,0 +1,750 @@
+"""A Python client for tracepond's search API: find the trace that went wrong from a notebook.
+
+    import tracepond
+
+    client = tracepond.Client("http://127.0.0.1:4318")
+    page = client.search_traces('{ category = "retriever" && documents.count = 0 }', since="1h")
+    for trace in page:
+        print(trace.trace_id, trace.root_name, trace.duration_ns)
+    df = page.to_pandas()                       # needs pandas (or .to_polars(): polars)
+    for span in client.iter_spans(status="error", since="24h"):   # every page, via the cursor
+        ...
+
+Standard library only (``urllib.request``): it works with the SDK-only install and imports no
+server code. Every API error is raised as :class:`APIError` with the server's status, code and
+message (and ``position``/``expected`` for query syntax errors). Parameters are those of the HTTP
+API (docs/query.md); times accept unix nanoseconds, ISO-8601, ``datetime``, ``timedelta`` (that
+long ago) or ``"1h"``; durations accept nanoseconds, ``"500ms"`` or ``timedelta``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Generic, Literal, TypedDict, TypeVar, Unpack
+
+__all__ = [
+    "APIError",
+    "Client",
+    "Page",
+    "SearchFilters",
+    "Session",
+    "SessionDetail",
+    "SessionTurn",
+    "Skeleton",
+    "SkeletonNode",
+    "SpanHit",
+    "SpanNode",
+    "Stats",
+    "StatsRow",
+    "Status",
+    "SubtreeTotals",
+    "TraceSummary",
+    "TraceTree",
+]
+
+Time = int | str | datetime | timedelta
+Duration = int | str | timedelta
+Sort = Literal["start_time", "duration", "tokens", "cost"]
+Order = Literal["desc", "asc"]
+GroupBy = Literal["model", "service", "name", "category"]
+_MAX_PAGE = 1000
+
+
+class APIError(Exception):
+    """An error answered by the API (``status`` is its HTTP status), or ``status=0`` with
+    ``code="connection_failed"`` when the server could not be reached."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        position: int | None = None,
+        expected: str | None = None,
+    ) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.position = position
+        self.expected = expected
+
+
+class SearchFilters(TypedDict, total=False):
+    """The filters of ``/api/traces``, ``/api/spans`` and ``/api/stats``; all combine with AND."""
+
+    since: Time
+    until: Time
+    service: str
+    status: Literal["error", "ok"]
+    name: str
+    category: str
+    model: str
+    min_duration: Duration
+    max_duration: Duration
+    min_tokens: int
+    max_tokens: int
+    min_cost: float
+    max_cost: float
+    min_documents: int
+    max_documents: int
+    session_id: str
+    user_id: str
+    tag: str
+    attr: str | Sequence[str]
+
+
+# -- result types ---------------------------------------------------------------------------
+
+
+def _build(cls: Any, data: Mapping[str, Any], **nested: Any) -> Any:
+    """``cls`` from the keys of ``data`` it knows (newer servers may send more)."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    return cls(**{k: v for k, v in data.items() if k in names}, **nested)
+
+
+@dataclass(frozen=True)
+class Status:
+    code: str  # unset, ok or error
+    message: str
+
+
+@dataclass(frozen=True)
+class TraceSummary:
+    """One trace: its root, time, size, errors; tokens and cost over its leaf LLM calls."""
+
+    trace_id: str
+    root_span_id: str | None
+    root_name: str
+    service_name: str
+    start_time_unix_nano: int
+    end_time_unix_nano: int
+    duration_ns: int
+    span_count: int
+    error_count: int
+    input_tokens: int = 0
+    output_tokens: int = 0
+    total_tokens: int = 0
+    cost: float | None = None
+    models: list[str] = field(default_factory=list)
+    session_id: str | None = None
+    user_id: str | None = None
+    llm_count: int = 0
+    tool_count: int = 0
+    retriever_count: int = 0
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> TraceSummary:
+        return _build(cls, data)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class SpanHit:
+    """A span found by :meth:`Client.search_spans`, with its normalized fields."""
+
+    trace_id: str
+    span_id: str
+    parent_span_id: str | None
+    name: str
+    kind: str
+    service_name: str
+    start_time_unix_nano: int
+    end_time_unix_nano: int
+    duration_ns: int
+    status: Status
+    category: str | None = None
+    model: str | None = None
+    provider: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    total_tokens: int | None = None
+    cost: float | None = None
+    session_id: str | None = None
+    user_id: str | None = None
+    document_count: int | None = None
+    tool_name: str | None = None
+    error_type: str | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> SpanHit:
+        return _build(cls, {**data, "status": Status(**data["status"])})  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class SpanNode:
+    """A span of a trace tree, with everything stored for it and its children."""
+
+    span_id: str
+    parent_span_id: str | None
+    name: str
+    kind: str
+    service_name: str
+    start_time_unix_nano: int
+    end_time_unix_nano: int
+    duration_ns: int
+    status: Status
+    attributes: dict[str, Any]
+    events: list[dict[str, Any]]
+    links: list[dict[str, Any]]
+    truncated_attributes: list[str]
+    orphan: bool
+    cycle: bool
+    children: list[SpanNode]
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> SpanNode:
+        return _build(  # type: ignore[no-any-return]
+            cls,
+            {
+                **data,
+                "status": Status(**data["status"]),
+                "children": [SpanNode.from_json(c) for c in data["children"]],
+            },
+        )
+
+
+@dataclass(frozen=True)
+class TraceTree:
+    trace_id: str
+    summary: TraceSummary
+    roots: list[SpanNode]
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> TraceTree:
+        return cls(
+            data["trace_id"],
+            TraceSummary.from_json(data["summary"]),
+            [SpanNode.from_json(r) for r in data["roots"]],
+        )
+
+    def walk(self) -> Iterator[tuple[int, SpanNode]]:
+        """(depth, span), depth-first in the tree's order."""
+        stack = [(0, r) for r in reversed(self.roots)]
+        while stack:
+            depth, node = stack.pop()
+            yield depth, node
+            stack.extend((depth + 1, c) for c in reversed(node.children))
+
+
+@dataclass(frozen=True)
+class SubtreeTotals:
+    span_count: int
+    error_count: int
+    input_tokens: int
+    output_tokens: int
+    total_tokens: int
+    cost: float | None
+
+
+@dataclass(frozen=True)
+class SkeletonNode:
+    """A span without payload, with its depth, child count and subtree totals."""
+
+    span_id: str
+    parent_span_id: str | None
+    depth: int
+    name: str
+    kind: str
+    service_name: str
+    start_time_unix_nano: int
+    end_time_unix_nano: int
+    duration_ns: int
+    status: str
+    category: str | None
+    model: str | None
+    orphan: bool
+    cycle: bool
+    child_count: int
+    subtree: SubtreeTotals
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> SkeletonNode:
+        subtree = _build(SubtreeTotals, data["subtree"])
+        return _build(cls, {**data, "subtree": subtree})  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class StatsRow:
+    bucket_start_ns: int
+    group: str | None
+    count: int
+    error_count: int
+    error_rate: float
+    p50_ns: float
+    p95_ns: float
+    p99_ns: float
+    input_tokens: int
+    output_tokens: int
+    cost: float | None
+
+
+@dataclass(frozen=True)
+class Session:
+    session_id: str
+    first_seen_ns: int
+    last_seen_ns: int
+    trace_count: int
+    input_tokens: int
+    output_tokens: int
+    total_tokens: int
+    cost: float | None
+    error_count: int
+    user_id: str | None
+
+
+@dataclass(frozen=True)
+class SessionTurn:
+    """One trace of a session, with its first input and last output."""
+
+    trace: TraceSummary
+    input: Any
+    output: Any
+
+
+# -- tables: typed items, and DataFrames when pandas or polars is installed ------------------
+
+T = TypeVar("T")
+
+
+class _Table(Generic[T]):
+    """Rows as dataclasses, convertible to a pandas or polars DataFrame (one row per item)."""
+
+    def _items(self) -> Sequence[T]:
+        raise NotImplementedError
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self._items())
+
+    def __len__(self) -> int:
+        return len(self._items())
+
+    def records(self) -> list[dict[str, Any]]:
+        """The rows as plain dicts (nested values as dicts, as the API sends them)."""
+        return [_record(item) for item in self._items()]
+
+    def to_pandas(self) -> Any:
+        """A ``pandas.DataFrame``; nested values (attributes, status) stay dicts."""
+        try:
+            pandas = importlib.import_module("pandas")
+        except ImportError as exc:
+            raise ImportError(
+                "to_pandas() needs pandas, which is not installed: pip install pandas"
+            ) from exc
+        return pandas.DataFrame.from_records(self.records(), columns=self._columns())
+
+    def to_polars(self) -> Any:
+        """A ``polars.DataFrame``; nested dict values (attributes, status) become JSON text."""
+        try:
+            polars = importlib.import_module("polars")
+        except ImportError as exc:
+            raise ImportError(
+                "to_polars() needs polars, which is not installed: pip install polars"
+            ) from exc
+        rows = [flat_record(r) for r in self.records()]
+        if not rows:
+            return polars.DataFrame()
+        return polars.DataFrame(rows, infer_schema_length=None)
+
+    def _columns(self) -> list[str]:
+        items = self._items()
+        if items:
+            return list(_record(items[0]))
+        return []
+
+
+def _record(item: Any) -> dict[str, Any]:
+    if isinstance(item, SessionTurn):
+        return {**dataclasses.asdict(item.trace), "input": item.input, "output": item.output}
+    return dataclasses.asdict(item)
+
+
+def flat_record(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A record for columnar formats: dict values (attributes, status, subtree) as JSON text,
+    and ``input``/``output`` (any JSON) as JSON text."""
+    return {
+        k: json.dumps(v, sort_keys=True) if isinstance(v, dict) or k in ("input", "output") else v
+        for k, v in record.items()
+    }
+
+
+@dataclass(frozen=True)
+class Page(_Table[T]):
+    """One page of results; ``next_cursor`` is None on the last page. ``count`` is the number of
+    matches over all pages, at most 10,000 (``count_capped`` beyond); None for sessions."""
+
+    items: list[T]
+    next_cursor: str | None
+    count: int | None = None
+    count_capped: bool = False
+
+    def _items(self) -> Sequence[T]:
+        return self.items
+
+
+@dataclass(frozen=True)
+class Stats(_Table[StatsRow]):
+    since_ns: int
+    until_ns: int
+    bucket_ns: int | None
+    group_by: str | None
+    rows: list[StatsRow]
+
+    def _items(self) -> Sequence[StatsRow]:
+        return self.rows
+
+
+@dataclass(frozen=True)
+class Skeleton(_Table[SkeletonNode]):
+    """A trace's spans without payload, depth-first; ``total`` nodes over all pages."""
+
+    trace_id: str
+    summary: TraceSummary
+    total: int
+    nodes: list[SkeletonNode]
+    next_cursor: str | None
+
+    def _items(self) -> Sequence[SkeletonNode]:
+        return self.nodes
+
+
+@dataclass(frozen=True)
+class SessionDetail(_Table[SessionTurn]):
+    """A session's traces in start order (the conversation); ``truncated`` past 500 traces."""
+
+    session_id: str
+    turns: list[SessionTurn]
+    truncated: bool
+
+    def _items(self) -> Sequence[SessionTurn]:
+        return self.turns
+
+
+# -- the client -----------------------------------------------------------------------------
+
+
+class Client:
+    """Reads a tracepond server over HTTP (its OTLP/HTTP + API port, 4318 by default)."""
+
+    def __init__(self, url: str = "http://127.0.0.1:4318", timeout: float = 60.0) -> None:
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+
+    def __repr__(self) -> str:
+        return f"Client({self.url!r})"
+
+    # -- search
+
+    def search_traces(
+        self,
+        q: str | None = None,
+        *,
+        text: str | None = None,
+        sort: Sort = "start_time",
+        order: Order = "desc",
+        limit: int = 50,
+        cursor: str | None = None,
+        **filters: Unpack[SearchFilters],
+    ) -> Page[TraceSummary]:
+        """One page of traces; ``q`` is the query language (docs/query.md), ``text`` full
+        text. Pass ``page.next_cursor`` as ``cursor`` for the next page."""
+        body = self.get("/api/traces", **_search(q, text, sort, order, limit, cursor, filters))
+        traces = [TraceSummary.from_json(t) for t in body["traces"]]
+        return Page(traces, body["next_cursor"], body["count"], body["count_capped"])
+
+    def search_spans(
+        self,
+        q: str | None = None,
+        *,
+        text: str | None = None,
+        sort: Sort = "start_time",
+        order: Order = "desc",
+        limit: int = 50,
+        cursor: str | None = None,
+        **filters: Unpack[SearchFilters],
+    ) -> Page[SpanHit]:
+        """One page of spans (each with its trace id), filtered at span level."""
+        body = self.get("/api/spans", **_search(q, text, sort, order, limit, cursor, filters))
+        spans = [SpanHit.from_json(s) for s in body["spans"]]
+        return Page(spans, body["next_cursor"], body["count"], body["count_capped"])
+
+    def iter_traces(
+        self,
+        q: str | None = None,
+        *,
+        text: str | None = None,
+        sort: Sort = "start_time",
+        order: Order = "desc",
+        page_size: int = _MAX_PAGE,
+        **filters: Unpack[SearchFilters],
+    ) -> Iterator[TraceSummary]:
+        """Every matching trace, page after page (a snapshot: see docs/query.md)."""
+        for page in self.trace_pages(
+            q, text=text, sort=sort, order=order, page_size=page_size, **filters
+        ):
+            yield from page.items
+
+    def iter_spans(
+        self,
+        q: str | None = None,
+        *,
+        text: str | None = None,
+        sort: Sort = "start_time",
+        order: Order = "desc",
+        page_size: int = _MAX_PAGE,
+        **filters: Unpack[SearchFilters],
+    ) -> Iterator[SpanHit]:
+        """Every matching span, page after page."""
+        for page in self.span_pages(
+            q, text=text, sort=sort, order=order, page_size=page_size, **filters
+        ):
+            yield from page.items
+
+    def trace_pages(
+        self,
+        q: str | None = None,
+        *,
+        text: str | None = None,
+        sort: Sort = "start_time",
+        order: Order = "desc",
+        page_size: int = _MAX_PAGE,
+        **filters: Unpack[SearchFilters],
+    ) -> Iterator[Page[TraceSummary]]:
+        """The pages of a trace search, following ``next_cursor`` to the end."""
+        cursor: str | None = None
+        while True:
+            page = self.search_traces(
+                q, text=text, sort=sort, order=order, limit=page_size, cursor=cursor, **filters
+            )
+            yield page
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    def span_pages(
+        self,
+        q: str | None = None,
+        *,
+        text: str | None = None,
+        sort: Sort = "start_time",
+        order: Order = "desc",
+        page_size: int = _MAX_PAGE,
+        **filters: Unpack[SearchFilters],
+    ) -> Iterator[Page[SpanHit]]:
+        """The pages of a span search, following ``next_cursor`` to the end."""
+        cursor: str | None = None
+        while True:
+            page = self.search_spans(
+                q, text=text, sort=sort, order=order, limit=page_size, cursor=cursor, **filters
+            )
+            yield page
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    # -- traces
+
+    def trace(self, trace_id: str) -> TraceTree:
+        """The whole trace as a tree, every span with its payload."""
+        return TraceTree.from_json(self.get(f"/api/traces/{_segment(trace_id)}"))
+
+    def skeleton(
+        self,
+        trace_id: str,
+        *,
+        parent: str | None = None,
+        max_depth: int | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Skeleton:
+        """A trace's spans without payload, depth-first, with subtree totals; ``parent`` (a span
+        id or ``"root"``) lists one level, paged by ``limit``/``cursor``."""
+        body = self.get(
+            f"/api/traces/{_segment(trace_id)}/skeleton",
+            parent=parent,
+            max_depth=max_depth,
+            limit=limit,
+            cursor=cursor,
+        )
+        return Skeleton(
+            body["trace_id"],
+            TraceSummary.from_json(body["summary"]),
+            body["total"],
+            [SkeletonNode.from_json(n) for n in body["nodes"]],
+            body["next_cursor"],
+        )
+
+    # -- sessions
+
+    def sessions(
+        self,
+        *,
+        since: Time | None = None,
+        user_id: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page[Session]:
+        """One page of sessions, most recently active first."""
+        body = self.get(
+            "/api/sessions", since=_time(since), user_id=user_id, limit=limit, cursor=cursor
+        )
+        return Page([_build(Session, s) for s in body["sessions"]], body["next_cursor"])
+
+    def iter_sessions(
+        self, *, since: Time | None = None, user_id: str | None = None, page_size: int = 1000
+    ) -> Iterator[Session]:
+        cursor: str | None = None
+        while True:
+            page = self.sessions(since=since, user_id=user_id, limit=page_size, cursor=cursor)
+            yield from page.items
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    def session(self, session_id: str) -> SessionDetail:
+        """A session's traces in order, with each one's first input and last output."""
+        body = self.get(f"/api/sessions/{_segment(session_id)}")
+        turns = [
+            SessionTurn(TraceSummary.from_json(t), t.get("input"), t.get("output"))
+            for t in body["traces"]
+        ]
+        return SessionDetail(body["session_id"], turns, body["truncated"])
+
+    # -- stats
+
+    def stats(
+        self,
+        *,
+        bucket: Duration | None = None,
+        group_by: GroupBy | None = None,
+        q: str | None = None,
+        text: str | None = None,
+        **filters: Unpack[SearchFilters],
+    ) -> Stats:
+        """Span aggregates per time bucket and group over [since, until) (default: 24 h)."""
+        params = _filters(filters)
+        body = self.get(
+            "/api/stats", bucket=_duration(bucket), group_by=group_by, q=q, text=text, **params
+        )
+        return Stats(
+            body["since_ns"],
+            body["until_ns"],
+            body["bucket_ns"],
+            body["group_by"],
+            [_build(StatsRow, r) for r in body["rows"]],
+        )
+
+    # -- raw access
+
+    def get(self, path: str, **params: Any) -> Any:
+        """GET ``path`` with query parameters (None left out, lists repeated) and return the
+        decoded JSON; raise :class:`APIError` on any error."""
+        query = urllib.parse.urlencode(
+            [
+                (k, _param(item))
+                for k, v in params.items()
+                if v is not None
+                for item in (v if isinstance(v, list | tuple) else [v])
+            ]
+        )
+        url = f"{self.url}{path}" + (f"?{query}" if query else "")
+        request = urllib.request.Request(url, headers={"Accept": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            raise _api_error(exc.code, exc.read()) from None
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise APIError(0, "connection_failed", f"{self.url}: {reason}") from exc
+
+
+def _api_error(status: int, body: bytes) -> APIError:
+    try:
+        error = json.loads(body)["error"]
+        return APIError(
+            int(error.get("status", status)),
+            str(error.get("code", "error")),
+            str(error.get("message", "")),
+            error.get("position"),
+            error.get("expected"),
+        )
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return APIError(status, "http_error", body[:500].decode("utf-8", "replace"))
+
+
+def _segment(value: str) -> str:
+    return urllib.parse.quote(value, safe="")
+
+
+def _param(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _time(value: Time | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError(f"a datetime needs a timezone: {value!r}")
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return f"{_timedelta_ns(value)}ns"
+    return str(value)
+
+
+def _duration(value: Duration | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, timedelta):
+        return str(_timedelta_ns(value))
+    return str(value)
+
+
+def _timedelta_ns(value: timedelta) -> int:
+    return (value.days * 86_400 + value.seconds) * 10**9 + value.microseconds * 1000
+
+
+def _filters(filters: SearchFilters) -> dict[str, Any]:
+    params: dict[str, Any] = dict(filters)
+    for key in ("since", "until"):
+        if key in params:
+            params[key] = _time(params[key])
+    for key in ("min_duration", "max_duration"):
+        if key in params:
+            params[key] = _duration(params[key])
+    if isinstance(params.get("attr"), str):
+        params["attr"] = [params["attr"]]
+    elif "attr" in params:
+        params["attr"] = list(params["attr"])
+    return params
+
+
+def _search(
+    q: str | None,
+    text: str | None,
+    sort: str,
+    order: str,
+    limit: int,
+    cursor: str | None,
+    filters: SearchFilters,
+) -> dict[str, Any]:
+    return {
+        **_filters(filters),
+        "q": q,
+        "text": text,
+        "sort": sort,
+        "order": order,
+        "limit": limit,
+        "cursor": cursor,
+    }

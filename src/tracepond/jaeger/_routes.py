@@ -1,0 +1,197 @@
+"""FastAPI routes of the Jaeger-compatible API (see the package docstring)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import orjson
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from tracepond.jaeger._convert import KINDS, trace_json
+from tracepond.store import _jaeger_sql as sql
+from tracepond.store.duckdb_store import DuckDBStore
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 1500
+_DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
+_UNIT_NS = {
+    "ns": 1,
+    "us": 1_000,
+    "µs": 1_000,
+    "ms": 1_000_000,
+    "s": 1_000_000_000,
+    "m": 60_000_000_000,
+    "h": 3_600_000_000_000,
+}
+
+
+def _json(data: Any, status: int = 200, errors: list[dict[str, Any]] | None = None) -> Response:
+    total = len(data) if isinstance(data, list) else 0
+    body = {"data": data, "total": total, "limit": 0, "offset": 0, "errors": errors}
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+
+
+def _error(status: int, message: str) -> Response:
+    return _json(None, status, [{"code": status, "msg": message}])
+
+
+def parse_duration(text: str) -> int:
+    """A Go duration (``1.5s``, ``300ms``, ``1m30s``) in nanoseconds."""
+    text = text.strip()
+    if not text:
+        raise ValueError("empty duration")
+    position = 0
+    total = 0.0
+    for match in _DURATION.finditer(text):
+        if match.start() != position:
+            break
+        total += float(match.group(1)) * _UNIT_NS[match.group(2)]
+        position = match.end()
+    if position != len(text):
+        raise ValueError(f"invalid duration {text!r} (e.g. 1.5s, 300ms, 20us)")
+    return int(total)
+
+
+def parse_tags(values: list[str]) -> dict[str, str]:
+    """``tags`` as Jaeger's UI sends it (a JSON object) or as ``key=value key2=value2``."""
+    tags: dict[str, str] = {}
+    for text in values:
+        text = text.strip()
+        if not text:
+            continue
+        if text.startswith("{"):
+            try:
+                parsed = orjson.loads(text)
+            except orjson.JSONDecodeError as exc:
+                raise ValueError(f"tags is not valid JSON: {exc}") from exc
+            if not isinstance(parsed, dict):
+                raise ValueError("tags must be a JSON object")
+            for key, value in parsed.items():
+                tags[str(key)] = _tag_text(value)
+            continue
+        for pair in text.split():
+            key, sep, value = pair.partition("=")
+            if not sep or not key:
+                raise ValueError(f"invalid tag {pair!r} (expected key=value)")
+            tags[key] = value.strip('"')
+    return tags
+
+
+def _tag_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _int_param(request: Request, name: str) -> int | None:
+    text = request.query_params.get(name)
+    if text is None or text == "":
+        return None
+    try:
+        return int(text)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be an integer") from exc
+
+
+def search_from_query(request: Request) -> sql.JaegerSearch:
+    query = request.query_params
+    limit = _int_param(request, "limit") or DEFAULT_LIMIT
+    if limit < 1:
+        raise ValueError("limit must be positive")
+    start_us = _int_param(request, "start")
+    end_us = _int_param(request, "end")
+    min_duration = query.get("minDuration") or None
+    max_duration = query.get("maxDuration") or None
+    return sql.JaegerSearch(
+        service=query.get("service") or None,
+        operation=query.get("operation") or None,
+        tags=parse_tags(query.getlist("tags")),
+        min_duration_ns=parse_duration(min_duration) if min_duration else None,
+        max_duration_ns=parse_duration(max_duration) if max_duration else None,
+        start_ns=start_us * 1000 if start_us is not None else None,
+        end_ns=end_us * 1000 if end_us is not None else None,
+        limit=min(limit, MAX_LIMIT),
+    )
+
+
+def _parse_trace_id(text: str) -> bytes:
+    text = text.strip().lower()
+    if not text or len(text) > 32 or not re.fullmatch(r"[0-9a-f]+", text):
+        raise ValueError("trace id must be up to 32 hex characters")
+    return bytes.fromhex(text.rjust(32, "0"))
+
+
+def mount(app: FastAPI, store: DuckDBStore) -> None:
+    """Serve the Jaeger-compatible API under ``/jaeger/api/`` from ``app``."""
+
+    def traces(ids: list[bytes]) -> list[dict[str, Any]]:
+        out = []
+        for trace_id in ids:
+            found = store.trace(trace_id)
+            if found is not None and found[1]:
+                out.append(trace_json(trace_id, found[1]))
+        return out
+
+    async def get_services(request: Request) -> Response:
+        return _json(await run_in_threadpool(sql.services, store))
+
+    async def get_service_operations(request: Request) -> Response:
+        service = request.path_params["service"]
+        found = await run_in_threadpool(sql.operations, store, service)
+        return _json(sorted({name for name, _ in found}))
+
+    async def get_operations(request: Request) -> Response:
+        service = request.query_params.get("service")
+        if not service:
+            return _error(400, "parameter 'service' is required")
+        span_kind = request.query_params.get("spanKind") or None
+        kind: int | None = None
+        if span_kind is not None:
+            if span_kind not in KINDS[1:]:
+                return _error(400, f"unknown spanKind {span_kind!r}")
+            kind = KINDS.index(span_kind)
+        found = await run_in_threadpool(sql.operations, store, service, kind)
+        data = [
+            {"name": name, "spanKind": KINDS[k] if 0 < k < len(KINDS) else ""} for name, k in found
+        ]
+        return _json(data)
+
+    async def find_traces(request: Request) -> Response:
+        ids_param = request.query_params.getlist("traceID")
+        try:
+            if ids_param:
+                ids = [_parse_trace_id(t) for t in ids_param]
+            else:
+                search = search_from_query(request)
+                ids = await run_in_threadpool(sql.find_trace_ids, store, search)
+        except ValueError as exc:
+            return _error(400, str(exc))
+        return _json(await run_in_threadpool(traces, ids))
+
+    async def get_trace(request: Request) -> Response:
+        try:
+            trace_id = _parse_trace_id(request.path_params["trace_id"])
+        except ValueError as exc:
+            return _error(400, str(exc))
+        found = await run_in_threadpool(traces, [trace_id])
+        if not found:
+            return _error(404, "trace not found")
+        return _json(found)
+
+    async def dependencies(request: Request) -> Response:
+        return _json([])
+
+    routes = (
+        ("/jaeger/api/services", get_services),
+        ("/jaeger/api/services/{service}/operations", get_service_operations),
+        ("/jaeger/api/operations", get_operations),
+        ("/jaeger/api/traces", find_traces),
+        ("/jaeger/api/traces/{trace_id}", get_trace),
+        ("/jaeger/api/dependencies", dependencies),
+    )
+    for path, handler in routes:
+        app.router.add_route(path, handler, methods=["GET"], include_in_schema=False)

@@ -1,0 +1,87 @@
+"""Reads behind the Jaeger-compatible API (``tracepond.jaeger``): services, operations, and the
+trace search. Every condition of a search applies to one span, as in Jaeger: a trace matches when
+one of its spans has the service, the operation, every tag and a duration in range.
+
+Tags match a span attribute or a resource attribute whose value, as JSON text (``true``, ``42``,
+``gpt-4o``), equals the given string; ``error=true`` also matches spans with status ERROR.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from tracepond.store.duckdb_store import DuckDBStore
+
+ERROR_STATUS = 2
+
+
+@dataclass(frozen=True)
+class JaegerSearch:
+    service: str | None = None
+    operation: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    min_duration_ns: int | None = None
+    max_duration_ns: int | None = None
+    start_ns: int | None = None
+    end_ns: int | None = None
+    limit: int = 20
+
+
+def _rows(store: DuckDBStore, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    # The store's per-thread read cursor (reads never wait for the writer).
+    return list(store._reader().execute(sql, params).fetchall())
+
+
+def services(store: DuckDBStore) -> list[str]:
+    rows = _rows(store, "SELECT DISTINCT service_name FROM spans ORDER BY service_name", {})
+    return [row[0] for row in rows]
+
+
+def operations(store: DuckDBStore, service: str, kind: int | None = None) -> list[tuple[str, int]]:
+    """(span name, OTLP span kind) pairs of one service."""
+    sql = "SELECT DISTINCT name, kind FROM spans WHERE service_name = $service"
+    params: dict[str, Any] = {"service": service}
+    if kind is not None:
+        sql += " AND kind = $kind"
+        params["kind"] = kind
+    return [(row[0], int(row[1])) for row in _rows(store, sql + " ORDER BY name, kind", params)]
+
+
+def find_trace_ids(store: DuckDBStore, search: JaegerSearch) -> list[bytes]:
+    """Ids of the traces with a matching span, most recent match first."""
+    where: list[str] = []
+    params: dict[str, Any] = {"limit": search.limit}
+    if search.service is not None:
+        where.append("service_name = $service")
+        params["service"] = search.service
+    if search.operation is not None:
+        where.append("name = $operation")
+        params["operation"] = search.operation
+    bounds = (
+        ("start_ns >= $start", "start", search.start_ns),
+        ("start_ns <= $end", "end", search.end_ns),
+        ("duration_ns >= $min_duration", "min_duration", search.min_duration_ns),
+        ("duration_ns <= $max_duration", "max_duration", search.max_duration_ns),
+    )
+    for condition, name, value in bounds:
+        if value is not None:
+            where.append(condition)
+            params[name] = value
+    for i, (key, text) in enumerate(sorted(search.tags.items())):
+        quoted = key.replace('"', '\\"')
+        params[f"path{i}"] = f'$."{quoted}"'
+        params[f"rpath{i}"] = f'$.attributes."{quoted}"'
+        params[f"value{i}"] = text
+        matches = [
+            f"json_extract_string(attributes_json, $path{i}) = $value{i}",
+            f"json_extract_string(resource_json, $rpath{i}) = $value{i}",
+        ]
+        if key == "error" and text.lower() == "true":
+            matches.append(f"status_code = {ERROR_STATUS}")
+        where.append("(" + " OR ".join(matches) + ")")
+    sql = "SELECT trace_id, max(start_ns) AS latest FROM spans"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " GROUP BY trace_id ORDER BY latest DESC, trace_id DESC LIMIT $limit"
+    return [row[0] for row in _rows(store, sql, params)]
