@@ -12,6 +12,9 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import multiprocessing
+import os
+import threading
+import time
 from collections import Counter
 from dataclasses import dataclass
 from typing import Literal, Protocol
@@ -119,11 +122,23 @@ class ProcessDecoder:
 
 
 _worker_decoder: SpanDecoder | None = None
+PARENT_CHECK_SECONDS = 0.5
 
 
 def _init_worker(max_attribute_bytes: int) -> None:
     global _worker_decoder
     _worker_decoder = SpanDecoder(max_attribute_bytes)
+    threading.Thread(
+        target=_exit_with_parent, args=(os.getppid(),), name="parent-watch", daemon=True
+    ).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    # A server killed outright (SIGKILL, out of memory) cannot shut its pool down, and an idle
+    # worker blocks on its task queue forever: without this it would outlive the server.
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(0)
 
 
 def _warm() -> None:
