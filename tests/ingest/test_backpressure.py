@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -54,39 +55,45 @@ def check_outcomes(server: Any, outcomes: list[tuple[str, int, str]]) -> None:
             assert tree is None, f"refused request {trace} was (partly) stored"
 
 
-def test_http_queue_full_503_with_retry_after(tiny_queue: Any) -> None:
+def flood_until_refused(
+    server: Any, make_request: Callable[[], tuple[str, int, bytes]], content_type: str
+) -> tuple[list[tuple[str, int, str]], list[httpx.Response]]:
+    """Rounds of SENDERS simultaneous requests until one is refused (or MAX_ROUNDS pass);
+    returns every request's (trace, span count, outcome) and the refused responses."""
     outcomes: list[tuple[str, int, str]] = []
-    refusals: list[httpx.Response] = []
+    refused: list[httpx.Response] = []
     lock = threading.Lock()
     client = httpx.Client(
-        base_url=tiny_queue.url, timeout=60, limits=httpx.Limits(max_connections=SENDERS)
+        base_url=server.url, timeout=60, limits=httpx.Limits(max_connections=SENDERS)
     )
 
     def send(request: tuple[str, int, bytes], barrier: threading.Barrier) -> None:
         trace, count, body = request
         barrier.wait()
-        response = client.post(
-            "/v1/traces", content=body, headers={"Content-Type": "application/x-protobuf"}
-        )
+        response = client.post("/v1/traces", content=body, headers={"Content-Type": content_type})
         assert response.status_code in (200, 503), response.text
         with lock:
             accepted = response.status_code == 200
             outcomes.append((trace, count, "accepted" if accepted else "refused"))
             if not accepted:
-                refusals.append(response)
+                refused.append(response)
 
     try:
         with ThreadPoolExecutor(SENDERS) as pool:
             for _ in range(MAX_ROUNDS):
-                requests = [heavy_request() for _ in range(SENDERS)]
+                requests = [make_request() for _ in range(SENDERS)]
                 barrier = threading.Barrier(SENDERS)
                 for future in [pool.submit(send, r, barrier) for r in requests]:
                     future.result()
-                if refusals:
+                if refused:
                     break
     finally:
         client.close()
+    return outcomes, refused
 
+
+def test_http_queue_full_503_with_retry_after(tiny_queue: Any) -> None:
+    outcomes, refusals = flood_until_refused(tiny_queue, heavy_request, "application/x-protobuf")
     assert refusals, f"no 503 in {MAX_ROUNDS} rounds of {SENDERS} concurrent requests"
     for response in refusals:
         assert int(response.headers["Retry-After"]) >= 1
@@ -118,37 +125,7 @@ def heavy_json_request() -> tuple[str, int, bytes]:
 
 def test_http_json_queue_full_answers_json(tiny_queue: Any) -> None:
     """The JSON encoding is refused the same way, with a JSON Status body."""
-    outcomes: list[tuple[str, int, str]] = []
-    refused: list[httpx.Response] = []
-    lock = threading.Lock()
-    client = httpx.Client(
-        base_url=tiny_queue.url, timeout=60, limits=httpx.Limits(max_connections=SENDERS)
-    )
-
-    def send(request: tuple[str, int, bytes], barrier: threading.Barrier) -> None:
-        trace, count, body = request
-        barrier.wait()
-        response = client.post(
-            "/v1/traces", content=body, headers={"Content-Type": "application/json"}
-        )
-        assert response.status_code in (200, 503), response.text
-        with lock:
-            accepted = response.status_code == 200
-            outcomes.append((trace, count, "accepted" if accepted else "refused"))
-            if not accepted:
-                refused.append(response)
-
-    try:
-        with ThreadPoolExecutor(SENDERS) as pool:
-            for _ in range(MAX_ROUNDS):
-                requests = [heavy_json_request() for _ in range(SENDERS)]
-                barrier = threading.Barrier(SENDERS)
-                for future in [pool.submit(send, r, barrier) for r in requests]:
-                    future.result()
-                if refused:
-                    break
-    finally:
-        client.close()
+    outcomes, refused = flood_until_refused(tiny_queue, heavy_json_request, "application/json")
     assert refused, f"no 503 in {MAX_ROUNDS} rounds"
     for response in refused:
         assert response.headers["content-type"].startswith("application/json")
