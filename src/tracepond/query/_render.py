@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 import orjson
@@ -111,19 +110,6 @@ def parse_hex_id(text: str, size: int, what: str) -> bytes:
     if len(raw) != size:
         raise InvalidRequest(f"{what} must be {size * 2} hex characters, got {text!r}")
     return raw
-
-
-def encode_cursor(position: tuple[int, bytes]) -> str:
-    start_ns, trace_id = position
-    return base64.urlsafe_b64encode(f"{start_ns}:{trace_id.hex()}".encode()).decode()
-
-
-def decode_cursor(cursor: str) -> tuple[int, bytes]:
-    try:
-        start, trace_hex = base64.urlsafe_b64decode(cursor.encode()).decode().split(":")
-        return int(start), bytes.fromhex(trace_hex)
-    except ValueError as exc:
-        raise InvalidRequest(f"invalid cursor {cursor!r}: pass next_cursor unchanged") from exc
 
 
 def _enum(names: tuple[str, ...], value: int) -> str:

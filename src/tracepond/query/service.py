@@ -7,13 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from tracepond.errors import InvalidRequest, NotFound
+from tracepond.errors import NotFound
 from tracepond.query import _render, insights, search, stats
 from tracepond.query.filters import Filters
 from tracepond.query.tree import build_tree
 from tracepond.store.base import SpanStore
-
-MAX_PAGE = 1000
 
 
 class QueryService:
@@ -39,16 +37,6 @@ class QueryService:
         if record is None:
             raise NotFound(f"span {span_hex} of trace {trace_hex} not found")
         return _render.span_detail(record)
-
-    def list_traces(self, limit: int = 50, cursor: str | None = None) -> dict[str, Any]:
-        if not 1 <= limit <= MAX_PAGE:
-            raise InvalidRequest(f"limit must be between 1 and {MAX_PAGE}, got {limit}")
-        after = _render.decode_cursor(cursor) if cursor else None
-        page = self._store.list_traces(limit, after)
-        return {
-            "traces": [_render.trace_summary(t) for t in page.traces],
-            "next_cursor": _render.encode_cursor(page.next_cursor) if page.next_cursor else None,
-        }
 
     # -- search, sessions, stats, skeletons, export (docs/query.md) ----------------------------
 
