@@ -79,6 +79,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from tracepond._arrow import settle_pandas_probe
+
+    settle_pandas_probe()  # before the server's modules make their first Arrow values
     from tracepond._logging import configure as configure_logging
     from tracepond.errors import TracepondError
     from tracepond.server import serve

@@ -88,7 +88,7 @@ class TracepondServer:
         on_ready: Callable[[TracepondServer], None] | None = None,
     ) -> None:
         settings = self.settings
-        warming = self.decoder.start()
+        self.decoder.start()
         self.pipeline.start()
         grpc_server, self.grpc_port = await start_grpc_server(
             GrpcReceiver(self.ingest), settings.host, settings.grpc_port, settings.max_body_bytes
@@ -107,8 +107,7 @@ class TracepondServer:
         serving = asyncio.create_task(http.serve(sockets=[http_socket]))
         while not http.started and not serving.done():
             await asyncio.sleep(0.01)
-        if warming is not None:
-            await asyncio.wrap_future(warming)
+        # Not waiting for the decode workers: requests are decoded in-process until they are up.
         self._ready = True
         self._announce(announce)
         if on_ready is not None:

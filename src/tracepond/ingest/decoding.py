@@ -21,6 +21,7 @@ from typing import Literal, Protocol
 
 import pyarrow as pa
 
+from tracepond._arrow import settle_pandas_probe
 from tracepond.errors import Overloaded
 from tracepond.ingest._rows import SpanBatch, to_arrow
 from tracepond.ingest._summary import TracePartial, summarize
@@ -71,10 +72,10 @@ class Decoder(Protocol):
 
 class InlineDecoder:
     def __init__(self, max_attribute_bytes: int) -> None:
-        self._decoder = SpanDecoder(max_attribute_bytes)
+        self.decoder = SpanDecoder(max_attribute_bytes)
 
     async def decode(self, body: bytes, encoding: Encoding) -> DecodeOutcome:
-        return decode_body(self._decoder, body, encoding)
+        return decode_body(self.decoder, body, encoding)
 
     def start(self) -> None:
         return None
@@ -88,6 +89,10 @@ class ProcessDecoder:
         self._workers = workers
         self._max_attribute_bytes = max_attribute_bytes
         self._pool = self._new_pool()
+        # Until the workers have imported what they need (~1 s after start), requests are
+        # decoded in this process, so the server accepts spans as soon as its ports are bound.
+        self._inline = InlineDecoder(max_attribute_bytes)
+        self._warm: concurrent.futures.Future[None] | None = None
 
     def _new_pool(self) -> concurrent.futures.ProcessPoolExecutor:
         # spawn, not fork: the server process runs threads (gRPC, the writer) by then.
@@ -95,14 +100,20 @@ class ProcessDecoder:
             self._workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_init_worker,
-            initargs=(self._max_attribute_bytes,),
+            # The server's pid, not the worker's getppid(): a server killed while the worker is
+            # still starting leaves it reparented before it could read its parent.
+            initargs=(self._max_attribute_bytes, os.getpid()),
         )
 
     def start(self) -> concurrent.futures.Future[None]:
-        """Warm the workers up (imports take ~0.5 s); the returned future completes when ready."""
-        return self._pool.submit(_warm)
+        """Warm the workers up (imports take ~1 s); the returned future completes when ready."""
+        self._warm = self._pool.submit(_warm)
+        return self._warm
 
     async def decode(self, body: bytes, encoding: Encoding) -> DecodeOutcome:
+        if self._warm is None or not self._warm.done():
+            # Off the event loop; one GIL with the rest of the server, but only at start.
+            return await asyncio.to_thread(decode_body, self._inline.decoder, body, encoding)
         loop = asyncio.get_running_loop()
         try:
             ipc, traces, rejected, reasons = await loop.run_in_executor(
@@ -125,11 +136,12 @@ _worker_decoder: SpanDecoder | None = None
 PARENT_CHECK_SECONDS = 0.5
 
 
-def _init_worker(max_attribute_bytes: int) -> None:
+def _init_worker(max_attribute_bytes: int, server_pid: int) -> None:
     global _worker_decoder
+    settle_pandas_probe()
     _worker_decoder = SpanDecoder(max_attribute_bytes)
     threading.Thread(
-        target=_exit_with_parent, args=(os.getppid(),), name="parent-watch", daemon=True
+        target=_exit_with_parent, args=(server_pid,), name="parent-watch", daemon=True
     ).start()
 
 
