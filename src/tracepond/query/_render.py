@@ -6,7 +6,7 @@ from typing import Any
 
 import orjson
 
-from tracepond.conventions import SpanInput, normalize
+from tracepond.conventions import SpanInput, SpanView, normalize
 from tracepond.errors import InvalidRequest
 from tracepond.store.base import SpanRecord, TraceSummary
 
@@ -52,7 +52,19 @@ def _view(record: SpanRecord, attributes: dict[str, Any], events: list[Any]) -> 
         attributes=attributes,
         events=events,
     )
-    return normalize(span).to_dict()
+    return view_dict(normalize(span))
+
+
+def view_dict(view: SpanView) -> dict[str, Any]:
+    """``view.to_dict()``, fast: orjson writes the dataclasses natively, where ``asdict`` deep
+    copies them (~60 µs per LLM or retriever span, most of a trace fetch's rendering)."""
+    try:
+        out: dict[str, Any] = orjson.loads(orjson.dumps(view))
+    except (orjson.JSONEncodeError, TypeError):  # e.g. an int beyond 64 bits in parsed JSON
+        return view.to_dict()
+    if view.usage.is_empty():
+        out["usage"] = None
+    return out
 
 
 def span_detail(record: SpanRecord) -> dict[str, Any]:
