@@ -63,9 +63,11 @@ class TracepondServer:
             on_commit=self.metrics.on_commit,
         )
         self.decoder: Decoder = (
-            ProcessDecoder(settings.decode_workers, settings.max_attribute_bytes)
+            ProcessDecoder(
+                settings.decode_workers, settings.max_attribute_bytes, settings.normalize_at_ingest
+            )
             if settings.decode_workers
-            else InlineDecoder(settings.max_attribute_bytes)
+            else InlineDecoder(settings.max_attribute_bytes, settings.normalize_at_ingest)
         )
         self.ingest = IngestService(self.decoder, self.pipeline)
         self.metrics.watch(self.pipeline, self.ingest, settings.max_queued_spans)

@@ -32,6 +32,10 @@ class Settings:
     duckdb_threads: int = 2
     # Worker processes that decode requests beside the server process (0 = decode in-process).
     decode_workers: int = field(default_factory=lambda: _default_decode_workers())
+    # Off: spans are stored with empty view columns (category, model, tokens...), to be filled
+    # later by `tracepond reindex`; for measuring normalization's cost, or bursts beyond what
+    # the machine can normalize. Trace views are still built on read.
+    normalize_at_ingest: bool = True
     log_json: bool = False
 
     @classmethod
@@ -98,5 +102,6 @@ _SOURCES: list[tuple[str, str, Callable[[str], object]]] = [
     ("duckdb_threads", "TRACEPOND_DUCKDB_THREADS", _positive),
     ("duckdb_checkpoint_threshold", "TRACEPOND_DUCKDB_CHECKPOINT_THRESHOLD", str),
     ("decode_workers", "TRACEPOND_DECODE_WORKERS", _non_negative),
+    ("normalize_at_ingest", "TRACEPOND_NORMALIZE_AT_INGEST", _bool),
     ("log_json", "TRACEPOND_LOG_JSON", _bool),
 ]

@@ -14,7 +14,7 @@ import orjson
 from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from tracepond.conventions import SpanInput, normalize
+from tracepond.conventions import SpanInput, SpanView, normalize
 from tracepond.errors import InvalidRequest
 from tracepond.ingest._anyvalue import AttributeDecoder
 from tracepond.ingest._rows import SpanRows
@@ -50,8 +50,9 @@ def parse_protobuf(body: bytes) -> ExportTraceServiceRequest:
 class SpanDecoder:
     """Turns ExportTraceServiceRequest messages into SpanRows."""
 
-    def __init__(self, max_attribute_bytes: int) -> None:
+    def __init__(self, max_attribute_bytes: int, normalize: bool = True) -> None:
         self._attrs = AttributeDecoder(max_attribute_bytes)
+        self._normalize = normalize
 
     def decode(self, request: ExportTraceServiceRequest) -> DecodedBatch:
         batch = DecodedBatch(rows=SpanRows())
@@ -110,16 +111,20 @@ class SpanDecoder:
         events = [self._event(event, truncated) for event in span.events]
         links = [self._link(link, truncated) for link in span.links]
         status = span.status
-        view = normalize(
-            SpanInput(
-                name=span.name,
-                kind=span.kind,
-                status_code=status.code,
-                status_message=status.message,
-                attributes=attributes,
-                events=events,
-            ),
-            content=False,
+        view = (
+            normalize(
+                SpanInput(
+                    name=span.name,
+                    kind=span.kind,
+                    status_code=status.code,
+                    status_message=status.message,
+                    attributes=attributes,
+                    events=events,
+                ),
+                content=False,
+            )
+            if self._normalize
+            else SpanView()
         )
         usage = view.usage
         # In SPAN_COLUMNS order (a test pins it).

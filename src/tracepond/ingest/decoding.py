@@ -71,8 +71,8 @@ class Decoder(Protocol):
 
 
 class InlineDecoder:
-    def __init__(self, max_attribute_bytes: int) -> None:
-        self.decoder = SpanDecoder(max_attribute_bytes)
+    def __init__(self, max_attribute_bytes: int, normalize: bool = True) -> None:
+        self.decoder = SpanDecoder(max_attribute_bytes, normalize)
 
     async def decode(self, body: bytes, encoding: Encoding) -> DecodeOutcome:
         return decode_body(self.decoder, body, encoding)
@@ -85,13 +85,14 @@ class InlineDecoder:
 
 
 class ProcessDecoder:
-    def __init__(self, workers: int, max_attribute_bytes: int) -> None:
+    def __init__(self, workers: int, max_attribute_bytes: int, normalize: bool = True) -> None:
         self._workers = workers
         self._max_attribute_bytes = max_attribute_bytes
+        self._normalize = normalize
         self._pool = self._new_pool()
         # Until the workers have imported what they need (~1 s after start), requests are
         # decoded in this process, so the server accepts spans as soon as its ports are bound.
-        self._inline = InlineDecoder(max_attribute_bytes)
+        self._inline = InlineDecoder(max_attribute_bytes, normalize)
         self._warm: concurrent.futures.Future[None] | None = None
 
     def _new_pool(self) -> concurrent.futures.ProcessPoolExecutor:
@@ -102,7 +103,7 @@ class ProcessDecoder:
             initializer=_init_worker,
             # The server's pid, not the worker's getppid(): a server killed while the worker is
             # still starting leaves it reparented before it could read its parent.
-            initargs=(self._max_attribute_bytes, os.getpid()),
+            initargs=(self._max_attribute_bytes, self._normalize, os.getpid()),
         )
 
     def start(self) -> concurrent.futures.Future[None]:
@@ -136,10 +137,10 @@ _worker_decoder: SpanDecoder | None = None
 PARENT_CHECK_SECONDS = 0.5
 
 
-def _init_worker(max_attribute_bytes: int, server_pid: int) -> None:
+def _init_worker(max_attribute_bytes: int, normalize: bool, server_pid: int) -> None:
     global _worker_decoder
     settle_pandas_probe()
-    _worker_decoder = SpanDecoder(max_attribute_bytes)
+    _worker_decoder = SpanDecoder(max_attribute_bytes, normalize)
     threading.Thread(
         target=_exit_with_parent, args=(server_pid,), name="parent-watch", daemon=True
     ).start()
