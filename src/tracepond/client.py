@@ -55,6 +55,7 @@ Duration = int | str | timedelta
 Sort = Literal["start_time", "duration", "tokens", "cost"]
 Order = Literal["desc", "asc"]
 GroupBy = Literal["model", "service", "name", "category"]
+Level = Literal["span", "trace"]
 _MAX_PAGE = 1000
 
 
@@ -274,6 +275,10 @@ class SkeletonNode:
 
 @dataclass(frozen=True)
 class StatsRow:
+    """One (bucket, group) of :meth:`Client.stats`: ``count`` and ``error_count`` are spans, or
+    with ``level="trace"`` traces and traces with an error span; the quantiles are span (trace)
+    durations; at trace level tokens and cost count each LLM call once."""
+
     bucket_start_ns: int
     group: str | None
     count: int
@@ -397,6 +402,7 @@ class Stats(_Table[StatsRow]):
     bucket_ns: int | None
     group_by: str | None
     rows: list[StatsRow]
+    level: str = "span"  # what the rows count: spans or traces
 
     def _items(self) -> Sequence[StatsRow]:
         return self.rows
@@ -625,14 +631,27 @@ class Client:
         *,
         bucket: Duration | None = None,
         group_by: GroupBy | None = None,
+        level: Level = "span",
         q: str | None = None,
         text: str | None = None,
         **filters: Unpack[SearchFilters],
     ) -> Stats:
-        """Span aggregates per time bucket and group over [since, until) (default: 24 h)."""
+        """Aggregates per time bucket and group over [since, until) (default: 24 h).
+
+        ``level="span"`` aggregates the spans starting in the range (filters apply per span);
+        ``level="trace"`` the traces starting in it (filters select traces as in
+        :meth:`search_traces`; ``group_by`` model, service or name), so ``count`` is traces,
+        ``error_count`` traces with an error span, the quantiles trace durations, and tokens
+        and cost the traces' totals, each LLM call counted once."""
         params = _filters(filters)
         body = self.get(
-            "/api/stats", bucket=_duration(bucket), group_by=group_by, q=q, text=text, **params
+            "/api/stats",
+            bucket=_duration(bucket),
+            group_by=group_by,
+            level=level,
+            q=q,
+            text=text,
+            **params,
         )
         return Stats(
             body["since_ns"],
@@ -640,6 +659,7 @@ class Client:
             body["bucket_ns"],
             body["group_by"],
             [_build(StatsRow, r) for r in body["rows"]],
+            body.get("level", "span"),
         )
 
     # -- raw access

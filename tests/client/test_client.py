@@ -134,6 +134,18 @@ def test_stats(client: Client) -> None:
     assert [r.count for r in client.stats(session_id="sess-2", **MINE)] == [3]
 
 
+def test_trace_level_stats(client: Client) -> None:
+    traces = client.stats(level="trace", bucket="1m", since=BASE_NS, until=BASE_NS + 240 * S)
+    assert traces.level == "trace" and [r.count for r in traces] == [1, 1, 1, 1]
+    assert [r.error_count for r in traces] == [0, 0, 1, 0]
+    by_service = client.stats(level="trace", group_by="service", **MINE).to_pandas()
+    assert dict(zip(by_service["group"], by_service["count"], strict=True)) == {
+        "agent-svc": 2,
+        "rag-svc": 2,
+    }
+    assert client.stats(**MINE).level == "span"
+
+
 def test_errors_are_one_exception_type(client: Client, seed: Any) -> None:
     with pytest.raises(APIError) as syntax:
         client.search_traces("{ name = }")

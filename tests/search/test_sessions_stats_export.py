@@ -57,6 +57,43 @@ def test_stats_buckets_and_groups(server: Any) -> None:
     assert server.get("/api/stats", bucket="1ns", **MINE).status_code == 400
 
 
+def test_trace_level_stats_count_traces(server: Any, seed: Any) -> None:
+    """level=trace: one per trace (not per span), errors are traces with an error span, latency
+    the trace duration, tokens each LLM call once; the filters select what /api/traces finds."""
+    window = {"since": str(BASE_NS), "until": str(BASE_NS + 240 * S)}
+    stats = server.get_json("/api/stats", level="trace", bucket="1m", **window)
+    assert (stats["level"], stats["bucket_ns"]) == ("trace", 60 * S)
+    rows = {(r["bucket_start_ns"] - BASE_NS) // (60 * S): r for r in stats["rows"]}
+    # One seeded trace a minute, of 3, 3, 3 and 5 spans.
+    assert {m: (r["count"], r["error_count"]) for m, r in rows.items()} == {
+        0: (1, 0),
+        1: (1, 0),
+        2: (1, 1),
+        3: (1, 0),
+    }
+    assert [rows[m]["p50_ns"] for m in range(4)] == [8 * S, 2 * S, 3 * S, 5 * S]
+    assert (rows[3]["input_tokens"], rows[3]["output_tokens"]) == (17, 8)
+    assert (rows[2]["cost"], rows[2]["error_rate"]) == (0.25, 1.0)
+    spans = server.get_json("/api/stats", bucket="1m", **window)
+    assert spans["level"] == "span"
+    assert [r["count"] for r in spans["rows"]] == [3, 3, 3, 5]
+    # The same traces as trace search, filter for filter.
+    for filters in ({}, {"status": "error"}, {"service": "rag-svc"}, {"category": "retriever"}):
+        found = server.get_json("/api/traces", **window, **filters)["count"]
+        (one,) = server.get_json("/api/stats", level="trace", **window, **filters)["rows"]
+        assert one["count"] == found, filters
+    models = server.get_json("/api/stats", level="trace", group_by="model", **window)["rows"]
+    assert {r["group"]: r["count"] for r in models} == {
+        "gpt-4o": 2,
+        "gpt-4o-mini": 1,
+        "claude-3": 1,
+    }
+    services = server.get_json("/api/stats", level="trace", group_by="service", **window)
+    assert {r["group"]: r["count"] for r in services["rows"]} == {"rag-svc": 2, "agent-svc": 2}
+    assert server.get("/api/stats", level="trace", group_by="category").status_code == 400
+    assert server.get("/api/stats", level="spans").status_code == 400
+
+
 def test_skeleton_of_a_50k_span_trace(server: Any) -> None:
     trace = trace_id()
     # Far after the seeded traces, so that their searches do not see it.

@@ -6,13 +6,19 @@ from __future__ import annotations
 
 import json
 import re
+import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 from playwright.sync_api import expect
 
+from conftest import TracepondProcess
+from ingest.otlp_build import make_span, span_id, trace_id
+
 from .conftest import WebData, screenshot
+from .data import MS, post, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -188,11 +194,11 @@ def test_dashboard_charts_show_the_stats_api(page: Any, web: WebData) -> None:
     }
     bucket = dash.get_attribute("data-bucket")
     assert bucket == str(30 * 60 * 10**9)
-    over_time = web.server.get_json("/api/stats", **window, bucket=bucket)
-    assert over_time["rows"], "the demo's spans are in the last 24 h"
+    over_time = web.server.get_json("/api/stats", **window, bucket=bucket, level="trace")
+    assert over_time["rows"], "the demo's traces are in the last 24 h"
     assert columns.count() == 48
 
-    # Spans and errors per bucket, as the API counts them (empty buckets as zeros).
+    # Traces and traces with errors per bucket, as the API counts them (empty buckets as zeros).
     shown = columns.evaluate_all(
         "cs => cs.map(c => [Number(c.dataset.x), Number(c.dataset.count),"
         " Number(c.dataset.error_count)])"
@@ -203,8 +209,9 @@ def test_dashboard_charts_show_the_stats_api(page: Any, web: WebData) -> None:
         assert (count, errors) == ((row["count"], row["error_count"]) if row else (0, 0))
     assert not by_start, "every bucket of the API is drawn"
     assert page.locator('[data-chart="over-time"] rect.s-error').count() >= 1
+    expect(page.locator('[data-chart="over-time"] h2')).to_contain_text("Traces and errors")
 
-    # Latency: p50/p95 points where the API has spans.
+    # Latency: trace duration p50/p95 points where the API has traces.
     points = page.locator('[data-chart="latency"] rect.hover-col').evaluate_all(
         "ps => ps.map(p => [Number(p.dataset.x), Number(p.dataset.p50_ns),"
         " Number(p.dataset.p95_ns)])"
@@ -232,18 +239,70 @@ def test_dashboard_charts_show_the_stats_api(page: Any, web: WebData) -> None:
     assert [v for _, v in labels] == pytest.approx([r["p95_ns"] for r in slowest])
     assert labels[0][0] == slowest[0]["group"]
 
-    # Trace counts in the range from the search API.
+    # Trace counts in the range: the trace-level stats agree with trace search.
     traces = web.server.get_json("/api/traces", **window, limit=1)
     errors = web.server.get_json("/api/traces", **window, status="error", limit=1)
+    assert sum(r["count"] for r in over_time["rows"]) == traces["count"]
+    assert sum(r["error_count"] for r in over_time["rows"]) == errors["count"]
     expect(page.locator('[data-stat="traces"] b')).to_have_text(str(traces["count"]))
     expect(page.locator('[data-stat="error-traces"] b')).to_have_text(str(errors["count"]))
     assert traces["count"] >= len(web.demo) and errors["count"] >= 1
+    (spans,) = web.server.get_json("/api/stats", **window)["rows"]
+    expect(page.locator('[data-stat="spans"] b')).to_have_text(f"{spans['count']:,}")
     screenshot(page, "dashboard")
 
     page.locator('.ranges a:has-text("Last 1h")').click()
     page.wait_for_url(re.compile(r"range=1h"))
     expect(page.locator('[data-chart="over-time"] g.column')).to_have_count(60)
     screenshot(page, "dashboard-1h")
+
+
+def test_dashboard_counts_traces_not_spans(
+    page: Any, start_tracepond: Callable[..., TracepondProcess]
+) -> None:
+    """Seven traces of six spans each, two with an error span (one of them with two): the
+    dashboard shows 7 traces and 2 with errors over time, and 42 spans."""
+    server = start_tracepond()
+    now = time.time_ns()
+    traces = []
+    for i in range(7):
+        trace, root = trace_id(), span_id()
+        start = now - (20 - i) * 60 * 10**9
+        spans = [make_span(trace, root, "agent", start=start, end=start + (i + 1) * MS)]
+        for j in range(5):
+            failed = (i == 2 and j in (1, 3)) or (i == 5 and j == 0)
+            spans.append(
+                make_span(
+                    trace,
+                    span_id(),
+                    f"step {j}",
+                    parent=root,
+                    start=start + j,
+                    end=start + j + MS // 2,
+                    status_code=2 if failed else 0,
+                )
+            )
+        post(server, spans, service="seven")
+        traces.append(trace.hex())
+    wait_for(server, traces, spans=6)
+    page.goto(server.url + "/dashboard?range=1h")
+    columns = page.locator('[data-chart="over-time"] g.column')
+    expect(columns).to_have_count(60)
+    shown = columns.evaluate_all(
+        "cs => cs.map(c => [Number(c.dataset.count), Number(c.dataset.error_count)])"
+    )
+    assert sum(c for c, _ in shown) == 7 and sum(e for _, e in shown) == 2
+    assert sorted(c for c, _ in shown if c) == [1] * 7  # one trace a minute
+    expect(page.locator('[data-stat="traces"] b')).to_have_text("7")
+    expect(page.locator('[data-stat="error-traces"] b')).to_have_text("2")
+    expect(page.locator('[data-stat="spans"] b')).to_have_text("42")
+    expect(page.locator('[data-stat="error-spans"] b')).to_have_text("3")
+    # Latency is the traces' durations: 1 ms to 7 ms.
+    p95 = page.locator('[data-chart="latency"] rect.hover-col').evaluate_all(
+        "ps => ps.map(p => Number(p.dataset.p95_ns))"
+    )
+    assert sorted(p95) == [(i + 1) * MS for i in range(7)]
+    screenshot(page, "dashboard-seven-traces")
 
 
 def bars(page: Any, chart: str) -> dict[str, float]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import TracepondProcess
-from tracepond.web import CONTENT_SECURITY_POLICY, STATIC
+from tracepond.web import CONTENT_SECURITY_POLICY, SKELETON_PAGE, STATIC
 
 PAGES = [
     "/",
@@ -58,6 +58,23 @@ def test_api_and_static_responses_carry_the_headers_too(tracepond_server: Tracep
     missing = tracepond_server.get(f"/api/traces/{os.urandom(16).hex()}")
     assert missing.status_code == 404
     assert missing.json()["error"]["code"] == "not_found"
+
+
+def test_trace_page_preloads_the_compact_skeleton_it_fetches(
+    tracepond_server: TracepondProcess,
+) -> None:
+    """The trace page's shell names the skeleton in a Link header, so the browser asks for it
+    with the page; it is the URL api.js fetches (the browser then uses the preloaded answer)."""
+    trace = "5B8EFFF798038103D269B633813FC60C"
+    response = tracepond_server.get(f"/traces/{trace}")
+    url = f"/api/traces/{trace.lower()}/skeleton/compact?limit={SKELETON_PAGE}"
+    assert response.headers["link"] == f"<{url}>; rel=preload; as=fetch; crossorigin"
+    assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    api = (STATIC / "js" / "api.js").read_text()
+    assert f"SKELETON_PAGE = {SKELETON_PAGE};" in api
+    assert "/skeleton/compact`" in api
+    for path in ("/traces/not-a-trace-id", "/traces", "/", "/dashboard"):
+        assert "link" not in tracepond_server.get(path).headers, path
 
 
 def test_every_module_the_pages_import_is_served(tracepond_server: TracepondProcess) -> None:

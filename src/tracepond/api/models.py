@@ -3,7 +3,7 @@ orjson (FastAPI's encoder is too slow for 50k-span trees); these models document
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -179,15 +179,15 @@ class SessionDetail(BaseModel):
 class StatsRow(BaseModel):
     bucket_start_ns: int
     group: str | None = Field(description="The group's value (null without group_by)")
-    count: int
-    error_count: int
-    error_rate: float
-    p50_ns: float
+    count: int = Field(description="Spans, or at level=trace traces")
+    error_count: int = Field(description="Error spans, or at level=trace traces with one")
+    error_rate: float = Field(description="error_count / count")
+    p50_ns: float = Field(description="Median span (level=trace: trace) duration")
     p95_ns: float
     p99_ns: float
-    input_tokens: int
+    input_tokens: int = Field(description="level=trace: leaf LLM calls only (each call once)")
     output_tokens: int
-    cost: float | None
+    cost: float | None = Field(description="null: no cost reported")
 
 
 class Stats(BaseModel):
@@ -195,7 +195,8 @@ class Stats(BaseModel):
     until_ns: int
     bucket_ns: int | None
     group_by: str | None
-    rows: list[StatsRow]
+    level: Literal["span", "trace"] = Field(description="What the rows count")
+    rows: list[StatsRow] = Field(description="By bucket, then group; only non-empty buckets")
 
 
 class SubtreeTotals(BaseModel):
@@ -232,6 +233,37 @@ class Skeleton(BaseModel):
     total: int = Field(description="Nodes selected (all pages)")
     nodes: list[SkeletonNode] = Field(description="Depth-first order")
     next_cursor: str | None
+
+
+class CompactColumns(BaseModel):
+    """One array per field, each with one entry per node, in depth-first order."""
+
+    span_id: list[str]
+    depth: list[int] = Field(description="A node's parent: the last node before it one level up")
+    name: list[str]
+    start: list[int] = Field(description="Nanoseconds after origin_ns")
+    duration: list[int] = Field(description="Nanoseconds")
+    status: list[int] = Field(description="Index into strings: unset, ok or error")
+    kind: list[int] = Field(description="Index into strings")
+    service: list[int] = Field(description="Index into strings")
+    category: list[int | None] = Field(description="Index into strings")
+    model: list[int | None] = Field(description="Index into strings")
+    flags: list[int] = Field(description="1: orphan (its parent never arrived), 2: cycle")
+    child_count: list[int]
+    span_count: list[int] = Field(description="Spans in the subtree")
+    error_count: list[int] = Field(description="Error spans in the subtree")
+    total_tokens: list[int] = Field(description="Tokens of the subtree, each model call once")
+    cost: list[float | None] = Field(description="Cost of the subtree; null: none reported")
+
+
+class CompactSkeleton(BaseModel):
+    trace_id: str
+    summary: TraceSummaryFull
+    total: int = Field(description="Nodes selected (all pages)")
+    next_cursor: str | None
+    origin_ns: int = Field(description="The trace's start: times are nanoseconds after it")
+    strings: list[str] = Field(description="The values of status, kind, service, category, model")
+    columns: CompactColumns
 
 
 class QueryErrorDetail(ErrorDetail):

@@ -10,6 +10,7 @@ from starlette.responses import Response
 from tracepond.api._json import json_response
 from tracepond.api._params import search_filters
 from tracepond.api.models import (
+    CompactSkeleton,
     ErrorResponse,
     QueryErrorResponse,
     SessionDetail,
@@ -22,6 +23,7 @@ from tracepond.api.models import (
 from tracepond.query.filters import Filters, parse_duration, parse_time
 from tracepond.query.search import MAX_PAGE, PageRequest
 from tracepond.query.service import QueryService
+from tracepond.query.skeleton_compact import compact_skeleton
 
 TraceId = Annotated[
     str,
@@ -85,9 +87,17 @@ def _search_routes(app: FastAPI, query: QueryService) -> None:
     @app.get(
         "/api/stats",
         tags=["search"],
-        summary="Span aggregates per time bucket and group",
-        description="Over spans starting in [since, until) (default: the last 24 h): count,"
-        " errors, latency p50/p95/p99, tokens in/out, cost. Other filters apply per span.",
+        summary="Span or trace aggregates per time bucket and group",
+        description="`level=span` (the default): over spans starting in [since, until) (default:"
+        " the last 24 h): count, errors, latency p50/p95/p99, tokens in/out, cost; other filters"
+        " apply per span. `level=trace`: over traces starting in [since, until), from their"
+        " summaries: `count` is traces, `error_count` traces with an error span, latency the"
+        " trace durations, tokens and cost the traces' totals (each LLM call once: leaf calls"
+        " only); other filters mean what they mean for /api/traces, so a bucket counts the"
+        " traces /api/traces finds for it. At trace level `group_by` is service (the root's),"
+        " name (the root span's) or model: a trace counts under every model its LLM calls used"
+        " (null: none), with its whole totals, so with several models per trace the groups add"
+        " up to more than the traces; with a `model` filter only that model's group is listed.",
         responses={200: {"model": Stats}, **_SEARCH_ERRORS},
     )
     def stats(
@@ -98,9 +108,17 @@ def _search_routes(app: FastAPI, query: QueryService) -> None:
                 description="bucket size: nanoseconds or 5m, 1h; none: one bucket", examples=["5m"]
             ),
         ] = None,
-        group_by: Annotated[Literal["model", "service", "name", "category"] | None, Query()] = None,
+        group_by: Annotated[
+            Literal["model", "service", "name", "category"] | None,
+            Query(description="category: span level only"),
+        ] = None,
+        level: Annotated[
+            Literal["span", "trace"],
+            Query(description="aggregate spans, or traces (by trace start)"),
+        ] = "span",
     ) -> Response:
-        return json_response(query.stats(filters, parse_duration(bucket, "bucket"), group_by))
+        bucket_ns = parse_duration(bucket, "bucket")
+        return json_response(query.stats(filters, bucket_ns, group_by, level))
 
 
 def _session_routes(app: FastAPI, query: QueryService) -> None:
@@ -148,6 +166,25 @@ def _trace_routes(app: FastAPI, query: QueryService) -> None:
         cursor: Cursor = None,
     ) -> Response:
         return json_response(query.skeleton(trace_id, parent, max_depth, limit, cursor))
+
+    @app.get(
+        "/api/traces/{trace_id}/skeleton/compact",
+        tags=["traces"],
+        summary="A trace's skeleton as columns: what the web view loads for a trace",
+        description="The nodes of /api/traces/{trace_id}/skeleton (depth-first, paged with"
+        " limit/cursor, `max_depth` keeps the top levels) as one array per field, in about a"
+        " fifth of the bytes: no parent ids (a node's parent is the last node before it one"
+        " level up), times after `origin_ns`, repeated strings as indexes into `strings`.",
+        responses={200: {"model": CompactSkeleton}, **_NOT_FOUND},
+    )
+    def skeleton_compact(
+        trace_id: TraceId,
+        max_depth: Annotated[int | None, Query(ge=0, le=1_000_000)] = None,
+        limit: Annotated[int, Query(ge=1, le=100_000)] = 100_000,
+        cursor: Cursor = None,
+    ) -> Response:
+        skeleton = query.skeleton(trace_id, None, max_depth, limit, cursor)
+        return json_response(compact_skeleton(skeleton))
 
     @app.get(
         "/api/traces/{trace_id}/otlp",

@@ -59,9 +59,13 @@ class QueryService:
         return insights.session(self._store, session_id)
 
     def stats(
-        self, filters: Filters, bucket_ns: int | None, group_by: str | None
+        self,
+        filters: Filters,
+        bucket_ns: int | None,
+        group_by: str | None,
+        level: str = "span",
     ) -> dict[str, Any]:
-        return stats.stats(self._store, filters, bucket_ns, group_by)
+        return stats.stats(self._store, filters, bucket_ns, group_by, level)
 
     def skeleton(
         self,

@@ -1,4 +1,8 @@
-"""Aggregates for charts: parameters validated here, SQL in store/_stats.py."""
+"""Aggregates for charts: parameters validated here, SQL in store/_stats.py.
+
+``level="span"`` aggregates spans starting in the range; ``level="trace"`` aggregates traces
+starting in it, from their summaries (a trace of 40 spans counts once). Both answer rows of the
+same shape."""
 
 from __future__ import annotations
 
@@ -11,6 +15,9 @@ from tracepond.query.filters import Filters
 from tracepond.store.base import SpanStore, StatsRequest
 
 GROUPS: Final = ("model", "service", "name", "category")
+# A trace has spans of many categories, so traces are not grouped by category.
+TRACE_GROUPS: Final = ("model", "service", "name")
+LEVELS: Final = ("span", "trace")
 MAX_BUCKETS: Final = 10_000
 DAY_NS: Final = 86_400 * 10**9
 
@@ -20,18 +27,26 @@ def stats(
     filters: Filters,
     bucket_ns: int | None,
     group_by: str | None,
+    level: str = "span",
 ) -> dict[str, Any]:
     until = filters.until_ns if filters.until_ns is not None else time.time_ns()
     since = filters.since_ns if filters.since_ns is not None else until - DAY_NS
     if since >= until:
         raise InvalidRequest("since must be before until")
-    if group_by is not None and group_by not in GROUPS:
-        raise InvalidRequest(f"group_by must be one of {', '.join(GROUPS)}, got {group_by!r}")
+    if level not in LEVELS:
+        raise InvalidRequest(f"level must be one of {', '.join(LEVELS)}, got {level!r}")
+    groups = TRACE_GROUPS if level == "trace" else GROUPS
+    if group_by is not None and group_by not in groups:
+        raise InvalidRequest(
+            f"group_by must be one of {', '.join(groups)} for level={level}, got {group_by!r}"
+        )
     if bucket_ns is not None and (bucket_ns <= 0 or (until - since) // bucket_ns > MAX_BUCKETS):
         raise InvalidRequest(f"bucket must be positive and give at most {MAX_BUCKETS} buckets")
-    # The range is applied to span start times by the stats query itself.
-    span_filters = replace(filters, since_ns=None, until_ns=None)
-    rows = store.stats(StatsRequest(span_filters, since, until, bucket_ns, group_by))
+    # The range is applied to span (or trace) start times by the stats query itself.
+    request = StatsRequest(
+        replace(filters, since_ns=None, until_ns=None), since, until, bucket_ns, group_by
+    )
+    rows = store.trace_stats(request) if level == "trace" else store.stats(request)
     for row in rows:
         row["error_rate"] = row["error_count"] / row["count"] if row["count"] else 0.0
     return {
@@ -39,5 +54,6 @@ def stats(
         "until_ns": until,
         "bucket_ns": bucket_ns,
         "group_by": group_by,
+        "level": level,
         "rows": rows,
     }

@@ -1,4 +1,5 @@
-"""Span aggregates over time buckets and groups (the web view's charts)."""
+"""Aggregates over time buckets and groups (the web view's charts): of spans (``stats``), and of
+traces from their summaries (``trace_stats``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any, Final
 from tracepond.store import _search_sql as q
 from tracepond.store._params import Params
 from tracepond.store._ql_sql import QueryCompiler
-from tracepond.store._search import _window, _window_sql
+from tracepond.store._search import _add_span_semijoins, _Query, _window, _window_sql
 from tracepond.store.base import StatsRequest
 
 GROUP_COLUMNS: Final = {
@@ -15,6 +16,13 @@ GROUP_COLUMNS: Final = {
     "service": "s.service_name",
     "name": "s.name",
     "category": "s.category",
+}
+# Trace level: the root's service and name; a trace counts once under every model its leaf
+# LLM calls used (``traces.models``), and under null when it used none.
+TRACE_GROUP_COLUMNS: Final = {
+    "model": "m.model",
+    "service": "t.service_name",
+    "name": "t.root_name",
 }
 _STATS_COLUMNS = (
     "bucket_start_ns",
@@ -59,11 +67,7 @@ def stats(cursor: Any, request: StatsRequest) -> list[dict[str, Any]]:
             f"EXISTS (SELECT 1 FROM {result} r"
             " WHERE r.trace_id = s.trace_id AND r.span_id = s.span_id)"
         )
-    if request.bucket_ns is None:
-        bucket = p.add(request.since_ns)
-    else:
-        size, origin = p.add(request.bucket_ns), p.add(request.since_ns)
-        bucket = f"{origin} + ((s.start_ns - {origin}) // {size}) * {size}"
+    bucket = _bucket(request, p, "s.start_ns")
     group = GROUP_COLUMNS[request.group_by] if request.group_by else "NULL"
     sql = ctes + (
         f"SELECT {bucket} AS b, {group} AS g, count(*), count(*) FILTER (s.status_code = 2),"
@@ -71,29 +75,61 @@ def stats(cursor: Any, request: StatsRequest) -> list[dict[str, Any]]:
         " coalesce(sum(s.input_tokens), 0), coalesce(sum(s.output_tokens), 0), sum(s.cost)"
         f" FROM spans s WHERE {' AND '.join(where)} GROUP BY b, g ORDER BY b, g NULLS FIRST"
     )
+    return _rows(cursor, sql, p)
+
+
+def trace_stats(cursor: Any, request: StatsRequest) -> list[dict[str, Any]]:
+    """Trace aggregates from the ``traces`` summaries, over traces starting in [since, until):
+    traces, traces with an error span, trace duration quantiles, and the traces' token and cost
+    totals (leaf LLM calls only, as the summaries keep them). Filters mean what they mean for
+    trace search, so a bucket counts the traces ``/api/traces`` finds for it."""
+    f = request.filters
+    query = _Query(Params(), [], [])
+    p = query.params
+    query.where = [
+        f"t.start_ns >= {p.add(request.since_ns)}",
+        f"t.start_ns < {p.add(request.until_ns)}",
+        *q.trace_conditions(f, p),
+    ]
+    span_predicates = q.trace_span_predicates(f, p)
+    if span_predicates or f.query is not None:
+        window = _window(cursor, query.where, p)
+        if window is None:
+            return []
+        _add_span_semijoins(query, f, span_predicates, window)
+    source = "traces t"
+    if request.group_by == "model":
+        source += (
+            ", unnest(CASE WHEN len(t.models) = 0 THEN [NULL::VARCHAR] ELSE t.models END)"
+            " AS m(model)"
+        )
+        if f.model is not None:  # only the asked model's group, not the others of its traces
+            query.where.append(f"m.model = {p.add(f.model)}")
+    bucket = _bucket(request, p, "t.start_ns")
+    group = TRACE_GROUP_COLUMNS[request.group_by] if request.group_by else "NULL"
+    sql = query.with_clause() + (
+        f"SELECT {bucket} AS b, {group} AS g, count(*), count(*) FILTER (t.error_count > 0),"
+        " quantile_cont(t.end_ns - t.start_ns, [0.5, 0.95, 0.99]),"
+        " coalesce(sum(t.input_tokens), 0), coalesce(sum(t.output_tokens), 0), sum(t.cost)"
+        f" FROM {source} WHERE {' AND '.join(query.where)}"
+        " GROUP BY b, g ORDER BY b, g NULLS FIRST"
+    )
+    return _rows(cursor, sql, p)
+
+
+def _bucket(request: StatsRequest, p: Params, column: str) -> str:
+    if request.bucket_ns is None:
+        return p.add(request.since_ns)
+    size, origin = p.add(request.bucket_ns), p.add(request.since_ns)
+    return f"{origin} + (({column} - {origin}) // {size}) * {size}"
+
+
+def _rows(cursor: Any, sql: str, p: Params) -> list[dict[str, Any]]:
     out = []
     for b, g, count, errors, quantiles, tokens_in, tokens_out, cost in cursor.execute(
         sql, p.for_sql(sql)
     ).fetchall():
         p50, p95, p99 = quantiles
-        out.append(
-            dict(
-                zip(
-                    _STATS_COLUMNS,
-                    (
-                        int(b),
-                        g,
-                        count,
-                        errors,
-                        p50,
-                        p95,
-                        p99,
-                        int(tokens_in),
-                        int(tokens_out),
-                        cost,
-                    ),
-                    strict=True,
-                )
-            )
-        )
+        values = (int(b), g, count, errors, p50, p95, p99, int(tokens_in), int(tokens_out), cost)
+        out.append(dict(zip(_STATS_COLUMNS, values, strict=True)))
     return out

@@ -108,7 +108,8 @@ class StatsRequest:
     since_ns: int
     until_ns: int
     bucket_ns: int | None  # None: one row per group over the whole range
-    group_by: str | None  # model | service | name | category | None
+    # Spans: model | service | name | category | None. Traces: model | service | name | None.
+    group_by: str | None
 
 
 class SpanStore(Protocol):
@@ -160,6 +161,15 @@ class SpanStore(Protocol):
 
     def stats(self, request: StatsRequest) -> list[dict[str, Any]]:
         """Span aggregates per (bucket, group): count, errors, latency quantiles, tokens, cost."""
+        ...
+
+    def trace_stats(self, request: StatsRequest) -> list[dict[str, Any]]:
+        """Trace aggregates per (bucket, group), rows shaped as ``stats``'s, over the traces
+        starting in [since_ns, until_ns) that trace search's filters select (bucketed by trace
+        start): traces, traces with an error span, trace duration quantiles, and the traces'
+        tokens and cost (leaf LLM calls only, as the summaries keep them). ``group_by="model"``
+        counts a trace under every model of its summary (under None when it has none), and
+        with a ``model`` filter only under that model."""
         ...
 
     def skeleton_rows(self, trace_id: bytes) -> list[SpanRecord]:

@@ -523,6 +523,9 @@ class DuckDBStore:
     def stats(self, request: StatsRequest) -> list[dict[str, Any]]:
         return _stats.stats(self._reader(), request)
 
+    def trace_stats(self, request: StatsRequest) -> list[dict[str, Any]]:
+        return _stats.trace_stats(self._reader(), request)
+
     def skeleton_rows(self, trace_id: bytes) -> list[SpanRecord]:
         return _skeleton.skeleton_rows(self._reader(), trace_id)
 

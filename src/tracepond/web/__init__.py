@@ -3,10 +3,15 @@
 Every page is the same small HTML shell; the ES modules under ``static/js`` read the query API
 and render with ``textContent`` only. ``mount`` adds the page routes, the static files and the
 security headers (a strict Content-Security-Policy on every response).
+
+A trace page's shell comes with a ``Link: rel=preload`` header for the trace's compact skeleton,
+so the browser asks for it with the page, not after the modules that need it have loaded (the
+URL is the one ``static/js/api.js`` fetches; the browser hands that fetch the preloaded answer).
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -27,7 +32,19 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"x-frame-options", b"DENY"),
 )
 # Paths whose GET answers the page shell; the modules route on location.pathname.
-PAGES = ("/", "/traces", "/traces/{trace_id}", "/sessions", "/sessions/{session_id}", "/dashboard")
+PAGES = ("/", "/traces", "/sessions", "/sessions/{session_id}", "/dashboard")
+TRACE_PAGE = "/traces/{trace_id}"
+# static/js/api.js: SKELETON_PAGE and compactSkeletonPath.
+SKELETON_PAGE = 100_000
+_TRACE_ID = re.compile(r"[0-9a-fA-F]{32}")
+
+
+def skeleton_preload(trace_id: str) -> str | None:
+    """The ``Link`` header of a trace page: preload what the page will fetch first."""
+    if not _TRACE_ID.fullmatch(trace_id):
+        return None
+    url = f"/api/traces/{trace_id.lower()}/skeleton/compact?limit={SKELETON_PAGE}"
+    return f"<{url}>; rel=preload; as=fetch; crossorigin"
 
 
 def mount(app: FastAPI) -> None:
@@ -38,8 +55,16 @@ def mount(app: FastAPI) -> None:
         # no-cache: revalidated (ETag) on every load, so an upgrade is seen at once.
         return FileResponse(shell, headers={"Cache-Control": "no-cache"})
 
+    def trace_page(trace_id: str) -> Response:
+        response = page()
+        link = skeleton_preload(trace_id)
+        if link is not None:
+            response.headers["link"] = link
+        return response
+
     for path in PAGES:
         app.add_api_route(path, page, methods=["GET", "HEAD"], include_in_schema=False)
+    app.add_api_route(TRACE_PAGE, trace_page, methods=["GET", "HEAD"], include_in_schema=False)
     app.mount("/static", _NoCache(StaticFiles(directory=STATIC)), name="static")
     app.add_middleware(SecurityHeaders)
 

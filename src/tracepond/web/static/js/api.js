@@ -71,3 +71,11 @@ export const isHexId = (text, length) => typeof text === "string" && text.length
 export const traceHref = (traceId, spanId) =>
   `/traces/${encodeURIComponent(traceId)}${spanId ? `?span=${encodeURIComponent(spanId)}` : ""}`;
 export const sessionHref = (sessionId) => `/sessions/${encodeURIComponent(sessionId)}`;
+
+// A trace's skeleton as columns (GET /api/traces/{id}/skeleton/compact): what the trace page
+// draws from. main.js asks for it before the page's modules have loaded.
+export const SKELETON_PAGE = 100000; // the API's largest page
+export const compactSkeletonPath = (traceId) => `/api/traces/${encodeURIComponent(traceId)}/skeleton/compact`;
+export function fetchCompactSkeleton(traceId, params = { limit: SKELETON_PAGE }) {
+  return getJSON(compactSkeletonPath(traceId), params);
+}

@@ -1,6 +1,6 @@
-// The dashboard, from /api/stats (span aggregates) and /api/traces counts: traces and errors in
-// the range, spans and errors over time, latency p50/p95, tokens and cost by model, slowest span
-// names. /dashboard?range=1h|24h|7d
+// The dashboard, from /api/stats: traces and errors over time and trace latency p50/p95
+// (level=trace: one per trace, by trace start), the spans in the range, tokens and cost by model
+// and the slowest span names (span level). /dashboard?range=1h|24h|7d
 import { h, notice, setTitle } from "../dom.js";
 import { getJSON } from "../api.js";
 import * as fmt from "../format.js";
@@ -29,45 +29,52 @@ export async function render(root) {
           "aria-current": r === range ? "page" : null })))),
     summary);
   root.append(page);
+  const soft = (promise) => promise.catch(() => null);
+  // All at once; only the traces over time are needed to draw the page.
+  const requests = [
+    getJSON("/api/stats", { ...base, level: "trace", bucket: String(bucket) }),
+    soft(getJSON("/api/stats", base)),
+    soft(getJSON("/api/stats", { ...base, group_by: "model" })),
+    soft(getJSON("/api/stats", { ...base, group_by: "name" })),
+  ];
   let overTime;
   try {
-    overTime = await getJSON("/api/stats", { ...base, bucket: String(bucket) });
+    overTime = await requests[0];
   } catch (error) {
     page.append(error.missingEndpoint ? unavailable("The dashboard is", "GET /api/stats") : notice("error", "Cannot load statistics", error.message));
     return;
   }
-  const soft = (promise) => promise.catch(() => null);
-  const [byModel, byName, traces, errorTraces] = await Promise.all([
-    soft(getJSON("/api/stats", { ...base, group_by: "model" })),
-    soft(getJSON("/api/stats", { ...base, group_by: "name" })),
-    soft(getJSON("/api/traces", { since: base.since, until: base.until, limit: 1 })),
-    soft(getJSON("/api/traces", { since: base.since, until: base.until, status: "error", limit: 1 })),
-  ]);
+  const [spanTotals, byModel, byName] = await Promise.all(requests.slice(1));
 
   const buckets = fillBuckets(overTime.rows, since, until, bucket);
-  const spans = buckets.reduce((t, b) => t + b.values.count, 0);
-  const spanErrors = buckets.reduce((t, b) => t + b.values.error_count, 0);
+  const sum = (rows, key) => rows.reduce((t, r) => t + (r[key] || 0), 0);
+  const traces = sum(overTime.rows, "count");
+  const errorTraces = sum(overTime.rows, "error_count");
+  const spanRows = spanTotals ? spanTotals.rows : null;
+  const spans = spanRows ? sum(spanRows, "count") : null;
+  const spanErrors = spanRows ? sum(spanRows, "error_count") : null;
+  // Trace totals count each model call once (a framework span over a provider span is one call).
+  const tokens = sum(overTime.rows, "input_tokens") + sum(overTime.rows, "output_tokens");
+  const costs = overTime.rows.map((r) => r.cost).filter((c) => typeof c === "number");
   const models = (byModel ? byModel.rows : []).filter((g) => g.group !== null && g.group !== "");
-  const tokens = models.reduce((t, g) => t + g.input_tokens + g.output_tokens, 0);
-  const costs = models.map((g) => g.cost).filter((c) => typeof c === "number");
-  const counted = (page) => (page ? `${fmt.count(page.count)}${page.count_capped ? "+" : ""}` : fmt.NONE);
+  const count = (n) => (n === null ? fmt.NONE : fmt.count(n));
   summary.replaceChildren(
-    stat("Traces", counted(traces), "traces started in the range", "traces"),
-    stat("Traces with errors", counted(errorTraces), "", "error-traces",
-      traces && errorTraces && traces.count ? fmt.percent(errorTraces.count / traces.count) : null),
-    stat("Spans", fmt.count(spans), "", "spans"),
-    stat("Error spans", fmt.count(spanErrors), "", "error-spans", spans ? fmt.percent(spanErrors / spans) : null),
-    stat("Model tokens", fmt.count(tokens), "", "tokens"),
+    stat("Traces", count(traces), "traces started in the range", "traces"),
+    stat("Traces with errors", count(errorTraces), "traces with at least one error span", "error-traces",
+      traces ? fmt.percent(errorTraces / traces) : null),
+    stat("Spans", count(spans), "spans started in the range", "spans"),
+    stat("Error spans", count(spanErrors), "", "error-spans", spans ? fmt.percent(spanErrors / spans) : null),
+    stat("Model tokens", fmt.count(tokens), "input + output of the traces, each model call once", "tokens"),
     stat("Model cost", fmt.cost(costs.length ? costs.reduce((a, b) => a + b, 0) : null), "", "cost"));
 
   const at = (ns) => tick(ns, length);
   page.append(h("div", { class: "cards" },
-    card("Spans and errors over time", `per ${bucketLabel}`, "over-time",
+    card("Traces and errors over time", `by trace start, per ${bucketLabel}`, "over-time",
       columnChart(buckets, [
-        { key: "count", label: "spans", cls: "s-count" },
-        { key: "error_count", label: "errors", cls: "s-error" },
+        { key: "count", label: "traces", cls: "s-count" },
+        { key: "error_count", label: "with errors", cls: "s-error" },
       ], { formatY: fmt.count, formatX: at })),
-    card("Latency", "p50 and p95 of span durations", "latency",
+    card("Latency", "p50 and p95 of trace durations", "latency",
       lineChart(buckets, [
         { key: "p50_ns", label: "p50", cls: "s-p50" },
         { key: "p95_ns", label: "p95", cls: "s-p95" },
@@ -89,7 +96,7 @@ export async function render(root) {
       : notAvailable())));
 }
 
-// Every bucket of the range, empty ones as zeros (the API lists only buckets with spans).
+// Every bucket of the range, empty ones as zeros (the API lists only buckets with traces).
 function fillBuckets(rows, since, until, bucket) {
   const byStart = new Map(rows.map((r) => [r.bucket_start_ns, r]));
   const out = [];

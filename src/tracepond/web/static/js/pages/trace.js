@@ -1,41 +1,42 @@
 // The trace page: summary, tree + waterfall, search within the trace, the detail panel.
 // /traces/{trace_id}?span={span_id} opens with that span selected.
 import { h, notice, debounce, copyButton, setTitle } from "../dom.js";
-import { getJSON, isHexId, sessionHref, traceHref } from "../api.js";
+import { getJSON, isHexId, sessionHref, traceHref, compactSkeletonPath, SKELETON_PAGE } from "../api.js";
 import * as fmt from "../format.js";
-import { buildModel, buildSkeletonModel, appendSkeleton, search } from "../trace/model.js";
+import { buildModel, buildSkeletonModel, appendSkeleton, buildCompactModel, appendCompact, search } from "../trace/model.js";
 import { Timeline } from "../trace/timeline.js";
 import { DetailPanel } from "../trace/detail.js";
 
-export async function render(root, { traceId }) {
+export async function render(root, { traceId, skeleton: prefetched = null }) {
   setTitle(`Trace ${traceId.slice(0, 8)}`);
   if (!isHexId(traceId, 32)) {
     root.append(notice("error", "Not a trace id", "A trace id is 32 hexadecimal characters."));
     return;
   }
   traceId = traceId.toLowerCase();
-  // The skeleton (no payloads, subtree totals) when the server has it; span payloads are then
-  // fetched one at a time by the detail panel. A server without it (the router's own 404) gets
-  // asked for the full tree.
-  let skeleton = true;
+  // The compact skeleton (columns, no payloads, subtree totals; asked for by main.js while this
+  // module loaded); span payloads are then fetched one at a time by the detail panel. A server
+  // without it (the router's own 404) is asked for the skeleton, then for the full tree.
   const wanted = new URLSearchParams(location.search).get("span");
-  // Without a span to select, the first page of a skeleton is enough to show the top rows; the
-  // rest follows in the background.
-  const progressive = !wanted;
-  let url = `/api/traces/${traceId}/skeleton`;
+  let source;
   let data;
+  let model;
   try {
-    try {
-      data = await getJSON(url, progressive ? { limit: FIRST_PAGE } : null);
-    } catch (error) {
-      if (!error.missingEndpoint) throw error;
-      skeleton = false;
-      url = `/api/traces/${traceId}`;
-      data = await getJSON(url);
+    for (source of SOURCES) {
+      try {
+        data = await (source === SOURCES[0] && prefetched ? prefetched : getJSON(source.url(traceId), source.first));
+        break;
+      } catch (error) {
+        if (!error.missingEndpoint || source === SOURCES[SOURCES.length - 1]) throw error;
+      }
     }
-    while (skeleton && !progressive && data.next_cursor) {
-      const next = await getJSON(url, { cursor: data.next_cursor, limit: PAGE });
-      data = { ...next, nodes: data.nodes.concat(next.nodes) };
+    performance.mark("tracepond:skeleton-received");
+    model = source.build(data);
+    performance.mark("tracepond:model-built");
+    // A span to select may be past the first page: then the whole list comes first.
+    while (wanted && !model.byId.has(wanted.toLowerCase()) && data.next_cursor) {
+      data = await getJSON(source.url(traceId), { cursor: data.next_cursor, limit: PAGE });
+      source.append(model, data);
     }
   } catch (error) {
     root.append(error.status === 404
@@ -43,12 +44,11 @@ export async function render(root, { traceId }) {
       : notice("error", "Cannot load this trace", error.message));
     return;
   }
-  const model = skeleton ? buildSkeletonModel(data) : buildModel(data);
   const summary = data.summary || {};
   setTitle(summary.root_name || traceId.slice(0, 8));
   const detail = new DetailPanel(traceId);
   const timeline = new Timeline(model, {
-    total: skeleton ? data.total : null,
+    total: data.total ?? null,
     onSelect: (node) => {
       history.replaceState(null, "", traceHref(traceId, node.id));
       showDetail(node);
@@ -73,23 +73,34 @@ export async function render(root, { traceId }) {
     detail.show(start);
   }
   timeline.body.focus({ preventScroll: true });
+  const more = data.next_cursor;
   requestAnimationFrame(() => {
     document.body.dataset.renderedMs = String(Math.round(performance.now()));
+    if (!more) document.body.dataset.loadedMs = document.body.dataset.renderedMs;
     performance.mark("tracepond:trace-rendered");
   });
-  if (data.next_cursor) await loadRest(url, data.next_cursor, model, timeline, pageEl);
+  if (more) await loadRest(source, source.url(traceId), more, model, timeline, pageEl);
 }
 
+const PAGE = SKELETON_PAGE; // the API's largest page
 const FIRST_PAGE = 500;
-const PAGE = 100000; // the API's largest page
+
+// Where a trace's spans come from, best first: url, the first request's parameters, how a
+// later page is added, and how the model is built.
+const SOURCES = [
+  { url: compactSkeletonPath, first: { limit: PAGE }, build: buildCompactModel, append: appendCompact },
+  { url: (id) => `/api/traces/${id}/skeleton`, first: { limit: FIRST_PAGE }, build: buildSkeletonModel,
+    append: (model, page) => appendSkeleton(model, page.nodes) },
+  { url: (id) => `/api/traces/${id}`, first: null, build: buildModel, append: null },
+];
 
 // The rest of a skeleton after the first page, appended as it comes.
-async function loadRest(url, cursor, model, timeline, pageEl) {
+async function loadRest(source, url, cursor, model, timeline, pageEl) {
   try {
     while (cursor) {
       const next = await getJSON(url, { cursor, limit: PAGE });
       const from = model.nodes.length;
-      appendSkeleton(model, next.nodes);
+      source.append(model, next);
       timeline.grow(from);
       cursor = next.next_cursor;
     }

@@ -84,6 +84,62 @@ export function appendSkeleton(model, list) {
   return model;
 }
 
+// The same model from /api/traces/{id}/skeleton/compact: the skeleton's nodes as columns
+// (one array per field), times after `origin_ns`. Node times are kept relative to the trace's
+// start (model.start is 0), which a JavaScript number holds exactly; pages are appended with
+// appendCompact.
+export function buildCompactModel(data) {
+  const s = data.summary || {};
+  const model = { nodes: [], byId: new Map(), roots: [], path: [], origin: data.origin_ns,
+    start: 0, end: s.duration_ns ?? -Infinity };
+  appendCompact(model, data);
+  return model;
+}
+
+export function appendCompact(model, data) {
+  const { nodes, path, byId, roots } = model;
+  const c = data.columns;
+  const strings = data.strings;
+  const text = (code) => (code === null ? null : strings[code]);
+  const count = c.span_id.length;
+  for (let i = 0; i < count; i++) {
+    const index = nodes.length;
+    const depth = c.depth[i];
+    const parent = depth > 0 && path.length >= depth ? path[depth - 1] : -1;
+    path.length = Math.min(path.length, depth);
+    path.push(index);
+    const id = c.span_id[i];
+    const start = c.start[i];
+    const end = start + c.duration[i];
+    const tokens = c.total_tokens[i];
+    const cost = c.cost[i];
+    const hasUsage = tokens > 0 || cost !== null;
+    const flags = c.flags[i];
+    const status = text(c.status[i]);
+    const node = {
+      index, parent, depth: parent < 0 ? 0 : depth, view: null, id,
+      name: c.name[i],
+      category: text(c.category[i]) || "unknown",
+      start, end,
+      error: status === "error",
+      // What the detail panel and the search read before the span's payload is fetched.
+      span: { span_id: id, name: c.name[i], kind: text(c.kind[i]), service_name: text(c.service[i]),
+        model: text(c.model[i]), status, orphan: (flags & 1) !== 0, cycle: (flags & 2) !== 0 },
+      children: [],
+      totals: { tokens: hasUsage ? tokens : null, cost, errors: c.error_count[i], hasUsage },
+      searchText: null,
+    };
+    nodes.push(node);
+    byId.set(id, node);
+    if (parent >= 0) nodes[parent].children.push(index);
+    else roots.push(node);
+    if (start < model.start) model.start = start;
+    if (end > model.end) model.end = end;
+  }
+  model.end = Math.max(model.end, model.start + 1);
+  return model;
+}
+
 // Tokens and cost count each model call once: a subtree's usage is its descendants' when any
 // of them reports usage, else its own (LLM/embedding spans only), as the API's trace totals do.
 function computeTotals(nodes) {

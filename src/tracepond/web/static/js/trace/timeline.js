@@ -1,6 +1,8 @@
 // The tree beside the waterfall, one row per visible span, rendering only the rows in view
-// (a 20,000-span trace costs the same to scroll as a 20-span one). Keyboard: up/down move,
-// left collapses or goes to the parent, right expands or goes to the first child, enter toggles.
+// (a 20,000-span trace costs the same to scroll as a 20-span one). Rows are placed absolutely
+// and kept while they stay in view, so a scroll builds, styles and lays out only the rows that
+// come into view. Keyboard: up/down move, left collapses or goes to the parent, right expands
+// or goes to the first child, enter toggles.
 import { h } from "../dom.js";
 import * as fmt from "../format.js";
 import { visibleRows, ancestors } from "./model.js";
@@ -18,7 +20,9 @@ export class Timeline {
     this.selected = -1;
     this.rows = [];
     this.position = new Map(); // node index -> row number
+    this.drawn = new Map(); // row number -> its element, for the rows in the DOM
     this.first = -1;
+    this.last = -1;
     this.spacer = h("div", { class: "tl-spacer" });
     this.window = h("div", { class: "tl-window" });
     this.body = h("div", { class: "tl-body", tabindex: "0", role: "tree", "aria-label": "Spans" },
@@ -71,6 +75,7 @@ export class Timeline {
   }
 
   schedule(force = false) {
+    // Forced: rows changed (selection, folding, matches), so every drawn row is rebuilt.
     if (force) this.first = -1;
     if (this.frame) return;
     this.frame = requestAnimationFrame(() => {
@@ -85,12 +90,32 @@ export class Timeline {
     const first = Math.max(0, Math.floor(top / ROW_HEIGHT) - OVERSCAN);
     const last = Math.min(this.rows.length, Math.ceil((top + height) / ROW_HEIGHT) + OVERSCAN);
     if (first === this.first && last === this.last) return;
+    const drawn = this.drawn;
+    if (this.first < 0) {
+      this.window.replaceChildren();
+      drawn.clear();
+    }
+    for (const [row, el] of drawn) {
+      if (row < first || row >= last) {
+        el.remove();
+        drawn.delete(row);
+      }
+    }
+    // New rows above the kept ones go first, below them last: the DOM stays in row order.
+    const above = document.createDocumentFragment();
+    const below = document.createDocumentFragment();
+    const kept = drawn.size ? Math.min(...drawn.keys()) : last;
+    for (let row = first; row < last; row++) {
+      if (drawn.has(row)) continue;
+      const el = this.rowElement(this.model.nodes[this.rows[row]]);
+      el.style.top = `${row * ROW_HEIGHT}px`;
+      drawn.set(row, el);
+      (row < kept ? above : below).append(el);
+    }
+    this.window.prepend(above);
+    this.window.append(below);
     this.first = first;
     this.last = last;
-    const fragment = document.createDocumentFragment();
-    for (let row = first; row < last; row++) fragment.append(this.rowElement(this.model.nodes[this.rows[row]]));
-    this.window.style.transform = `translateY(${first * ROW_HEIGHT}px)`;
-    this.window.replaceChildren(fragment);
   }
 
   rowElement(n) {
