@@ -44,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--decode-workers",
         type=int,
-        help="processes decoding requests beside the server (cores - 1, at most 4; 0 = in-process)",
+        help="processes decoding requests beside the server (cores - 1, 2 to 4; 0 = in-process)",
     )
     serve.add_argument("--log-json", action="store_true", default=None, help="JSON log lines")
     serve.add_argument(
