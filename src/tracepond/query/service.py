@@ -20,7 +20,7 @@ class QueryService:
 
     def trace_tree(self, trace_hex: str) -> dict[str, Any]:
         trace_id = _render.parse_hex_id(trace_hex, 16, "trace_id")
-        found = self._store.trace(trace_id)
+        found = self._store.trace(trace_id, columns="tree")
         if found is None:
             raise NotFound(f"trace {trace_hex} not found")
         summary, records = found

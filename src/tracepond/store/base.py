@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from tracepond.ingest._rows import SpanBatch
 from tracepond.query.filters import Filters
@@ -73,6 +73,24 @@ class TracePage:
 
 # One stored span as a mapping of column name -> value (JSON columns still as text).
 SpanRecord = dict[str, Any]
+# Which stored columns a trace read returns: everything, or what a tree node shows.
+SpanColumns = Literal["all", "tree"]
+TREE_COLUMNS = (
+    "span_id",
+    "parent_span_id",
+    "name",
+    "kind",
+    "service_name",
+    "start_ns",
+    "end_ns",
+    "duration_ns",
+    "status_code",
+    "status_message",
+    "attributes_json",
+    "events_json",
+    "links_json",
+    "truncated_json",
+)
 Row = TypeVar("Row")
 
 
@@ -121,8 +139,13 @@ class SpanStore(Protocol):
         """Every stored span of a trace, ordered by start time; [] for an unknown trace."""
         ...
 
-    def trace(self, trace_id: bytes) -> tuple[TraceSummary, list[SpanRecord]] | None:
-        """The summary and every stored span of a trace (by start time); None when unknown."""
+    def trace(
+        self, trace_id: bytes, columns: SpanColumns = "all"
+    ) -> tuple[TraceSummary, list[SpanRecord]] | None:
+        """The summary and every stored span of a trace (by start time); None when unknown.
+
+        ``columns="tree"``: each record holds only ``TREE_COLUMNS`` (what a tree node shows),
+        which is cheaper to read; ``"all"``: everything stored, as ``span`` returns it."""
         ...
 
     def span(self, trace_id: bytes, span_id: bytes) -> SpanRecord | None:
