@@ -24,11 +24,15 @@ class Settings:
     max_queued_spans: int = 200_000
     # A commit group closes at this many spans, or when the queue runs dry.
     max_commit_spans: int = 20_000
-    duckdb_memory_limit: str = "128MB"
+    # DuckDB's buffer pool; larger queries spill to <db>.tmp. With two decode workers, 128MB and
+    # a 64MB checkpoint threshold put the server's peak RSS at ~545 MiB under load, 64MB/32MB at
+    # ~480 MiB (bench/README.md).
+    duckdb_memory_limit: str = "64MB"
     # DuckDB checkpoints (rewrites the WAL into compressed row groups) inside the commit that
     # crosses this much WAL. Larger means fewer, longer pauses; the WAL is replayed at start, so
-    # it also bounds restart time. The writer also checkpoints whenever it falls idle.
-    duckdb_checkpoint_threshold: str = "64MB"
+    # it also bounds restart time. The writer also checkpoints whenever it falls idle. Data not
+    # yet checkpointed is held in memory, so this also bounds the server's memory.
+    duckdb_checkpoint_threshold: str = "32MB"
     duckdb_threads: int = 2
     # Worker processes that decode requests beside the server process (0 = decode in-process).
     decode_workers: int = field(default_factory=lambda: _default_decode_workers())
