@@ -3,27 +3,38 @@
 Budget (issue 4): ingest of ~25k spans/s may drop by at most 25% with normalization on, i.e.
 normalization must stay well under 10 µs for a typical span of ~10 attributes.
 
-Two measurements:
+Four measurements:
 
 1. hand-written realistic spans of each convention, the same span object normalized repeatedly
    (warm caches, string hashes already computed: the lower bound);
 2. every span captured from the real producers (tests/fixtures/conventions), decoded by the
-   ingest decoder into fresh objects each round, then normalized: the figure that matters at
-   ingest, reported next to the decoder's own cost per span.
+   ingest decoder into fresh objects each round, then normalized, reported next to the
+   decoder's own cost per span;
+3. the RAG spans of the load generator (bench/_traces.py: agent, chains, LLM calls with
+   ``gen_ai.input/output.messages`` JSON, embedding, a retriever with 5 documents of ~500 bytes,
+   tool, HTTP client span), decoded afresh each round: µs per span of each kind, full view and
+   columns only, and ``to_dict()`` of the full view;
+4. the same RAG requests through ``SpanDecoder.decode`` with normalization replaced by a constant
+   view, columns only, and the full view: what normalization adds to ingest per span, the figure
+   of issue 4's budget.
 
-    .venv/bin/python bench/bench_normalize.py [--seconds 0.5]
+Times are this thread's CPU time, best of many rounds that alternate the cases: neighbours on a
+shared machine inflate some rounds, rarely all of them.
+
+    .venv/bin/python bench/bench_normalize.py [--seconds 0.5] [--rag-only]
 """
 
 from __future__ import annotations
 
 import argparse
 import gzip
+import importlib
 import json
 import time
 from pathlib import Path
 from typing import Any
 
-from tracepond.conventions import SpanInput, normalize
+from tracepond.conventions import SpanInput, SpanView, normalize
 
 _MESSAGES_IN = json.dumps(
     [
@@ -289,11 +300,185 @@ def _ingest_round(
     return decode_s, normalize_s, spans
 
 
+# RAG spans of the load generator, by kind (span name -> kind).
+_RAG_KINDS = {
+    "invoke_agent": "agent",
+    "chat": "llm",
+    "embeddings": "embedding",
+    "retrieve": "retriever",
+    "execute_tool": "tool",
+    "GET": "http client",
+    "memory.load": "memory",
+    "memory.save": "memory",
+}
+
+
+def _rag_kind(name: str) -> str:
+    return _RAG_KINDS.get(name.split(" ")[0], "chain")
+
+
+def rag_requests(count: int = 4, traces: int = 32) -> list[Any]:
+    """Parsed OTLP requests of the load generator's RAG traces (16 spans each)."""
+    from _traces import TraceIds, build_template  # bench/ is the script's directory
+    from tracepond.ingest.decode import parse_protobuf
+
+    templates = [build_template(seed, traces, f"svc-{seed % 4}") for seed in range(count)]
+    ids = TraceIds(traces)
+    return [parse_protobuf(templates[k].render(ids.for_request(k))) for k in range(count)]
+
+
+def _by_kind(requests: list[Any]) -> dict[str, Any]:
+    """The requests' spans regrouped into one request per span kind."""
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTraceServiceRequest,
+    )
+
+    out: dict[str, Any] = {}
+    for request in requests:
+        for resource_spans in request.resource_spans:
+            for scope_spans in resource_spans.scope_spans:
+                for span in scope_spans.spans:
+                    kind = _rag_kind(span.name)
+                    if kind not in out:
+                        out[kind] = ExportTraceServiceRequest()
+                        target = out[kind].resource_spans.add()
+                        target.resource.CopyFrom(resource_spans.resource)
+                        target.scope_spans.add().scope.CopyFrom(scope_spans.scope)
+                    out[kind].resource_spans[0].scope_spans[0].spans.append(span)
+    return out
+
+
+def _decoded(decoder: Any, request: Any) -> list[SpanInput]:
+    rows = decoder.decode(request).rows
+    columns = rows.columns
+    return [
+        SpanInput(
+            name=columns["name"][i],
+            status_code=columns["status_code"][i],
+            status_message=columns["status_message"][i],
+            attributes=rows.attributes[i],
+            events=rows.events[i],
+        )
+        for i in range(len(rows))
+    ]
+
+
+def measure_rag(rounds: int) -> tuple[dict[str, int], dict[tuple[str, str], float]]:
+    """(spans per kind, {(kind, "full" | "columns" | "to_dict"): best µs per span}).
+
+    The spans of one kind are decoded afresh right before each timed pass, as at ingest, where
+    every span is new and was just decoded (a second pass over the same objects would find
+    their string hashes computed already; spans decoded long before would be out of cache).
+    """
+    decode: Any = importlib.import_module("tracepond.ingest.decode")
+
+    real = decode.normalize
+    decode.normalize = _constant_view  # build the rows only; normalization is timed here
+    try:
+        decoder = decode.SpanDecoder(max_attribute_bytes=64 * 1024)
+        by_kind = _by_kind(rag_requests())
+        best: dict[tuple[str, str], float] = {}
+        counts: dict[str, int] = {}
+        cases = [("columns", False), ("full", True)]
+        for round_ in range(rounds):
+            for case, content in cases if round_ % 2 == 0 else cases[::-1]:
+                for kind, request in by_kind.items():
+                    spans = _decoded(decoder, request)
+                    counts[kind] = len(spans)
+                    start = time.thread_time()
+                    views = [normalize(span, content) for span in spans]
+                    elapsed = (time.thread_time() - start) / len(spans) * 1e6
+                    best[kind, case] = min(best.get((kind, case), float("inf")), elapsed)
+                    if content:  # to_dict of the full views just built
+                        start = time.thread_time()
+                        for view in views:
+                            view.to_dict()
+                        elapsed = (time.thread_time() - start) / len(spans) * 1e6
+                        best[kind, "to_dict"] = min(
+                            best.get((kind, "to_dict"), float("inf")), elapsed
+                        )
+        return counts, best
+    finally:
+        decode.normalize = real
+
+
+def measure_rag_ingest(rounds: int) -> dict[str, float]:
+    """µs per span of ``SpanDecoder.decode`` on the RAG requests: normalization off (a constant
+    view), columns only, full view. Modes alternate round by round; best round each."""
+    decode: Any = importlib.import_module("tracepond.ingest.decode")
+
+    constant = SpanView()
+    modes: dict[str, Any] = {
+        "off": lambda span, content=True: constant,
+        "columns": lambda span, content=True: normalize(span, False),
+        "full": lambda span, content=True: normalize(span, True),
+    }
+    real = decode.normalize
+    decoder = decode.SpanDecoder(max_attribute_bytes=64 * 1024)
+    requests = rag_requests()
+    best = dict.fromkeys(modes, float("inf"))
+    try:
+        for round_ in range(rounds):
+            order = list(modes) if round_ % 2 == 0 else list(modes)[::-1]
+            for mode in order:
+                decode.normalize = modes[mode]
+                spans = 0
+                start = time.thread_time()
+                for request in requests:
+                    spans += len(decoder.decode(request).rows)
+                elapsed = (time.thread_time() - start) / spans * 1e6
+                best[mode] = min(best[mode], elapsed)
+    finally:
+        decode.normalize = real
+    return best
+
+
+def _constant_view(span: Any, content: bool = True) -> SpanView:
+    return _CONSTANT
+
+
+_CONSTANT = SpanView()
+
+
+def report_rag(seconds: float) -> None:
+    counts, best = measure_rag(rounds=max(5, int(seconds * 20)))
+    total = sum(counts.values())
+    print(f"\nRAG spans (bench/_traces.py), {total} per round, decoded afresh (µs/span):")
+    print(f"{'kind':<12} {'spans':>5}  {'full view':>9}  {'columns':>7}  {'to_dict':>7}")
+    mean = dict.fromkeys(("full", "columns", "to_dict"), 0.0)
+    for kind in sorted(counts, key=lambda k: -best[k, "full"]):
+        row = {case: best[kind, case] for case in mean}
+        for case in mean:
+            mean[case] += row[case] * counts[kind] / total
+        print(
+            f"{kind:<12} {counts[kind]:>5}  {row['full']:9.2f}  {row['columns']:7.2f}  "
+            f"{row['to_dict']:7.2f}"
+        )
+    print(
+        f"{'per span':<12} {total:>5}  {mean['full']:9.2f}  {mean['columns']:7.2f}  "
+        f"{mean['to_dict']:7.2f}"
+    )
+    ingest = measure_rag_ingest(rounds=max(6, int(seconds * 30)))
+    off = ingest["off"]
+    print(
+        f"SpanDecoder.decode on the RAG requests: {off:.2f} µs/span with a constant view; "
+        f"columns only +{ingest['columns'] - off:.2f} (+{ingest['columns'] / off - 1:.0%}), "
+        f"full view +{ingest['full'] - off:.2f} (+{ingest['full'] / off - 1:.0%})"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=0.5, help="time per span shape")
+    parser.add_argument("--rag-only", action="store_true", help="only the RAG measurements")
     args = parser.parse_args()
-    best = measure(args.seconds)
+    if not args.rag_only:
+        report_shapes(args.seconds)
+    report_rag(args.seconds)
+
+
+def report_shapes(seconds: float) -> None:
+    best = measure(seconds)
     full = {label: best[label, True] for label in SPANS}
     columns = {label: best[label, False] for label in SPANS}
     width = max(map(len, full))
@@ -304,7 +489,7 @@ def main() -> None:
     mean_full = sum(full.values()) / len(full)
     mean_columns = sum(columns.values()) / len(columns)
     print(f"{'mean':<{width}}         {mean_full:10.2f}  {mean_columns:12.2f}")
-    spans, decode, light, heavy = measure_ingest(rounds=max(5, int(args.seconds * 20)))
+    spans, decode, light, heavy = measure_ingest(rounds=max(5, int(seconds * 20)))
     print(
         f"\ncaptured producer spans, {spans} per round in 512-span requests, decoded afresh:\n"
         f"  decoder {decode:.2f} µs/span; normalize columns-only {light:.2f} µs/span "

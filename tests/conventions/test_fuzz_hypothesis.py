@@ -1,10 +1,12 @@
-"""normalize must never raise, whatever the attributes hold: property-based fuzzing.
+"""normalize must never raise, whatever the attributes hold, and its shortcuts must not change
+its result: property-based fuzzing.
 
 Needs hypothesis (dev extra); test_fuzz.py is the seeded fallback that always runs.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tempfile
 from typing import Any
@@ -20,12 +22,14 @@ pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tracepond.conventions import SpanInput, normalize_strict
+from tracepond.conventions import SpanInput, SpanView, _collect, _normalize, normalize_strict
 from tracepond.conventions._tables import (
     FIELD_SOURCES,
     INDEXED_FAMILIES,
     METADATA_PREFIXES,
 )
+
+from .test_fast_paths import _general
 
 # Real keys, so fuzzing exercises every parser rather than only the "unknown key" path.
 KNOWN_KEYS = sorted({key for sources in FIELD_SOURCES.values() for key, _ in sources})
@@ -97,5 +101,17 @@ def test_normalize_never_raises(
         name="f", attributes=attributes, events=events, status_code=status, status_message=message
     )
     view = normalize_strict(span, content)
-    view.to_dict()
-    view.columns()
+    assert view.to_dict() == _asdict(view)
+    # columns-only mode fills the same columns (documents counted, not built)
+    assert normalize_strict(span, not content).columns() == view.columns()
+    # the plan's shortcuts (skipped steps, inert fast path, shared parses) change nothing
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_normalize, "plan_for", lambda a: _general(_collect.plan_for(a)))
+        assert repr(normalize_strict(span, content).to_dict()) == repr(view.to_dict())
+
+
+def _asdict(view: SpanView) -> dict[str, Any]:
+    out = dataclasses.asdict(view)
+    if view.usage.is_empty():
+        out["usage"] = None
+    return out

@@ -3,6 +3,7 @@
 Public API::
 
     view = normalize(SpanInput(name=..., kind=..., attributes=..., events=...))
+    view = normalize_fields(name, status_code, status_message, attributes, events)  # same
     view.to_dict()          # the JSON-able ``view`` object of the API
     view.columns()          # scalar columns for the store
     trace_totals([(span_id, parent_span_id, view), ...])  # leaf-only token/cost totals
@@ -22,7 +23,7 @@ from tracepond.conventions._model import (
     ToolCall,
     Usage,
 )
-from tracepond.conventions._normalize import normalize, normalize_strict
+from tracepond.conventions._normalize import normalize, normalize_fields, normalize_strict
 from tracepond.conventions._totals import TraceTotals, trace_totals
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "TraceTotals",
     "Usage",
     "normalize",
+    "normalize_fields",
     "normalize_strict",
     "trace_totals",
 ]

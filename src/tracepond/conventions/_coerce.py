@@ -23,6 +23,7 @@ except ImportError:  # pragma: no cover - exercised only in SDK-only installs
 REDACTED = "__REDACTED__"
 _NEEDS_WORK = frozenset('" \t\r\n')
 _REDACTED_FORMS = frozenset({REDACTED, '"__REDACTED__"'})
+REDACTED_LENGTHS = frozenset(len(form) for form in _REDACTED_FORMS)
 
 # JSON/repr text longer than this is not worth parsing for a scalar or a small map; it also bounds
 # the work ast.literal_eval can be made to do.
@@ -61,9 +62,11 @@ def _str_to_int(text: str) -> int | None:
 
 def to_float(value: Any) -> float | None:
     """A finite float, from int, float, decimal or JSON-quoted string."""
+    if type(value) is float:  # the common case; float(value) would be value itself
+        return value if math.isfinite(value) else None
     if isinstance(value, bool) or value is None:
         return None
-    if isinstance(value, int | float):
+    if isinstance(value, (int, float)):
         try:
             number = float(value)
         except OverflowError:
@@ -98,7 +101,7 @@ def to_str(value: Any) -> str | None:
         return value or None
     if isinstance(value, bool) or value is None:
         return None
-    if isinstance(value, int | float):
+    if isinstance(value, (int, float)):
         return str(value)
     return None
 
@@ -141,12 +144,17 @@ def jsonish(value: Any) -> Any:
 
 def structured(value: Any) -> Any:
     """A dict or list from a native OTLP kvlist/array or from JSON text; else None."""
-    if isinstance(value, dict | list):
+    if isinstance(value, (dict, list)):
         return value
-    if isinstance(value, str):
-        decoded = jsonish(value)
-        return decoded if isinstance(decoded, dict | list) else None
+    # Only JSON objects and arrays qualify (what jsonish would decode to a dict or list).
+    if isinstance(value, str) and value.lstrip()[:1] in _CONTAINER_HEADS:
+        decoded = _loads(value)
+        if isinstance(decoded, (dict, list)):
+            return decoded
     return None
+
+
+_CONTAINER_HEADS = ("{", "[")
 
 
 def mapping(value: Any, shared: bool = False) -> dict[str, Any] | None:
@@ -203,4 +211,5 @@ def string_list(value: Any) -> list[str] | None:
 
 
 def is_redacted(value: Any) -> bool:
-    return isinstance(value, str) and value in _REDACTED_FORMS
+    # Length first: message texts can be long, and a set lookup would hash the whole text.
+    return isinstance(value, str) and len(value) in REDACTED_LENGTHS and value in _REDACTED_FORMS

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tracepond.conventions._coerce import jsonish, mapping, to_float, to_str
+from tracepond.conventions._coerce import jsonish, loads, mapping, to_float, to_str
 from tracepond.conventions._collect import Collected, Indexed
 from tracepond.conventions._model import Document
 from tracepond.conventions._tables import OI_DOCUMENT, VECTOR_DB_RESULT, VECTOR_DB_RESULT_EVENT
@@ -34,7 +34,11 @@ def documents(value: Any) -> list[Document] | None:
     items = _document_items(value)
     if items is None:
         return None
-    out = [doc for item in items if (doc := _document(item)) is not None]
+    out = []
+    for item in items:
+        doc = _document(item)
+        if doc is not None:
+            out.append(doc)
     return out or None
 
 
@@ -43,7 +47,21 @@ def count_documents(value: Any) -> int | None:
     items = _document_items(value)
     if items is None:
         return None
-    return sum(1 for item in items if isinstance(item, dict | str)) or None
+    count = 0
+    for item in items:
+        if type(item) is dict or _document_like(item):
+            count += 1
+    return count or None
+
+
+def _document_like(item: Any) -> bool:
+    """Whether ``_document(item)`` builds a document (dicts always do)."""
+    if isinstance(item, dict):
+        return True
+    if not isinstance(item, str):
+        return False
+    # Text is a document unless it is a JSON array (JSON objects and strings are documents).
+    return item.lstrip()[:1] != "[" or loads(item) is None
 
 
 def _document_items(value: Any) -> list[Any] | None:
@@ -64,7 +82,12 @@ def count_from_attributes(found: Collected, family: str) -> int | None:
 
 
 def count_from_events(events: list[dict[str, Any]]) -> int | None:
-    return sum(1 for event in events if event.get("name") == VECTOR_DB_RESULT_EVENT) or None
+    """How many documents ``documents_from_events`` would build."""
+    count = 0
+    for event in events:
+        if event.get("name") == VECTOR_DB_RESULT_EVENT:
+            count += isinstance(event.get("attributes"), dict)
+    return count or None
 
 
 def documents_from_events(events: list[dict[str, Any]]) -> list[Document] | None:
@@ -104,18 +127,24 @@ def _indexed(rows: Indexed) -> list[Document] | None:
 
 
 def _document(value: Any) -> Document | None:
-    if isinstance(value, str):
-        value = jsonish(value)
+    if type(value) is not dict:  # exact dicts (all parsed JSON) skip the checks below
         if isinstance(value, str):
-            return _doc(None, value, None, None)
-    if not isinstance(value, dict):
-        return None
-    if isinstance(value.get("kwargs"), dict) and value.get("lc") is not None:
+            value = jsonish(value)
+            if isinstance(value, str):
+                return _doc(None, value, None, None)
+        if not isinstance(value, dict):
+            return None
+    if "kwargs" in value and isinstance(value["kwargs"], dict) and value.get("lc") is not None:
         value = value["kwargs"]  # serialized LangChain Document
-    content = next((value[key] for key in _CONTENT_KEYS if key in value), None)
-    metadata = mapping(value.get("metadata"))
-    extra = {key: item for key, item in value.items() if key not in _KNOWN_KEYS}
-    if extra:
+    if "content" in value:  # the first of _CONTENT_KEYS, and the usual one
+        content = value["content"]
+    else:
+        content = next((value[key] for key in _CONTENT_KEYS if key in value), None)
+    metadata = value.get("metadata")
+    if type(metadata) is not dict:
+        metadata = mapping(metadata)
+    if not value.keys() <= _KNOWN_KEYS:
+        extra = {key: item for key, item in value.items() if key not in _KNOWN_KEYS}
         metadata = {**(metadata or {}), **extra}
     doc_id = value.get("id")
     if doc_id is None and metadata is not None:

@@ -35,7 +35,9 @@ from tracepond.conventions._tables import (
 
 def input_messages(found: Collected, events: list[dict[str, Any]]) -> list[Message] | None:
     system = found.get("system_instructions")
-    result = _family_messages(found, "oi_input_messages", _OI_LAYOUT, _oi_tool_calls)
+    result = None
+    if found.family_names:
+        result = _family_messages(found, "oi_input_messages", _OI_LAYOUT, _oi_tool_calls)
     if result is None:
         result = messages(found.get("genai_input_messages"))
     if result is None:
@@ -48,7 +50,9 @@ def input_messages(found: Collected, events: list[dict[str, Any]]) -> list[Messa
 
 
 def output_messages(found: Collected, events: list[dict[str, Any]]) -> list[Message] | None:
-    result = _family_messages(found, "oi_output_messages", _OI_LAYOUT, _oi_tool_calls)
+    result = None
+    if found.family_names:
+        result = _family_messages(found, "oi_output_messages", _OI_LAYOUT, _oi_tool_calls)
     if result is None:
         result = messages(found.get("genai_output_messages"))
     if result is None:

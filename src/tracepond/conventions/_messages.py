@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tracepond.conventions._coerce import is_redacted, jsonish, to_str
+from tracepond.conventions._coerce import REDACTED_LENGTHS, is_redacted, jsonish, to_str
 from tracepond.conventions._model import Message
 from tracepond.conventions._tables import ROLE_ALIASES
 
@@ -30,19 +30,24 @@ def messages(value: Any) -> list[Message] | None:
         value = [value]
     if not isinstance(value, list):
         return None
-    out = [found for item in value if (found := message(item)) is not None]
+    out = []
+    for item in value:
+        found = message(item)
+        if found is not None:
+            out.append(found)
     return out or None
 
 
 def message(value: Any) -> Message | None:
-    if isinstance(value, str):
-        return {"role": None, "parts": [text_part(value)]}
-    if not isinstance(value, dict):
-        return None
+    if type(value) is not dict:  # exact dicts (all parsed JSON) skip the checks below
+        if isinstance(value, str):
+            return {"role": None, "parts": [text_part(value)]}
+        if not isinstance(value, dict):
+            return None
     if "kwargs" in value or "data" in value:
         value = _unwrap_langchain(value)
     if "parts" in value:
-        parts = _parts(value.get("parts"))
+        parts = _parts(value["parts"])
     else:
         parts = _content_parts(value.get("content"))
         if value.get("tool_calls") is not None:
@@ -51,12 +56,23 @@ def message(value: Any) -> Message | None:
             call_id = to_str(value["tool_call_id"])
             if call_id is not None:
                 parts = _as_tool_response(parts, call_id)
-    role = role_of(value)
-    if not parts and role is None:
-        return None
+    role = value.get("role")
+    if type(role) is not str or role not in _CANONICAL_ROLES:  # else role_of(value) is role
+        role = role_of(value)
+        if not parts and role is None:
+            return None
     out: Message = {"role": role, "parts": parts}
-    _copy_text(value, out, "name")
-    _copy_text(value, out, "finish_reason")
+    # Optional text fields, copied when they read as text.
+    name = value.get("name")
+    if name is not None:
+        name = to_str(name)
+        if name is not None:
+            out["name"] = name
+    reason = value.get("finish_reason")
+    if reason is not None:
+        reason = to_str(reason)
+        if reason is not None:
+            out["finish_reason"] = reason
     return out
 
 
@@ -109,7 +125,20 @@ def _parts(value: Any) -> list[Part]:
         return [text_part(value)]
     if not isinstance(value, list):
         return []
-    return [part for item in value if (part := _part(item)) is not None]
+    out = []
+    for item in value:
+        # Text parts are the common case: built inline, as _part would.
+        if type(item) is dict and item.get("type") == "text":
+            text = item["content"] if "content" in item else item.get("text")
+            if type(text) is str and len(text) not in REDACTED_LENGTHS:  # else: text_part
+                out.append({"type": "text", "content": text})
+            else:
+                out.append(text_part(text))
+        else:
+            part = _part(item)
+            if part is not None:
+                out.append(part)
+    return out
 
 
 def _part(value: Any) -> Part | None:
@@ -141,7 +170,7 @@ def _content_parts(content: Any) -> list[Part]:
         return _parts(decoded) if isinstance(decoded, list) else [text_part(content)]
     if isinstance(content, list):
         return _parts(content)
-    return [text_part(content)] if isinstance(content, int | float) else []
+    return [text_part(content)] if isinstance(content, (int, float)) else []
 
 
 def _tool_calls(value: Any) -> list[Part]:
@@ -165,11 +194,3 @@ def _as_tool_response(parts: list[Part], call_id: str) -> list[Part]:
     response: Any = texts[0] if len(texts) == 1 else texts or None
     rest = [part for part in parts if part.get("type") != "text"]
     return [{"type": "tool_call_response", "id": call_id, "response": response}, *rest]
-
-
-def _copy_text(source: dict[str, Any], target: Message, name: str) -> None:
-    found = source.get(name)
-    if found is not None:
-        found = to_str(found)
-        if found is not None:
-            target[name] = found

@@ -7,7 +7,9 @@ from "reported as zero". Content the producer withheld on purpose is listed in `
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import copy
+from dataclasses import dataclass, field, fields, is_dataclass
+from operator import attrgetter
 from typing import Any, Final, Protocol
 
 # Unified span categories (docs/conventions.md, "Categories").
@@ -81,7 +83,14 @@ class Usage:
     reasoning_tokens: int | None = None
 
     def is_empty(self) -> bool:
-        return all(getattr(self, name) is None for name in self.__slots__)
+        return (
+            self.input_tokens is None
+            and self.output_tokens is None
+            and self.total_tokens is None
+            and self.cache_read_tokens is None
+            and self.cache_write_tokens is None
+            and self.reasoning_tokens is None
+        )
 
 
 @dataclass(slots=True)
@@ -127,8 +136,15 @@ class SpanView:
     withheld: dict[str, str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON-able ``view`` object of the API; absent values are None (null)."""
-        out = asdict(self)
+        """The JSON-able ``view`` object of the API; absent values are None (null).
+
+        Equal to ``dataclasses.asdict(self)`` (a deep copy, key order included) except for the
+        empty usage, at a fraction of its cost: plain values are copied without ``deepcopy``.
+        """
+        out = dict(zip(_VIEW_FIELDS, _view_values(self), strict=True))
+        for name, value in out.items():
+            if type(value) not in _ATOMIC:
+                out[name] = _plain(value)
         if self.usage.is_empty():
             out["usage"] = None
         return out
@@ -170,3 +186,38 @@ class SpanView:
             "tool_name": self.tool_name,
             "error_type": self.error_type,
         }
+
+
+_VIEW_FIELDS: Final = tuple(item.name for item in fields(SpanView))
+_view_values: Final = attrgetter(*_VIEW_FIELDS)
+# Values that ``copy.deepcopy`` returns as they are.
+_ATOMIC: Final = frozenset({str, int, float, bool, type(None)})
+
+
+def _plain(value: Any) -> Any:
+    """What ``dataclasses.asdict`` makes of a field value: the same deep copy, with a fast path
+    for the exact JSON types and the dataclasses that views hold."""
+    kind = type(value)
+    if kind in _ATOMIC:
+        return value
+    if kind is dict:
+        return {_plain(key): _plain(item) for key, item in value.items()}
+    if kind is list:
+        return [_plain(item) for item in value]
+    names = _dataclass_fields.get(kind)
+    if names is None and is_dataclass(kind):
+        names = _dataclass_fields[kind] = tuple(item.name for item in fields(kind))
+    if names is not None:
+        return {name: _plain(getattr(value, name)) for name in names}
+    # The rest as asdict's own recursion does it.
+    if isinstance(value, tuple) and hasattr(value, "_fields"):
+        return kind(*[_plain(item) for item in value])
+    if isinstance(value, (list, tuple)):
+        return kind(_plain(item) for item in value)
+    if isinstance(value, dict):
+        return kind((_plain(key), _plain(item)) for key, item in value.items())
+    return copy.deepcopy(value)
+
+
+# dataclass type -> its field names, in order (``fields()`` rebuilds them on every call)
+_dataclass_fields: dict[type, tuple[str, ...]] = {}

@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from tracepond.conventions._coerce import REDACTED as REDACTED_TEXT
-from tracepond.conventions._collect import Collected
+from tracepond.conventions._collect import Collected, Plan, plan_for
 from tracepond.conventions._derived import messages_in_input, messages_in_output
 from tracepond.conventions._documents import (
     count_documents,
@@ -33,7 +33,7 @@ from tracepond.conventions._model import (
     ToolCall,
     Usage,
 )
-from tracepond.conventions._tables import FAMILY_CATEGORY
+from tracepond.conventions._tables import CHOICE_EVENT
 from tracepond.conventions._tools import tool_arguments, tool_name_from_span, tool_result
 
 _log = logging.getLogger(__name__)
@@ -49,70 +49,108 @@ def normalize(span: SpanLike, content: bool = True) -> SpanView:
     still filled. The full view can be built later from the stored attributes and events.
     """
     try:
-        return normalize_strict(span, content)
+        return _view(
+            span.name, span.status_code, span.status_message, span.attributes, span.events, content
+        )
     except Exception:  # ingest must not fail on one odd span
         _log.exception("normalize failed for span %r", getattr(span, "name", None))
         return SpanView()
 
 
+def normalize_fields(
+    name: str,
+    status_code: int,
+    status_message: str,
+    attributes: dict[str, Any],
+    events: list[dict[str, Any]],
+    content: bool = True,
+) -> SpanView:
+    """``normalize`` of a span given as its fields, for callers that hold them already (the
+    ingest decoder): the same view, without building a SpanInput first. Never raises."""
+    try:
+        return _view(name, status_code, status_message, attributes, events, content)
+    except Exception:  # ingest must not fail on one odd span
+        _log.exception("normalize failed for span %r", name)
+        return SpanView()
+
+
 def normalize_strict(span: SpanLike, content: bool = True) -> SpanView:
     """``normalize`` without the safety net (tests and fuzzing call this to find bugs)."""
-    attributes = span.attributes if isinstance(span.attributes, dict) else {}
-    events = _events(span.events)
-    name = span.name if isinstance(span.name, str) else ""
-    found = Collected(attributes, content)
-    groups = found.groups
-    view = SpanView(category=_category(found, events))
-    # Each step runs only when the span has a field it reads (see FIELD_GROUPS): most spans
-    # carry a few groups, and plain infrastructure spans none.
-    if not groups.isdisjoint(_MODEL_FIELDS):
+    return _view(
+        span.name, span.status_code, span.status_message, span.attributes, span.events, content
+    )
+
+
+def _view(
+    name: Any,
+    status_code: Any,
+    status_message: Any,
+    attributes: Any,
+    events: Any,
+    content: bool,
+) -> SpanView:
+    if not isinstance(attributes, dict):
+        attributes = {}
+    plan = plan_for(attributes)
+    events = _events(events) if events else []
+    failed = status_code == STATUS_ERROR
+    if plan.inert and not events and not failed:
+        # No attribute any table names (plain HTTP, DB, framework spans): nothing to read.
+        return SpanView()
+    found = Collected(tuple(attributes.values()), plan, content)
+    category = _category(found, plan, events)
+    # Each step runs only when the span's key set has a source it reads (decided once per key
+    # set by the plan): most spans carry a few groups, and plain infrastructure spans none.
+    view = SpanView(category, usage=_usage(found)) if plan.usage else SpanView(category)
+    if plan.models:
         _models(found, view)
-    if "usage" in groups:
-        view.usage = _usage(found)
-    if "cost" in groups:
+    if plan.cost:
         view.cost = _cost(found)
-    if events or "content" in groups or "indexed" in groups:
-        if content:
+    documents = (
+        events or plan.documents or (plan.output_documents and category in (RETRIEVER, RERANKER))
+    )
+    if content:
+        if events or plan.content_step:
             _content(found, events, view)
+        if documents:
             _documents(found, events, view)
-        else:
-            view.document_count = _document_count(found, events, view.category)
-    if content and "param" in groups:
-        view.invocation_parameters = _parameters(found)
-    if view.category == TOOL:
-        view.tool = _tool(found, name, content)
-    if view.category == AGENT or not groups.isdisjoint(_CONTEXT_FIELDS):
-        _context(found, view, name, content)
-    if span.status_code == STATUS_ERROR or events or "error" in groups:
-        view.error = span_error(
-            found, span.status_code == STATUS_ERROR, span.status_message, events
-        )
-    if content and (view.category == LLM or "content" in groups or "indexed" in groups):
+        if plan.parameters:
+            view.invocation_parameters = _parameters(found)
+    elif documents:
+        view.document_count = _document_count(found, events, category)
+    if category == TOOL:
+        view.tool = _tool(found, name if isinstance(name, str) else "", content)
+    if category == AGENT or plan.context:
+        _context(found, view, name if isinstance(name, str) else "", content)
+    if failed or events or plan.error:
+        view.error = span_error(found, failed, status_message, events)
+    if content and (category == LLM or plan.content_step):
         _withheld(view)
     return view
 
 
-_MODEL_FIELDS = frozenset({"model", "request_model", "response_model", "provider"})
-_CONTEXT_FIELDS = frozenset(
-    {"session_id", "user_id", "tags", "metadata", "agent_name", "entity_name"}
-)
-
-
 def _events(events: Any) -> list[dict[str, Any]]:
-    if not events or not isinstance(events, list):
+    if not isinstance(events, list):
         return []
     return [event for event in events if isinstance(event, dict)]
 
 
-def _category(found: Collected, events: list[dict[str, Any]]) -> str:
-    category = found.get("category") or found.get("category_hint")
-    if category is None:
-        for family, implied in FAMILY_CATEGORY.items():
-            if family in found.family_names:
-                return implied
-        if any(event.get("name") == "gen_ai.choice" for event in events):
-            return LLM
-    return category or found.get("category_weak") or UNKNOWN
+def _category(found: Collected, plan: Plan, events: list[dict[str, Any]]) -> str:
+    if plan.category_fields:
+        category: str | None = found.get("category")
+        if category is None and plan.hints:
+            category = found.first(plan.hints)
+        if category is not None:
+            return category
+    if plan.family_category is not None:
+        return plan.family_category
+    if events:
+        for event in events:
+            if event.get("name") == CHOICE_EVENT:
+                return LLM
+    if plan.weak:
+        return found.first(plan.weak) or UNKNOWN
+    return UNKNOWN
 
 
 def _models(found: Collected, view: SpanView) -> None:
@@ -123,13 +161,14 @@ def _models(found: Collected, view: SpanView) -> None:
 
 
 def _usage(found: Collected) -> Usage:
+    get = found.get
     usage = Usage(
-        input_tokens=found.get("input_tokens"),
-        output_tokens=found.get("output_tokens"),
-        total_tokens=found.get("total_tokens"),
-        cache_read_tokens=found.get("cache_read_tokens"),
-        cache_write_tokens=found.get("cache_write_tokens"),
-        reasoning_tokens=found.get("reasoning_tokens"),
+        get("input_tokens"),
+        get("output_tokens"),
+        get("total_tokens"),
+        get("cache_read_tokens"),
+        get("cache_write_tokens"),
+        get("reasoning_tokens"),
     )
     # OTel defines no total: compute it from input+output only, since cache tokens are inside
     # input and reasoning inside output (pitfall 6).
@@ -148,21 +187,27 @@ def _cost(found: Collected) -> float | None:
 
 
 def _content(found: Collected, events: list[dict[str, Any]], view: SpanView) -> None:
-    view.input = found.get("input")
-    view.output = found.get("output")
-    view.input_messages = input_messages(found, events)
-    view.output_messages = output_messages(found, events)
+    get = found.get
+    view.input = plain_input = get("input")
+    view.output = plain_output = get("output")
+    inputs = input_messages(found, events)
+    outputs = output_messages(found, events)
     if view.category == LLM:  # only LLM I/O is worth reading as messages
-        if view.input_messages is None:
-            view.input_messages = messages_in_input(view.input)
-        if view.output_messages is None:
-            view.output_messages = messages_in_output(view.output)
+        if inputs is None:
+            inputs = messages_in_input(plain_input)
+        if outputs is None:
+            outputs = messages_in_output(plain_output)
+    view.input_messages = inputs
+    view.output_messages = outputs
 
 
 def _parameters(found: Collected) -> dict[str, Any] | None:
-    get = found.get
-    params = {field[_PARAM_CUT:]: get(field) for field in found.params() if field in found.present}
-    explicit = found.get("invocation_parameters")
+    present = found.present
+    params = {}
+    for field in found.params():
+        if field in present:
+            params[field[_PARAM_CUT:]] = present[field]
+    explicit = present.get("invocation_parameters")
     if explicit is not None:
         params.update(explicit)  # the producer's own map wins per key
     return params or None
@@ -229,18 +274,24 @@ def _withheld(view: SpanView) -> None:
     if view.output == REDACTED_TEXT:
         view.output = None
         withheld["output"] = REDACTED
-    if view.input_messages is not None and _any_redacted(view.input_messages):
+    inputs = view.input_messages
+    outputs = view.output_messages
+    if inputs is not None and _any_redacted(inputs):
         withheld["input_messages"] = REDACTED
-    if view.output_messages is not None and _any_redacted(view.output_messages):
+    if outputs is not None and _any_redacted(outputs):
         withheld["output_messages"] = REDACTED
     if view.category == LLM and not view.usage.is_empty():
         # A completed LLM call with no content anywhere: capture was off, not an empty prompt.
-        if view.input_messages is None and view.input is None:
+        if inputs is None and view.input is None:
             withheld.setdefault("input_messages", NOT_CAPTURED)
-        if view.output_messages is None and view.output is None:
+        if outputs is None and view.output is None:
             withheld.setdefault("output_messages", NOT_CAPTURED)
     view.withheld = withheld or None
 
 
 def _any_redacted(messages: list[dict[str, Any]]) -> bool:
-    return any(part.get("redacted") for message in messages for part in message["parts"])
+    for message in messages:
+        for part in message["parts"]:
+            if part.get("redacted"):
+                return True
+    return False

@@ -14,7 +14,7 @@ import orjson
 from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from tracepond.conventions import SpanInput, SpanView, normalize
+from tracepond.conventions import SpanView, normalize_fields
 from tracepond.errors import InvalidRequest
 from tracepond.ingest._anyvalue import AttributeDecoder
 from tracepond.ingest._rows import SpanRows
@@ -112,16 +112,8 @@ class SpanDecoder:
         links = [self._link(link, truncated) for link in span.links]
         status = span.status
         view = (
-            normalize(
-                SpanInput(
-                    name=span.name,
-                    kind=span.kind,
-                    status_code=status.code,
-                    status_message=status.message,
-                    attributes=attributes,
-                    events=events,
-                ),
-                content=False,
+            normalize_fields(
+                span.name, status.code, status.message, attributes, events, content=False
             )
             if self._normalize
             else SpanView()
