@@ -228,9 +228,17 @@ def main(argv: list[str] | None = None) -> int:
             started = time.perf_counter()
             timings = {}
             for name, path in queries().items():
+                cpu0 = server.cpu_seconds()
                 timings[name] = measure(server.http_port, path, args.runs)
                 t = timings[name]
-                print(f"{name:15} p50 {t['p50_ms']:8.1f} p95 {t['p95_ms']:8.1f} ms", t["result"])
+                # Server CPU per request (warm-ups included): the work itself, which other
+                # processes' load inflates far less than the wall times.
+                t["server_cpu_ms"] = (server.cpu_seconds() - cpu0) * 1000 / (args.runs + 2)
+                print(
+                    f"{name:15} p50 {t['p50_ms']:8.1f} p95 {t['p95_ms']:8.1f} ms,"
+                    f" server CPU {t['server_cpu_ms']:7.1f} ms/request",
+                    t["result"],
+                )
             wall = time.perf_counter() - started
             own = server.cpu_seconds() - server_cpu0 + time.process_time() - bench_cpu0
             other = machine_busy_seconds() - busy0 - own

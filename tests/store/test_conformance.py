@@ -19,7 +19,7 @@ from ingest.otlp_build import BASE_NS, make_request, make_span, span_id, trace_i
 from tracepond.errors import StorageUnavailable
 from tracepond.ingest._rows import SPAN_COLUMNS, SpanBatch, to_arrow
 from tracepond.ingest.decode import SpanDecoder
-from tracepond.store.base import SpanStore, TracePage, TraceSummary, WriteResult
+from tracepond.store.base import TREE_COLUMNS, SpanStore, TracePage, TraceSummary, WriteResult
 from tracepond.store.duckdb_store import DuckDBStore
 
 StoreFactory = Callable[[Path], SpanStore]
@@ -388,3 +388,94 @@ def test_checkpoint_succeeds_after_reads(store: SpanStore) -> None:
     store.counts()
     store.write([table(make_span(trace, span_id(), "child", parent=root))])
     store.checkpoint()
+
+
+# -- skeleton rows ---------------------------------------------------------------------------
+
+
+def test_skeleton_rows_are_every_span_without_payload(store: SpanStore) -> None:
+    trace, root, child, other = trace_id(), span_id(), span_id(), trace_id()
+    llm = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.request.model": "gpt-4o-mini",
+        "gen_ai.usage.input_tokens": 12,
+        "gen_ai.usage.output_tokens": 3,
+        "gen_ai.prompt": "a long payload",
+    }
+    # The child first and in another write: rows come from every write, whatever the order.
+    store.write(
+        [
+            table(
+                make_span(
+                    trace,
+                    child,
+                    "chat",
+                    parent=root,
+                    start=BASE_NS + 5,
+                    end=BASE_NS + 9,
+                    attributes=llm,
+                    status_code=2,
+                )
+            )
+        ]
+    )
+    store.write(
+        [
+            table(make_span(trace, root, "root", start=BASE_NS, end=BASE_NS + 10)),
+            table(make_span(other, span_id(), "elsewhere")),
+        ]
+    )
+    assert store.skeleton_rows(trace_id()) == []
+    rows = sorted(store.skeleton_rows(trace), key=lambda r: r["start_ns"])
+    assert [set(r) for r in rows] == [
+        {
+            "span_id",
+            "parent_span_id",
+            "name",
+            "kind",
+            "service_name",
+            "start_ns",
+            "end_ns",
+            "status_code",
+            "category",
+            "model",
+            "input_tokens",
+            "output_tokens",
+            "total_tokens",
+            "cost",
+        }
+    ] * 2
+    assert rows[0]["span_id"] == root and rows[0]["parent_span_id"] is None
+    assert (rows[0]["name"], rows[0]["start_ns"], rows[0]["end_ns"]) == (
+        "root",
+        BASE_NS,
+        BASE_NS + 10,
+    )
+    assert rows[1]["span_id"] == child and rows[1]["parent_span_id"] == root
+    assert (rows[1]["category"], rows[1]["model"], rows[1]["status_code"]) == (
+        "llm",
+        "gpt-4o-mini",
+        2,
+    )
+    assert (rows[1]["input_tokens"], rows[1]["output_tokens"]) == (12, 3)
+    assert isinstance(rows[1]["span_id"], bytes) and rows[1]["kind"] == 1
+
+
+def test_a_tree_read_returns_the_tree_columns_of_every_span(store: SpanStore) -> None:
+    trace = trace_id()
+    root, child = span_id(), span_id()
+    store.write(
+        [
+            table(
+                make_span(trace, root, "root", attributes={"k": "v"}),
+                make_span(trace, child, "child", parent=root, start=BASE_NS + 5),
+            )
+        ]
+    )
+    everything = store.trace(trace)
+    tree = store.trace(trace, columns="tree")
+    assert everything is not None and tree is not None
+    assert tree[0] == everything[0]
+    assert [set(record) for record in tree[1]] == [set(TREE_COLUMNS)] * 2
+    assert tree[1] == [{k: r[k] for k in TREE_COLUMNS} for r in everything[1]]
+    assert store.trace(trace_id(), columns="tree") is None

@@ -5,141 +5,356 @@ per-subtree totals, so that a 50,000-span trace loads fast and a client fetches 
 Subtree tokens and cost follow the trace totals' leaf rule (conventions/_totals.py): only
 LLM/embedding spans with usage and no such span below them count, so a framework span and the
 provider span under it are not counted twice. Orphans and cycles are handled as in tree.py.
+
+The build works on columns (one list per field, spans numbered by their (start, id) order)
+rather than on a dict per span: at 50,000 spans the per-row dicts and lookups were most of the
+cost (bench/README.md, issue 5).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+import gc
+import threading
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from itertools import islice
+from operator import itemgetter, lt, sub
+from typing import Any, Final
 
 from tracepond.query._render import SPAN_KINDS, STATUS_CODES
 from tracepond.store.base import SpanRecord
 
-_INFERENCE = ("llm", "embedding")
+_INFERENCE: Final = ("llm", "embedding")
+COLUMNS: Final = (
+    "span_id",
+    "parent_span_id",
+    "name",
+    "kind",
+    "service_name",
+    "start_ns",
+    "end_ns",
+    "status_code",
+    "category",
+    "model",
+    "input_tokens",
+    "output_tokens",
+    "total_tokens",
+    "cost",
+)
+
+
+class _GcPause:
+    """Pauses the cyclic garbage collector while bulk-building dicts and lists that hold no
+    cycles: the ~100,000 dicts of a 50,000-span skeleton triggered hundreds of collections
+    that found nothing to free, a third of the build's CPU (bench/README.md, issue 5). Counted,
+    so that overlapping builds in several threads re-enable it only when the last one ends."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._holders = 0
+        self._was_enabled = False
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            if self._holders == 0:
+                self._was_enabled = gc.isenabled()
+                gc.disable()
+            self._holders += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._holders -= 1
+                if self._holders == 0 and self._was_enabled:
+                    gc.enable()
+
+
+gc_paused = _GcPause()
+
+
+class SpanColumns(list[SpanRecord]):
+    """Span records (the store's ``skeleton_rows``) that also carry the same data as one list
+    per column of ``COLUMNS``, as a columnar fetch produces it; ``build_skeleton`` reads the
+    columns. (The records themselves are for other callers: a store method returning only the
+    columns would save their cost, ~15% of a 50,000-span skeleton request.)"""
+
+    def __init__(self, columns: dict[str, list[Any]]) -> None:
+        rows = zip(*(columns[name] for name in COLUMNS), strict=True)
+        with gc_paused():  # a dict literal per row: ~40% faster than dict(zip(names, row))
+            super().__init__(
+                {
+                    "span_id": span_id,
+                    "parent_span_id": parent,
+                    "name": name,
+                    "kind": kind,
+                    "service_name": service,
+                    "start_ns": start,
+                    "end_ns": end,
+                    "status_code": status,
+                    "category": category,
+                    "model": model,
+                    "input_tokens": tokens_in,
+                    "output_tokens": tokens_out,
+                    "total_tokens": tokens,
+                    "cost": cost,
+                }
+                for (
+                    span_id,
+                    parent,
+                    name,
+                    kind,
+                    service,
+                    start,
+                    end,
+                    status,
+                    category,
+                    model,
+                    tokens_in,
+                    tokens_out,
+                    tokens,
+                    cost,
+                ) in rows
+            )
+        self.columns = columns
 
 
 def build_skeleton(rows: Sequence[SpanRecord]) -> list[dict[str, Any]]:
-    by_id: dict[bytes, SpanRecord] = {}
-    for row in rows:
-        by_id.setdefault(row["span_id"], row)
-    ordered = sorted(by_id.values(), key=lambda r: (r["start_ns"], r["span_id"]))
-    children: dict[bytes, list[bytes]] = {}
-    roots: list[tuple[bytes, str | None]] = []
-    for row in ordered:
-        parent = row["parent_span_id"]
-        if parent is None:
-            roots.append((row["span_id"], None))
-        elif parent not in by_id:
-            roots.append((row["span_id"], "orphan"))
+    if isinstance(rows, SpanColumns):
+        return build_skeleton_columns(rows.columns)
+    return build_skeleton_columns({name: [row[name] for row in rows] for name in COLUMNS})
+
+
+def build_skeleton_columns(columns: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """The nodes of the spans given as one list per column of ``COLUMNS`` (in any order)."""
+    with gc_paused():
+        return _build(columns)
+
+
+def _build(cols: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    cols, position = _first_copies_sorted(cols)
+    n = len(position)
+    parents: list[bytes | None] = cols["parent_span_id"]
+    parent_at: list[int | None] = list(map(position.get, parents))  # None: root or orphan
+    children: defaultdict[int, list[int]] = defaultdict(list)
+    roots: list[int] = []
+    orphan = bytearray(n)
+    for i, p in enumerate(parent_at):
+        if p is not None:
+            children[p].append(i)
         else:
-            children.setdefault(parent, []).append(row["span_id"])
-    order = _depth_first(ordered, roots, children)
-    nodes = [_node(by_id[span_id], depth, mark) for span_id, depth, mark in order]
-    _subtree_totals(nodes, order, children)
-    return nodes
+            roots.append(i)
+            if parents[i] is not None:
+                orphan[i] = 1
+    walk, depth, cycle, walk_children = _depth_first(n, roots, children, parent_at)
+    totals = _subtree_totals(cols, walk, walk_children)
+    child_count = [0] * n
+    for i, kids in walk_children.items():
+        child_count[i] = len(kids)
+    nodes = _nodes(cols, parent_at, depth, orphan, cycle, child_count, totals)
+    return nodes if len(walk) < 2 else list(itemgetter(*walk)(nodes))
+
+
+def _first_copies_sorted(cols: dict[str, list[Any]]) -> tuple[dict[str, list[Any]], dict[Any, int]]:
+    """The first copy of each span id, ordered by (start, span id); and each id's position."""
+    ids, starts = cols["span_id"], cols["start_ns"]
+    n = len(ids)
+    position = dict(zip(ids, range(n), strict=True))
+    if len(position) == n and all(map(lt, starts, islice(starts, 1, None))):
+        return cols, position  # as the store sends them: by start (ties are rare)
+    # The last write of an id wins: the first copy.
+    first = dict(zip(reversed(ids), range(n - 1, -1, -1), strict=True))
+    keep: Sequence[int] = range(n) if len(first) == n else sorted(first.values())
+    order = sorted(keep, key=lambda i: (starts[i], ids[i]))
+    cols = {name: [column[i] for i in order] for name, column in cols.items()}
+    return cols, dict(zip(cols["span_id"], range(len(order)), strict=True))
 
 
 def _depth_first(
-    ordered: list[SpanRecord],
-    roots: list[tuple[bytes, str | None]],
-    children: dict[bytes, list[bytes]],
-) -> list[tuple[bytes, int, str | None]]:
-    """(span id, depth, mark) in depth-first order; iterative, so any depth is fine."""
-    seen: set[bytes] = set()
-    out: list[tuple[bytes, int, str | None]] = []
-
-    def walk(root: bytes, mark: str | None) -> None:
-        stack: list[tuple[bytes, int, str | None]] = [(root, 0, mark)]
+    n: int, roots: list[int], children: dict[int, list[int]], parent_at: list[int | None]
+) -> tuple[list[int], list[int], bytearray, dict[int, list[int]]]:
+    """Spans in depth-first order, their depths, which start a walk because their parent chain
+    loops, and the children each span has in the walk (``children`` unless a loop cut it).
+    Iterative, so any depth is fine."""
+    walk: list[int] = []
+    depth = [0] * n
+    # From the roots every span is reached once, through its only parent: nothing to check.
+    for root in roots:
+        stack = [root]
         while stack:
-            span_id, depth, node_mark = stack.pop()
-            if span_id in seen:
-                continue
-            seen.add(span_id)
-            out.append((span_id, depth, node_mark))
-            stack.extend((c, depth + 1, None) for c in reversed(children.get(span_id, ())))
-
-    for root, mark in roots:
-        walk(root, mark)
-    for row in ordered:  # what is left hangs off a parent chain that loops
-        if row["span_id"] not in seen:
-            walk(row["span_id"], "cycle")
-    return out
-
-
-def _node(row: SpanRecord, depth: int, mark: str | None) -> dict[str, Any]:
-    parent = row["parent_span_id"]
-    return {
-        "span_id": row["span_id"].hex(),
-        "parent_span_id": parent.hex() if parent is not None else None,
-        "depth": depth,
-        "name": row["name"],
-        "kind": SPAN_KINDS[row["kind"]] if row["kind"] < len(SPAN_KINDS) else str(row["kind"]),
-        "service_name": row["service_name"],
-        "start_time_unix_nano": row["start_ns"],
-        "end_time_unix_nano": row["end_ns"],
-        "duration_ns": row["end_ns"] - row["start_ns"],
-        "status": STATUS_CODES[row["status_code"]] if row["status_code"] < 3 else "unset",
-        "category": row["category"],
-        "model": row["model"],
-        "orphan": mark == "orphan",
-        "cycle": mark == "cycle",
-        "child_count": 0,
-        "subtree": {},
-        "_own": row,
-    }
+            i = stack.pop()
+            walk.append(i)
+            p = parent_at[i]
+            if p is not None:
+                depth[i] = depth[p] + 1
+            kids = children.get(i)
+            if kids:
+                stack.extend(reversed(kids))
+    cycle = bytearray(n)
+    walk_children: dict[int, list[int]] = dict(children)
+    if len(walk) == n:
+        return walk, depth, cycle, walk_children
+    # What is left hangs off a parent chain that loops: walks from each such span in order,
+    # that stop at spans already walked.
+    seen = bytearray(n)
+    for i in walk:
+        seen[i] = 1
+    for start in range(n):
+        if seen[start]:
+            continue
+        cycle[start] = 1
+        seen[start] = 1
+        stack = [start]
+        while stack:
+            i = stack.pop()
+            walk.append(i)
+            p = parent_at[i]
+            if i != start and p is not None:
+                depth[i] = depth[p] + 1
+            kids = [k for k in children.get(i, ()) if not seen[k]]
+            walk_children[i] = kids
+            for k in kids:
+                seen[k] = 1
+            stack.extend(reversed(kids))
+    return walk, depth, cycle, walk_children
 
 
 def _subtree_totals(
-    nodes: list[dict[str, Any]],
-    order: list[tuple[bytes, int, str | None]],
-    children: dict[bytes, list[bytes]],
-) -> None:
-    """Children come after their parent in depth-first order, so a reverse pass sees every
-    child's totals before its parent's."""
-    index = {span_id: i for i, (span_id, _, _) in enumerate(order)}
-    usage_below = [False] * len(nodes)
-    for i in range(len(nodes) - 1, -1, -1):
-        node = nodes[i]
-        row = node.pop("_own")
-        kids = [
-            index[c]
-            for c in children.get(order[i][0], ())
-            if index[c] > i and not nodes[index[c]]["cycle"]
-        ]
-        # A child reached first from elsewhere (a loop) is not this node's child in the walk.
-        kids = [k for k in kids if order[k][1] == order[i][1] + 1]
-        node["child_count"] = len(kids)
-        has_usage = row["category"] in _INFERENCE and _has_usage(row)
-        below = any(usage_below[k] for k in kids)
-        usage_below[i] = below or has_usage
-        own_counts = has_usage and not below
-        totals = {
-            "span_count": 1,
-            "error_count": 1 if row["status_code"] == 2 else 0,
-            "input_tokens": (row["input_tokens"] or 0) if own_counts else 0,
-            "output_tokens": (row["output_tokens"] or 0) if own_counts else 0,
-            "total_tokens": _total(row) if own_counts else 0,
-            "cost": row["cost"] if own_counts else None,
-        }
-        for k in kids:
-            _add(totals, nodes[k]["subtree"])
-        node["subtree"] = totals
+    cols: dict[str, list[Any]], walk: list[int], walk_children: dict[int, list[int]]
+) -> list[list[Any]]:
+    """[spans, errors, input, output, total tokens, cost] of every subtree, per column.
 
-
-def _has_usage(row: SpanRecord) -> bool:
-    return any(
-        row[k] is not None for k in ("input_tokens", "output_tokens", "total_tokens", "cost")
+    Children come after their parent in depth-first order, so a reverse pass sees every
+    child's totals before its parent's. A span counts its own usage only with no usage below
+    it; so a subtree's cost is the span's own or the sum of its children's (in child order,
+    as floats add), never both."""
+    category, status = cols["category"], cols["status_code"]
+    inputs, outputs, totals, costs = (
+        cols["input_tokens"],
+        cols["output_tokens"],
+        cols["total_tokens"],
+        cols["cost"],
     )
+    n = len(category)
+    usage = [
+        c in _INFERENCE and (a is not None or b is not None or t is not None or x is not None)
+        for c, a, b, t, x in zip(category, inputs, outputs, totals, costs, strict=True)
+    ]
+    spans = [1] * n
+    errors = [1 if s == 2 else 0 for s in status]
+    # The own usage of every span, as if nothing below it had usage (true of every leaf).
+    tokens_in = [(a or 0) if u else 0 for a, u in zip(inputs, usage, strict=True)]
+    tokens_out = [(b or 0) if u else 0 for b, u in zip(outputs, usage, strict=True)]
+    tokens = [
+        (int(t) if t is not None else int((a or 0) + (b or 0))) if u else 0
+        for a, b, t, u in zip(inputs, outputs, totals, usage, strict=True)
+    ]
+    cost = [x if u else None for x, u in zip(costs, usage, strict=True)]
+    usage_below = usage[:]  # usage in the subtree, the span included
+    inner = [i for i in walk if walk_children.get(i)]
+    for i in reversed(inner):
+        kids = walk_children[i]
+        if any(map(usage_below.__getitem__, kids)):
+            usage_below[i] = True
+            tokens_in[i] = tokens_out[i] = tokens[i] = 0
+            cost[i] = None
+        spans[i] += sum(map(spans.__getitem__, kids))
+        errors[i] += sum(map(errors.__getitem__, kids))
+        tokens_in[i] += sum(map(tokens_in.__getitem__, kids))
+        tokens_out[i] += sum(map(tokens_out.__getitem__, kids))
+        tokens[i] += sum(map(tokens.__getitem__, kids))
+        below = [c for c in map(cost.__getitem__, kids) if c is not None]
+        if below:  # then the span's own cost did not count (usage below it)
+            total = cost[i]
+            for child in below:
+                total = (total or 0.0) + child
+            cost[i] = total
+    return [spans, errors, tokens_in, tokens_out, tokens, cost]
 
 
-def _total(row: SpanRecord) -> int:
-    if row["total_tokens"] is not None:
-        return int(row["total_tokens"])
-    return int((row["input_tokens"] or 0) + (row["output_tokens"] or 0))
-
-
-def _add(totals: dict[str, Any], child: dict[str, Any]) -> None:
-    for key in ("span_count", "error_count", "input_tokens", "output_tokens", "total_tokens"):
-        totals[key] += child[key]
-    if child["cost"] is not None:
-        totals["cost"] = (totals["cost"] or 0.0) + child["cost"]
+def _nodes(
+    cols: dict[str, list[Any]],
+    parent_at: list[int | None],
+    depth: list[int],
+    orphan: bytearray,
+    cycle: bytearray,
+    child_count: list[int],
+    totals: list[list[Any]],
+) -> list[dict[str, Any]]:
+    """The node of every span, in (start, id) order."""
+    kind_names = {k: SPAN_KINDS[k] if k < len(SPAN_KINDS) else str(k) for k in set(cols["kind"])}
+    status_names = {s: STATUS_CODES[s] if s < 3 else "unset" for s in set(cols["status_code"])}
+    starts, ends = cols["start_ns"], cols["end_ns"]
+    ids = list(map(bytes.hex, cols["span_id"]))
+    columns = (
+        ids,
+        [  # the parent's own id string when it is in the trace
+            ids[at] if at is not None else parent.hex() if parent is not None else None
+            for at, parent in zip(parent_at, cols["parent_span_id"], strict=True)
+        ],
+        depth,
+        cols["name"],
+        list(map(kind_names.__getitem__, cols["kind"])),
+        cols["service_name"],
+        starts,
+        ends,
+        list(map(sub, ends, starts)),
+        list(map(status_names.__getitem__, cols["status_code"])),
+        cols["category"],
+        cols["model"],
+        list(map(bool, orphan)),
+        list(map(bool, cycle)),
+        child_count,
+        *totals,
+    )
+    return [
+        {
+            "span_id": span_id,
+            "parent_span_id": parent,
+            "depth": d,
+            "name": name,
+            "kind": kind,
+            "service_name": service,
+            "start_time_unix_nano": start,
+            "end_time_unix_nano": end,
+            "duration_ns": duration,
+            "status": status,
+            "category": category,
+            "model": model,
+            "orphan": is_orphan,
+            "cycle": is_cycle,
+            "child_count": kids,
+            "subtree": {
+                "span_count": spans,
+                "error_count": errors,
+                "input_tokens": tokens_in,
+                "output_tokens": tokens_out,
+                "total_tokens": tokens,
+                "cost": cost,
+            },
+        }
+        for (
+            span_id,
+            parent,
+            d,
+            name,
+            kind,
+            service,
+            start,
+            end,
+            duration,
+            status,
+            category,
+            model,
+            is_orphan,
+            is_cycle,
+            kids,
+            spans,
+            errors,
+            tokens_in,
+            tokens_out,
+            tokens,
+            cost,
+        ) in zip(*columns, strict=True)
+    ]

@@ -82,6 +82,8 @@ def search_traces(cursor: Any, request: SearchRequest) -> SearchPage[TraceSummar
             return SearchPage([], None, 0, False, as_of)
         _add_span_semijoins(query, f, span_predicates, window)
     sort = q.TRACE_SORT[request.sort]
+    if span_predicates or f.query is not None:
+        return _page_once(cursor, query, request, as_of, sort)
     return _page(
         cursor, query, request, as_of, "traces t", SUMMARY_COLUMNS, sort, ["t.trace_id"], _summary
     )
@@ -176,6 +178,45 @@ def _page(
     capped = count > request.count_cap
     items = [make(dict(zip(names, row, strict=True))) for row in rows]
     return SearchPage(items, after, min(count, request.count_cap), capped, as_of)
+
+
+def _page_once(
+    cursor: Any, query: _Query, request: SearchRequest, as_of: int, sort: str
+) -> SearchPage[TraceSummary]:
+    """Count and page in one statement, for trace searches that scan spans: the matching traces
+    are found once (a materialized CTE), then counted (capped) and paged. Running the count and
+    the page as two statements scanned the spans twice."""
+    p = query.params
+    base_where = " AND ".join(query.where) or "TRUE"
+    after = "TRUE"
+    if request.after is not None:
+        after = q.keyset("m.sort_value", request.descending, request.after, ["m.trace_id"], p)
+    order = q.order_by("m.sort_value", request.descending, ["m.trace_id"])
+    ctes = [
+        *query.ctes,
+        f"matched AS MATERIALIZED (SELECT t.trace_id, {sort} AS sort_value FROM traces t"
+        f" WHERE {base_where})",
+        f"counted AS (SELECT count(*) AS n FROM (SELECT 1 FROM matched"
+        f" LIMIT {p.add(request.count_cap + 1)}))",
+        f"page AS (SELECT m.trace_id, m.sort_value FROM matched m WHERE {after}"
+        f" ORDER BY {order} LIMIT {p.add(request.limit + 1)})",
+    ]
+    sql = (
+        f"WITH RECURSIVE {', '.join(ctes)} SELECT c.n, {SUMMARY_COLUMNS}, m.sort_value"
+        " FROM counted c LEFT JOIN (page m JOIN traces t ON t.trace_id = m.trace_id) ON TRUE"
+        f" ORDER BY {order}"
+    )
+    result = cursor.execute(sql, p.for_sql(sql))
+    names = [d[0] for d in result.description]
+    rows = result.fetchall()
+    count = int(rows[0][0])
+    rows = [row for row in rows if row[1] is not None]
+    more = len(rows) > request.limit
+    rows = rows[: request.limit]
+    items = [_summary(dict(zip(names[1:], row[1:], strict=True))) for row in rows]
+    next_after = (rows[-1][-1], items[-1].trace_id) if more and items else None
+    capped = count > request.count_cap
+    return SearchPage(items, next_after, min(count, request.count_cap), capped, as_of)
 
 
 def _summary(row: dict[str, Any]) -> TraceSummary:

