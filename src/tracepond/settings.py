@@ -24,15 +24,16 @@ class Settings:
     max_queued_spans: int = 200_000
     # A commit group closes at this many spans, or when the queue runs dry.
     max_commit_spans: int = 20_000
-    # DuckDB's buffer pool; larger queries spill to <db>.tmp. With two decode workers, 128MB and
-    # a 64MB checkpoint threshold put the server's peak RSS at ~545 MiB under load, 64MB/32MB at
-    # ~480 MiB (bench/README.md).
-    duckdb_memory_limit: str = "64MB"
+    # DuckDB's buffer pool; larger queries spill to <db>.tmp. It trades memory for ingest speed
+    # (bench/README.md, 300k-span fills, two decode workers): 128MB 13.1k spans/s at ~545 MiB
+    # peak RSS (server + workers), 96MB 15.0k at ~515, 80MB 13.5k at ~485.
+    duckdb_memory_limit: str = "80MB"
     # DuckDB checkpoints (rewrites the WAL into compressed row groups) inside the commit that
     # crosses this much WAL. Larger means fewer, longer pauses; the WAL is replayed at start, so
-    # it also bounds restart time. The writer also checkpoints whenever it falls idle. Data not
-    # yet checkpointed is held in memory, so this also bounds the server's memory.
-    duckdb_checkpoint_threshold: str = "32MB"
+    # it also bounds restart time. The writer also checkpoints whenever it falls idle. Smaller
+    # costs ingest dearly (each checkpoint rewrites the table's last, growing row group): 32MB
+    # ran at about 60% of 64MB's spans/s.
+    duckdb_checkpoint_threshold: str = "64MB"
     duckdb_threads: int = 2
     # Worker processes that decode requests beside the server process (0 = decode in-process).
     decode_workers: int = field(default_factory=lambda: _default_decode_workers())
