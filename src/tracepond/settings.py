@@ -26,8 +26,9 @@ class Settings:
     max_commit_spans: int = 20_000
     # DuckDB's buffer pool; larger queries spill to <db>.tmp. It trades memory for ingest speed
     # (bench/README.md, 300k-span fills, two decode workers): 128MB 13.1k spans/s at ~545 MiB
-    # peak RSS (server + workers), 96MB 15.0k at ~515, 80MB 13.5k at ~485.
-    duckdb_memory_limit: str = "80MB"
+    # peak RSS (server + workers), 96MB 15.0k at ~515, 80MB 13.5k at ~485, 64MB 13.0k at ~478
+    # (~500 at 1M spans).
+    duckdb_memory_limit: str = "64MB"
     # DuckDB checkpoints (rewrites the WAL into compressed row groups) inside the commit that
     # crosses this much WAL. Larger means fewer, longer pauses; the WAL is replayed at start, so
     # it also bounds restart time. The writer also checkpoints whenever it falls idle. Smaller
