@@ -23,17 +23,11 @@ from operator import itemgetter, lt, sub
 from typing import Any, Final
 
 from tracepond.query._render import SPAN_KINDS, STATUS_CODES
-from tracepond.store.base import SpanRecord
+from tracepond.store.base import SPAN_HEAD_COLUMNS, SpanRecord
 
 _INFERENCE: Final = ("llm", "embedding")
 COLUMNS: Final = (
-    "span_id",
-    "parent_span_id",
-    "name",
-    "kind",
-    "service_name",
-    "start_ns",
-    "end_ns",
+    *SPAN_HEAD_COLUMNS,
     "status_code",
     "category",
     "model",

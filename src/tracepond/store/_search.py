@@ -15,7 +15,7 @@ from tracepond.query.filters import Filters
 from tracepond.store import _search_sql as q
 from tracepond.store._params import Params
 from tracepond.store._ql_sql import QueryCompiler
-from tracepond.store.base import SearchPage, SearchRequest, TraceSummary
+from tracepond.store.base import SPAN_HEAD_COLUMNS, SearchPage, SearchRequest, TraceSummary
 
 SUMMARY_COLUMNS = (
     "t.trace_id, t.root_span_id, t.root_name, t.service_name, t.start_ns, t.end_ns, t.span_count,"
@@ -24,13 +24,7 @@ SUMMARY_COLUMNS = (
 )
 HIT_COLUMNS = (
     "trace_id",
-    "span_id",
-    "parent_span_id",
-    "name",
-    "kind",
-    "service_name",
-    "start_ns",
-    "end_ns",
+    *SPAN_HEAD_COLUMNS,
     "duration_ns",
     "status_code",
     "status_message",

@@ -75,7 +75,8 @@ class TracePage:
 SpanRecord = dict[str, Any]
 # Which stored columns a trace read returns: everything, or what a tree node shows.
 SpanColumns = Literal["all", "tree"]
-TREE_COLUMNS = (
+# What every read of spans starts with: identity, place in the tree, service, timing.
+SPAN_HEAD_COLUMNS = (
     "span_id",
     "parent_span_id",
     "name",
@@ -83,6 +84,9 @@ TREE_COLUMNS = (
     "service_name",
     "start_ns",
     "end_ns",
+)
+TREE_COLUMNS = (
+    *SPAN_HEAD_COLUMNS,
     "duration_ns",
     "status_code",
     "status_message",
