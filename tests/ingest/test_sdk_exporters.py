@@ -19,7 +19,7 @@ from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
     OTLPSpanExporter as HttpExporter,
 )
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import ReadableSpan, SpanLimits, TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, SpanLimits, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.trace.sampling import Decision, Sampler, SamplingResult
@@ -27,6 +27,9 @@ from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode,
 from opentelemetry.trace.span import TraceState
 
 from ingest.otlp_build import flatten
+from tracepond.sdk._batch import EncodingBatchProcessor
+from tracepond.sdk._exporters import FastHttpSpanExporter
+from tracepond.sdk._grpc import FastGrpcSpanExporter
 
 ALL_TYPES: dict[str, Any] = {
     "str": "hello wörld ✓",
@@ -85,8 +88,11 @@ class StateSampler(Sampler):
         return "StateSampler"
 
 
-def record_trace(service: str) -> tuple[list[ReadableSpan], dict[str, int]]:
-    """Run an agent-shaped trace through the real SDK; returns its spans and span ids by name."""
+def record_trace(
+    service: str, also: SpanProcessor | None = None
+) -> tuple[list[ReadableSpan], dict[str, int]]:
+    """Run an agent-shaped trace through the real SDK; returns its spans and span ids by name.
+    `also` sees the spans too (and is shut down, so flushed, at the end)."""
     memory = InMemorySpanExporter()
     provider = TracerProvider(
         resource=Resource.create({"service.name": service, "deployment.environment": "test"}),
@@ -94,6 +100,8 @@ def record_trace(service: str) -> tuple[list[ReadableSpan], dict[str, int]]:
         span_limits=SpanLimits(max_span_attributes=40, max_events=3, max_links=2),
     )
     provider.add_span_processor(SimpleSpanProcessor(memory))
+    if also is not None:
+        provider.add_span_processor(also)
     tracer = provider.get_tracer(
         "tracepond.tests.agent", "1.2.3", attributes={"scope.attr": "scoped"}
     )
@@ -164,7 +172,47 @@ def test_sdk_exporter_round_trip(tracepond_server: Any, transport: str, compress
     spans, ids = record_trace(service)
     make = grpc_exporter if transport == "grpc" else http_exporter
     export(make(tracepond_server, compression), spans)
+    assert_round_trip(tracepond_server, service, spans, ids)
 
+
+def fast_exporter(server: Any, transport: str, compression: str) -> SpanExporter:
+    """tracepond's exporters: OTel's with tracepond's own OTLP encoder."""
+    if transport == "grpc":
+        import grpc
+
+        mode = {"none": grpc.Compression.NoCompression, "gzip": grpc.Compression.Gzip}
+        return FastGrpcSpanExporter(
+            endpoint=server.grpc, insecure=True, compression=mode[compression], timeout=30
+        )
+    http_mode = {"none": HttpCompression.NoCompression, "gzip": HttpCompression.Gzip}
+    return FastHttpSpanExporter(
+        endpoint=f"{server.url}/v1/traces", compression=http_mode[compression], timeout=30
+    )
+
+
+@pytest.mark.parametrize(
+    ("transport", "compression"),
+    [("grpc", "none"), ("grpc", "gzip"), ("http", "none"), ("http", "gzip")],
+)
+def test_tracepond_encoder_round_trip(
+    tracepond_server: Any, transport: str, compression: str
+) -> None:
+    """The same trace through tracepond's exporters, batch-exported by the processor that
+    `tracepond.init()` installs (spans encoded as they end): the server stores the same."""
+    service = f"agent-fast-{transport}-{compression}"
+    processor = EncodingBatchProcessor(fast_exporter(tracepond_server, transport, compression))
+    spans, ids = record_trace(service, also=processor)  # shut down, so flushed, at the end
+    assert_round_trip(tracepond_server, service, spans, ids)
+    # And the exporter's own path (a batch of ReadableSpans, as SimpleSpanProcessor gives it).
+    other = f"agent-fast-direct-{transport}-{compression}"
+    spans, ids = record_trace(other)
+    export(fast_exporter(tracepond_server, transport, compression), spans)
+    assert_round_trip(tracepond_server, other, spans, ids)
+
+
+def assert_round_trip(
+    tracepond_server: Any, service: str, spans: list[ReadableSpan], ids: dict[str, int]
+) -> None:
     trace_hex = f"{spans[0].context.trace_id:032x}"
     tree = tracepond_server.trace(trace_hex)
     assert tree is not None

@@ -21,6 +21,9 @@ from tracepond.sdk import _attrs
 from tracepond.sdk._serialize import to_json
 
 _KEY = otel_context.create_key("tracepond.context")
+# Set once `context()` has been entered: until then no span can carry values, and the span
+# processor skips looking them up (that lookup is a measurable part of a span's cost).
+used = False
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,8 @@ def context(
 
     Works in `with` blocks of sync and async code alike (entering it does no I/O).
     """
+    global used
+    used = True
     outer = current_values() or ContextValues()
     values = outer.merged(session_id, user_id, tags, metadata)
     token = otel_context.attach(otel_context.set_value(_KEY, values))

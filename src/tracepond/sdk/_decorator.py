@@ -8,11 +8,17 @@ import logging
 from collections.abc import AsyncGenerator, Callable, Collection, Generator, Mapping
 from typing import Any, TypeVar, overload
 
+from opentelemetry import context as otel_context
+from opentelemetry import trace as otel_trace
 from opentelemetry.util.types import AttributeValue
 
 from tracepond.sdk._kinds import SpanKind, coerce_kind
 from tracepond.sdk._run import Run, Spec
 from tracepond.sdk._span import attach, detach
+
+attach_context = otel_context.attach
+detach_context = otel_context.detach
+set_span_in_context = otel_trace.set_span_in_context
 
 logger = logging.getLogger("tracepond")
 
@@ -114,15 +120,19 @@ def _wrap(target: Callable[..., Any], spec: Spec) -> Callable[..., Any]:
 def _wrap_function(func: Callable[..., Any], spec: Spec) -> Callable[..., Any]:
     @functools.wraps(func)
     def traced(*args: Any, **kwargs: Any) -> Any:
+        # The hot path of @trace: attach/detach inlined (each call level costs here).
         run = Run(spec, args, kwargs)
-        token = attach(run.span)
+        token = attach_context(set_span_in_context(run.span))
         try:
             result = func(*args, **kwargs)
         except BaseException as error:
             run.fail(error)
             raise
         finally:
-            detach(token)
+            try:
+                detach_context(token)
+            except Exception:
+                logger.debug("tracepond: context detach failed", exc_info=True)
         run.succeed(result)
         return result
 

@@ -14,6 +14,8 @@ import threading
 from opentelemetry import context as otel_context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 
+from tracepond.sdk import _context
+from tracepond.sdk._batch import EncodingBatchProcessor
 from tracepond.sdk._context import current_values, stamp
 
 logger = logging.getLogger("tracepond")
@@ -22,12 +24,15 @@ logger = logging.getLogger("tracepond")
 class Pipeline(SpanProcessor):
     def __init__(self) -> None:
         self._delegate: SpanProcessor | None = None
+        self._start_hook: SpanProcessor | None = None  # the delegate, if its on_start does work
         self._lock = threading.Lock()
 
     def replace(self, delegate: SpanProcessor | None) -> SpanProcessor | None:
         """Install a new delegate; returns the previous one for the caller to shut down."""
         with self._lock:
             previous, self._delegate = self._delegate, delegate
+            # tracepond's batch processor does nothing as spans start: skip the call.
+            self._start_hook = None if isinstance(delegate, EncodingBatchProcessor) else delegate
         return previous
 
     @property
@@ -36,10 +41,11 @@ class Pipeline(SpanProcessor):
 
     def on_start(self, span: Span, parent_context: otel_context.Context | None = None) -> None:
         try:
-            values = current_values(parent_context)
-            if values is not None:
-                stamp(span, values)
-            delegate = self._delegate
+            if _context.used:
+                values = current_values(parent_context)
+                if values is not None:
+                    stamp(span, values)
+            delegate = self._start_hook
             if delegate is not None:
                 delegate.on_start(span, parent_context=parent_context)
         except Exception:

@@ -7,19 +7,28 @@ decorated function behaves exactly as if it were not decorated.
 from __future__ import annotations
 
 import inspect
+import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
-from opentelemetry.trace import Span
+from opentelemetry.trace import INVALID_SPAN, Span
 from opentelemetry.util.types import AttributeValue
 
 from tracepond.sdk import _attrs, _runtime
 from tracepond.sdk._guard import swallow
 from tracepond.sdk._handle import SpanHandle, encode, record_error
-from tracepond.sdk._kinds import SpanKind
-from tracepond.sdk._serialize import arguments_jsonable, to_jsonable
-from tracepond.sdk._span import end, start_span
+from tracepond.sdk._kinds import SpanKind, kind_attributes
+from tracepond.sdk._serialize import (
+    arguments_jsonable,
+    flat_arguments_json,
+    flat_json,
+    to_jsonable,
+)
+from tracepond.sdk._span import end
+
+logger = logging.getLogger("tracepond")
 
 # A traced generator keeps at most this many yielded items as its output (it counts them all).
 MAX_YIELDED_ITEMS = 100
@@ -41,55 +50,119 @@ class Spec:
     # Fast binding for plain signatures (no *args/**kwargs/keyword-only): names and defaults.
     positional: tuple[str, ...] | None = None
     defaults: Mapping[str, Any] | None = None
+    # What every span of this function starts with: the kind's attributes, then `attributes`.
+    # Read-only: OTel hands it to the sampler. `start_dict` is the same as a plain dict, to copy
+    # from (copying a mappingproxy costs three times as much).
+    start_attributes: Mapping[str, AttributeValue] = field(init=False)
+    start_dict: dict[str, AttributeValue] = field(init=False)
+    # For positional-only calls of a plain signature: how many parameters have no default,
+    # and the (name, default) pairs of the others, in order (defaults are always trailing).
+    required: int = field(init=False)
+    trailing: tuple[tuple[str, Any], ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        merged: dict[str, AttributeValue] = dict(kind_attributes(self.kind, self.name))
+        merged.update(self.attributes)
+        object.__setattr__(self, "start_attributes", MappingProxyType(merged))
+        object.__setattr__(self, "start_dict", merged)
+        names, defaults = self.positional or (), self.defaults or {}
+        required = next((i for i, name in enumerate(names) if name in defaults), len(names))
+        trailing = tuple((name, defaults[name]) for name in names[required:] if name in defaults)
+        if len(trailing) != len(names) - required:  # not trailing after all: no shortcut
+            required, trailing = len(names) + 1, ()
+        object.__setattr__(self, "required", required)
+        object.__setattr__(self, "trailing", trailing)
 
 
 class Run:
-    __slots__ = ("_capture", "_redact", "_yielded", "_yielded_count", "span", "spec")
+    __slots__ = ("_capture", "_max_chars", "_redact", "_yielded", "_yielded_count", "span", "spec")
 
     def __init__(self, spec: Spec, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         self.spec = spec
-        self.span: Span = start_span(spec.name, spec.kind, spec.attributes)
-        settings = _runtime.settings()
+        settings = _runtime._settings or _runtime.settings()
+        self._redact = spec.redact | settings.redact if settings.redact else spec.redact
+        self._max_chars = settings.max_value_size
+        attributes = spec.start_attributes
+        pending: dict[str, Any] | None = None  # arguments to record once the span exists
+        if settings.capture_content and spec.capture_input:
+            try:
+                pending = bind_arguments(spec, args, kwargs)
+                early = self._early_input(pending, settings.max_value_size)
+                if early is not None:
+                    attributes, pending = early, None
+            except Exception:
+                logger.warning("tracepond: instrumentation error in _record_inputs", exc_info=True)
+                pending = None
+        try:
+            tracer = _runtime._tracer or _runtime.tracer()
+            self.span: Span = tracer.start_span(spec.name, attributes=attributes)
+        except Exception:
+            logger.warning("tracepond: could not start span %r", spec.name, exc_info=True)
+            self.span = INVALID_SPAN
         # Serializing costs far more than the span; skip it when nobody records the span.
         self._capture = settings.capture_content and self.span.is_recording()
-        self._redact = spec.redact | settings.redact
-        self._yielded: list[Any] = []
+        self._yielded: list[Any] | None = None  # a generator's first items, once it yields
         self._yielded_count = 0
-        if self._capture and spec.capture_input:
-            self._record_inputs(args, kwargs)
+        if self._capture and pending is not None:
+            self._record_inputs(pending, settings.max_value_size)
 
-    @swallow
-    def _record_inputs(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        max_chars = _runtime.settings().max_value_size
-        arguments = arguments_jsonable(
-            bind_arguments(self.spec, args, kwargs), redact=self._redact, max_chars=max_chars
-        )
-        text = encode(arguments)
-        self.span.set_attribute(_attrs.INPUT, text)
-        handle = SpanHandle(self.span)
+    def _early_input(
+        self, arguments: dict[str, Any], max_chars: int
+    ) -> dict[str, AttributeValue] | None:
+        """The start attributes plus the input, when the input is flat (the common case): then
+        it is passed at span creation, cheaper than setting it afterwards, and costs little if
+        the sampler drops the span. None otherwise: it is recorded after the span starts."""
         kind = self.spec.kind
+        if self._redact or kind is SpanKind.CHAT or kind is SpanKind.LLM:
+            return None
+        text = flat_arguments_json(arguments, max_chars)
+        if text is None:
+            return None
+        attributes = {**self.spec.start_dict, _attrs.INPUT: text}
         if kind is SpanKind.TOOL:
-            self.span.set_attribute(_attrs.TOOL_CALL_ARGUMENTS, text)
+            attributes[_attrs.TOOL_CALL_ARGUMENTS] = text
         elif kind is SpanKind.RETRIEVER:
             query = next((v for v in arguments.values() if isinstance(v, str)), None)
             if query is not None:
-                self.span.set_attribute(_attrs.RETRIEVAL_QUERY_TEXT, query)
-        elif kind in (SpanKind.CHAT, SpanKind.LLM):
-            name = next((n for n in _MESSAGE_ARGUMENTS if n in arguments), None)
-            if name is not None:
-                handle.set_input_messages(arguments[name])
+                attributes[_attrs.RETRIEVAL_QUERY_TEXT] = query
+        return attributes
 
-    @swallow
+    def _record_inputs(self, bound: dict[str, Any], max_chars: int) -> None:
+        try:
+            arguments = arguments_jsonable(bound, redact=self._redact, max_chars=max_chars)
+            text = encode(arguments)
+            self.span.set_attribute(_attrs.INPUT, text)
+            kind = self.spec.kind
+            if kind is SpanKind.TOOL:
+                self.span.set_attribute(_attrs.TOOL_CALL_ARGUMENTS, text)
+            elif kind is SpanKind.RETRIEVER:
+                query = next((v for v in arguments.values() if isinstance(v, str)), None)
+                if query is not None:
+                    self.span.set_attribute(_attrs.RETRIEVAL_QUERY_TEXT, query)
+            elif kind in (SpanKind.CHAT, SpanKind.LLM):
+                name = next((n for n in _MESSAGE_ARGUMENTS if n in arguments), None)
+                if name is not None:
+                    SpanHandle(self.span).set_input_messages(arguments[name])
+        except Exception:
+            logger.warning("tracepond: instrumentation error in _record_inputs", exc_info=True)
+
     def _record_output(self, result: Any) -> None:
-        self.span.set_attribute(_attrs.OUTPUT, encode(self._redacted(result)))
-        handle = SpanHandle(self.span)
-        kind = self.spec.kind
-        if kind is SpanKind.TOOL:
-            handle.set_tool_result(self._redacted(result))
-        elif kind is SpanKind.RETRIEVER and isinstance(result, list | tuple):
-            handle.set_retrieval(documents=result)
-        elif kind in (SpanKind.CHAT, SpanKind.LLM) and result is not None:
-            handle.set_output_messages(_as_assistant(result))
+        try:
+            text = None
+            if not self._redact:
+                text = flat_json(result, self._max_chars)
+            if text is None:
+                text = encode(self._redacted(result))
+            self.span.set_attribute(_attrs.OUTPUT, text)
+            kind = self.spec.kind
+            if kind is SpanKind.TOOL:
+                SpanHandle(self.span).set_tool_result(self._redacted(result))
+            elif kind is SpanKind.RETRIEVER and isinstance(result, list | tuple):
+                SpanHandle(self.span).set_retrieval(documents=result)
+            elif kind in (SpanKind.CHAT, SpanKind.LLM) and result is not None:
+                SpanHandle(self.span).set_output_messages(_as_assistant(result))
+        except Exception:
+            logger.warning("tracepond: instrumentation error in _record_output", exc_info=True)
 
     def _redacted(self, value: Any) -> Any:
         if not self._redact:
@@ -100,15 +173,21 @@ class Run:
     @swallow
     def record_yield(self, item: Any) -> None:
         self._yielded_count += 1
-        keep = self._capture and self.spec.capture_output
-        if keep and len(self._yielded) < MAX_YIELDED_ITEMS:
+        if not (self._capture and self.spec.capture_output):
+            return
+        if self._yielded is None:
+            self._yielded = []
+        if len(self._yielded) < MAX_YIELDED_ITEMS:
             max_chars = _runtime.settings().max_value_size
             self._yielded.append(to_jsonable(item, redact=self._redact, max_chars=max_chars))
 
     def succeed(self, result: Any) -> None:
         if self._capture and self.spec.capture_output:
             self._record_output(result)
-        end(self.span)
+        try:
+            self.span.end()
+        except Exception:
+            logger.warning("tracepond: could not end span", exc_info=True)
 
     def fail(self, error: BaseException) -> None:
         swallow(record_error)(self.span, error)
@@ -119,7 +198,7 @@ class Run:
         if closed_early:
             swallow(self.span.set_attribute)(_attrs.CLOSED_EARLY, True)
         if self._capture and self.spec.capture_output:
-            swallow(self.span.set_attribute)(_attrs.OUTPUT, encode(self._yielded))
+            swallow(self.span.set_attribute)(_attrs.OUTPUT, encode(self._yielded or []))
         end(self.span)
 
     def fail_generator(self, error: BaseException) -> None:
@@ -129,8 +208,14 @@ class Run:
 
 def bind_arguments(spec: Spec, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
     """Arguments by parameter name, defaults applied, `self`/`cls` dropped."""
-    if spec.positional is not None and spec.defaults is not None:
-        fast = _bind_plain(spec.positional, spec.defaults, args, kwargs)
+    names = spec.positional
+    if names is not None and spec.defaults is not None:
+        if not kwargs and not spec.skip_first and spec.required <= len(args) <= len(names):
+            arguments = dict(zip(names, args, strict=False))  # the commonest call of all
+            if len(args) < len(names):
+                arguments.update(spec.trailing[len(args) - spec.required :])
+            return arguments
+        fast = _bind_plain(names, spec.defaults, args, kwargs)
         if fast is not None:
             if spec.skip_first and fast:
                 fast.pop(next(iter(fast)))
@@ -155,8 +240,16 @@ def _bind_plain(
     kwargs: dict[str, Any],
 ) -> dict[str, Any] | None:
     """inspect.Signature.bind is slow; plain signatures bind by zipping. None = not plain."""
-    if len(args) > len(names):
+    given = len(args)
+    if given > len(names):
         return None
+    if not kwargs:  # the common call: positional arguments, defaults for the rest
+        arguments = dict(zip(names, args, strict=False))
+        for name in names[given:]:
+            if name not in defaults:
+                return None
+            arguments[name] = defaults[name]
+        return arguments
     arguments = dict(zip(names, args, strict=False))
     for key, value in kwargs.items():
         if key not in defaults and key not in names[len(args) :]:

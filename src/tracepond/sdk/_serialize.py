@@ -12,6 +12,7 @@ import json
 import logging
 import math
 from collections.abc import Collection, Mapping
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 logger = logging.getLogger("tracepond")
@@ -140,16 +141,70 @@ def to_jsonable(value: Any, *, redact: Collection[str] = (), max_chars: int = 81
         return _safe_repr(value, max_chars)
 
 
-_SCALARS = (str, int, bool, type(None))
+# Values JSON-safe as they are (floats only when finite: NaN and infinities are not JSON).
+_FLAT = frozenset((str, int, bool, float, type(None)))
 
 
-def _is_flat(value: Any) -> bool:
-    """Scalars, or a dict of scalars with string keys: JSON-safe as is (the common case)."""
-    if type(value) in _SCALARS:
-        return True
-    return type(value) is dict and all(
-        type(k) is str and type(v) in _SCALARS for k, v in value.items()
-    )
+def _no_default(value: Any) -> Any:
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+# `json.dumps(value, ensure_ascii=False)` for flat values without what json.dumps does per call
+# when given any option (build an encoder): the C encoder is made once, with no cycle check
+# (a flat value has none). None where the interpreter lacks the accelerator.
+_dumps_c = (
+    c_make_encoder(None, _no_default, encode_basestring, None, ": ", ", ", False, False, True)
+    if c_make_encoder is not None
+    else None
+)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def flat_json(value: Any, max_chars: int) -> str | None:
+    """JSON text of a flat value (a scalar, or a dict of scalars under string keys), cut at
+    `max_chars` as `to_json` cuts; None when the value is not flat. The common case of
+    `@trace` outputs, at a fraction of the cost of the general walk."""
+    cls = type(value)
+    if cls is str:
+        text = encode_basestring(value)
+    elif cls is int:
+        text = int.__repr__(value)
+    elif cls is dict:
+        for key, item in value.items():
+            item_cls = type(item)
+            if type(key) is not str or item_cls not in _FLAT:
+                return None
+            if item_cls is float and item - item != 0.0:
+                return None
+        text = "".join(_dumps_c(value, 0)) if _dumps_c is not None else _dumps(value)
+    elif cls in _FLAT:
+        if cls is float and value - value != 0.0:
+            return None
+        text = "".join(_dumps_c(value, 0)) if _dumps_c is not None else _dumps(value)
+    else:
+        return None
+    return text if len(text) <= max_chars else _cut(text, max_chars)
+
+
+def flat_arguments_json(arguments: dict[str, Any], max_chars: int) -> str | None:
+    """`to_json(arguments_jsonable(arguments))` when that walk would change nothing (flat
+    values, strings within the limit, no redaction asked by the caller); else None."""
+    if len(arguments) > _MAX_ITEMS:
+        return None
+    for item in arguments.values():
+        cls = type(item)
+        if cls not in _FLAT:
+            return None
+        if cls is str:
+            if len(item) > max_chars:
+                return None
+        elif cls is float and item - item != 0.0:
+            return None
+    text = "".join(_dumps_c(arguments, 0)) if _dumps_c is not None else _dumps(arguments)
+    return text if len(text) <= max_chars else _cut(text, max_chars)
 
 
 def to_json(value: Any, *, redact: Collection[str] = (), max_chars: int = 8192) -> str:
@@ -158,8 +213,10 @@ def to_json(value: Any, *, redact: Collection[str] = (), max_chars: int = 8192) 
     A result over the limit is cut and marked, so it is then no longer valid JSON: the mark says
     how much was dropped.
     """
-    if not redact and _is_flat(value):  # fast path: per-call overhead of @trace matters
-        return _cut(json.dumps(value, ensure_ascii=False), max_chars)
+    if not redact:  # fast path: per-call overhead of @trace matters
+        text = flat_json(value, max_chars)
+        if text is not None:
+            return text
     try:
         text = json.dumps(
             to_jsonable(value, redact=redact, max_chars=max_chars), ensure_ascii=False

@@ -6,6 +6,7 @@ import atexit
 import logging
 import threading
 from collections.abc import Iterable, Mapping
+from typing import cast
 
 from opentelemetry import trace as otel_trace
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
@@ -13,6 +14,7 @@ from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
 
 from tracepond.sdk import _runtime
+from tracepond.sdk._batch import EncodingBatchProcessor, SerializedSpanExporter
 from tracepond.sdk._config import Settings, resolve
 from tracepond.sdk._exporters import build_exporter
 from tracepond.sdk._pipeline import Pipeline, shutdown_quietly
@@ -62,9 +64,7 @@ def init(
         _runtime.install(settings, None)
         return settings
     span_exporter = exporter if exporter is not None else build_exporter(settings)
-    processor: SpanProcessor = (
-        BatchSpanProcessor(span_exporter) if batch else SimpleSpanProcessor(span_exporter)
-    )
+    processor = _processor(span_exporter, batch)
     global _exporter
     with _lock:
         provider = _choose_provider(tracer_provider, settings)
@@ -77,6 +77,15 @@ def init(
         if not reused:
             shutdown_quietly(previous)
     return settings
+
+
+def _processor(exporter: SpanExporter, batch: bool) -> SpanProcessor:
+    if not batch:
+        return SimpleSpanProcessor(exporter)
+    if getattr(exporter, "supports_serialized", False):
+        # tracepond's exporters: encode as spans end, queue bytes (see _batch).
+        return EncodingBatchProcessor(cast(SerializedSpanExporter, exporter))
+    return BatchSpanProcessor(exporter)
 
 
 def flush(timeout_millis: int = 30_000) -> bool:

@@ -1,0 +1,142 @@
+"""The shortcuts on `@trace`'s hot path give exactly what the general paths give."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import math
+from typing import Any
+
+import pytest
+
+import tracepond
+from tracepond.sdk._decorator import _plain_signature, _signature
+from tracepond.sdk._kinds import SpanKind
+from tracepond.sdk._run import Spec, bind_arguments
+from tracepond.sdk._serialize import (
+    arguments_jsonable,
+    flat_arguments_json,
+    flat_json,
+    to_json,
+    to_jsonable,
+)
+
+from .spans import Spans, attr, json_attr
+
+FLAT = [
+    0,
+    -5,
+    2**70,
+    "",
+    'héllo "quoted" \\ \n \u2028 ✓ \U0001f600',
+    True,
+    False,
+    None,
+    1.5,
+    -0.0,
+    1e300,
+    {},
+    {"a": 1, "b": "x", "c": None, "d": 2.5, "e": True, "ü": "ß"},
+]
+
+
+@pytest.mark.parametrize("value", FLAT)
+def test_flat_json_is_json_dumps(value: Any) -> None:
+    assert flat_json(value, 8192) == json.dumps(value, ensure_ascii=False)
+    assert flat_json(value, 8192) == json.dumps(to_jsonable(value), ensure_ascii=False)
+
+
+@pytest.mark.parametrize(
+    "value", [math.nan, math.inf, {"a": -math.inf}, [1], {"a": [1]}, {1: "x"}, b"x", (1,)]
+)
+def test_not_flat_takes_the_general_path(value: Any) -> None:
+    assert flat_json(value, 8192) is None
+    to_json(value)  # and that path copes
+
+
+def test_cut_like_to_json() -> None:
+    text = "x" * 100
+    assert flat_json(text, 10) == to_json(text, max_chars=10)
+    assert flat_json({"k": text}, 10) == to_json({"k": text}, max_chars=10)
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [{"x": 1, "y": "two", "z": None, "w": 0.5}, {}, {"s": "ü" * 10}],
+)
+def test_flat_arguments_json_is_the_walk(arguments: dict[str, Any]) -> None:
+    walked = to_json(arguments_jsonable(arguments, max_chars=50), max_chars=50)
+    assert flat_arguments_json(arguments, 50) == walked
+
+
+@pytest.mark.parametrize(
+    "arguments", [{"long": "x" * 51}, {"nan": math.nan}, {"list": [1]}, {"obj": object()}]
+)
+def test_arguments_the_walk_would_change_are_not_flat(arguments: dict[str, Any]) -> None:
+    assert flat_arguments_json(arguments, 50) is None
+
+
+def _spec(func: Any, skip_first: bool = False) -> Spec:
+    return Spec(
+        name="f",
+        kind=SpanKind.UNKNOWN,
+        attributes={},
+        capture_input=True,
+        capture_output=True,
+        redact=frozenset(),
+        signature=_signature(func),
+        skip_first=skip_first,
+        **_plain_signature(func),
+    )
+
+
+def four(a: int, b: int, c: int = 3, d: int = 4) -> None:
+    pass
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs"),
+    [((1, 2), {}), ((1, 2, 5), {}), ((1, 2, 5, 6), {}), ((1,), {"b": 9}), ((1, 2), {"d": 0})],
+)
+def test_binding_shortcut_matches_inspect(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    bound = inspect.signature(four).bind(*args, **kwargs)
+    bound.apply_defaults()
+    assert bind_arguments(_spec(four), args, kwargs) == dict(bound.arguments)
+    assert list(bind_arguments(_spec(four), args, kwargs)) == ["a", "b", "c", "d"]
+
+
+def test_binding_a_wrong_call_records_what_was_passed() -> None:
+    assert bind_arguments(_spec(four), (1,), {}) == {"args": [1], "kwargs": {}}
+
+
+def test_flat_input_recorded_at_creation_and_others_after(spans: Spans) -> None:
+    @tracepond.trace
+    def flat(x: int, y: str = "why") -> int:
+        return x
+
+    @tracepond.trace(redact=["secret"])
+    def redacted(x: int, secret: str = "hunter2") -> int:
+        return x
+
+    @tracepond.trace(kind="tool")
+    def tool(query: str) -> str:
+        return query
+
+    @tracepond.trace(kind="retriever")
+    def retrieve(query: str, k: int = 2) -> list[str]:
+        return [query] * k
+
+    flat(1)
+    redacted(2)
+    tool("q")
+    retrieve("where")
+
+    def span(name: str) -> Any:
+        return spans.named(
+            f"{test_flat_input_recorded_at_creation_and_others_after.__name__}.<locals>.{name}"
+        )
+
+    assert json_attr(span("flat"), "tracepond.input") == {"x": 1, "y": "why"}
+    assert json_attr(span("redacted"), "tracepond.input") == {"x": 2, "secret": "[REDACTED]"}
+    assert attr(span("tool"), "gen_ai.tool.call.arguments") == '{"query": "q"}'
+    assert attr(span("retrieve"), "gen_ai.retrieval.query.text") == "where"
