@@ -6,7 +6,7 @@ from typing import Any
 
 import orjson
 
-from tracepond.conventions import SpanInput, SpanView, normalize
+from tracepond.conventions import normalize_fields
 from tracepond.errors import InvalidRequest
 from tracepond.store.base import SpanRecord, TraceSummary
 
@@ -44,27 +44,14 @@ def _view(record: SpanRecord, attributes: dict[str, Any], events: list[Any]) -> 
     # The full view (messages, documents, tool arguments...) is rebuilt from the raw attributes
     # on read: too costly to build for every span at ingest, where only its scalar columns are
     # derived. The same function makes both, so they agree.
-    span = SpanInput(
-        name=record["name"],
-        kind=record["kind"],
-        status_code=record["status_code"],
-        status_message=record["status_message"] or "",
-        attributes=attributes,
-        events=events,
+    view = normalize_fields(
+        record["name"],
+        record["status_code"],
+        record["status_message"] or "",
+        attributes,
+        events,
     )
-    return view_dict(normalize(span))
-
-
-def view_dict(view: SpanView) -> dict[str, Any]:
-    """``view.to_dict()``, fast: orjson writes the dataclasses natively, where ``asdict`` deep
-    copies them (~60 µs per LLM or retriever span, most of a trace fetch's rendering)."""
-    try:
-        out: dict[str, Any] = orjson.loads(orjson.dumps(view))
-    except (orjson.JSONEncodeError, TypeError):  # e.g. an int beyond 64 bits in parsed JSON
-        return view.to_dict()
-    if view.usage.is_empty():
-        out["usage"] = None
-    return out
+    return view.to_dict()
 
 
 def span_detail(record: SpanRecord) -> dict[str, Any]:
