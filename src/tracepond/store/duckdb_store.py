@@ -6,6 +6,7 @@ cursor (a DuckDB connection to the same database), so reads never wait for the w
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -27,6 +28,7 @@ from tracepond.ingest._summary import (
     totals_by_trace,
 )
 from tracepond.store import _search, _sessions, _skeleton, _stats
+from tracepond.store._known_traces import KnownTraceIds
 from tracepond.store._schema import MIGRATIONS, migrate
 from tracepond.store.base import (
     TREE_COLUMNS,
@@ -39,6 +41,8 @@ from tracepond.store.base import (
     TraceSummary,
     WriteResult,
 )
+
+log = logging.getLogger(__name__)
 
 _INSERT_COLUMNS = ", ".join(SPAN_COLUMNS)
 _INSERT_SPANS = f"""
@@ -221,6 +225,32 @@ class DuckDBStore:
         self._closed = False
         # Stored summaries of the traces in the commit under way (writer thread only).
         self._stored: dict[bytes, tuple[TracePartial, int]] = {}
+        self._known = KnownTraceIds()
+        self._loader: threading.Thread | None = None
+
+    def _start_loading_known(self) -> None:
+        """Load the stored trace ids into the writer's filter, in the background, on the first
+        write: read-only users of the store (the CLI's exports) never pay for it."""
+        self._loader = threading.Thread(
+            target=self._load_known, name="tracepond-known-traces", daemon=True
+        )
+        self._loader.start()
+
+    def _load_known(self) -> None:
+        cursor = self._con.cursor()
+        try:
+            result = cursor.execute("SELECT trace_id FROM traces")
+            # Chunked, so that close() never waits for more than one chunk.
+            while not self._closed and (rows := result.fetchmany(8192)):
+                self._known.add(row[0] for row in rows)
+            if not self._closed:
+                self._known.mark_loaded()
+        except Exception:
+            # Without the filter every commit looks its trace ids up: slower, still correct.
+            if not self._closed:
+                log.exception("loading the stored trace ids failed")
+        finally:
+            cursor.close()
 
     def _check_version(self) -> None:
         newest = MIGRATIONS[-1][0]
@@ -246,6 +276,8 @@ class DuckDBStore:
             batches[0].table if len(batches) == 1 else pa.concat_tables(b.table for b in batches)
         )
         received = table.num_rows
+        if self._loader is None:
+            self._start_loading_known()
         con = self._con
         con.execute("BEGIN TRANSACTION")
         try:
@@ -260,6 +292,7 @@ class DuckDBStore:
         except BaseException:
             con.execute("ROLLBACK")
             raise
+        self._known.add(t for t in traces if t not in self._stored)
         return WriteResult(inserted=table.num_rows, duplicates=received - table.num_rows)
 
     def _new_spans(
@@ -286,6 +319,11 @@ class DuckDBStore:
         return fresh, traces
 
     def _stored_summaries(self, trace_ids: list[bytes]) -> dict[bytes, tuple[TracePartial, int]]:
+        maybe = self._known.possibly_stored(trace_ids)
+        if maybe is not None:
+            if not maybe:
+                return {}
+            trace_ids = maybe
         rows = self._con.execute(_STORED_TRACES, {"ids": trace_ids}).fetchall()
         return {row[0]: (_partial_from_row(row), row[8]) for row in rows}
 
@@ -554,5 +592,7 @@ class DuckDBStore:
         if self._closed:
             return
         self._closed = True
+        if self._loader is not None:
+            self._loader.join()
         self._con.execute("CHECKPOINT")
         self._con.close()
