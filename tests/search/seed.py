@@ -170,7 +170,9 @@ def build_seed() -> Seed:
                 {
                     "tracepond.span.kind": "tool",
                     "gen_ai.tool.name": "search",
-                    "gen_ai.tool.call.arguments": json.dumps({"query": "weather in Oslo"}),
+                    "gen_ai.tool.call.arguments": json.dumps(
+                        {"query": "weather in Oslo", "cache": "C:\\tmp\\wx"}
+                    ),
                 },
                 2,
             ),

@@ -72,6 +72,8 @@ def test_filters(server: Any, seed: Any, params: dict[str, Any], expected: set[s
         ("weather in oslo", {"tool_err"}),  # tool arguments
         ("agent.loop", {"deep"}),  # span name
         ('100% "exactly"', {"rag_empty"}),  # LIKE wildcards and JSON-escaped quotes
+        ("c:\\TMP\\wx", {"tool_err"}),  # backslashes are literal, not escapes
+        ("weather_in oslo", set()),  # "_" is not a wildcard
         ("_%", set()),
         ("no such words anywhere", set()),
     ],

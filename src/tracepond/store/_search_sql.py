@@ -149,20 +149,25 @@ def text_condition(text: str, p: Params) -> str:
     once = _json_inner(text)
     # Messages are often JSON text inside a string attribute: encoded twice in the column.
     twice = _json_inner(once)
-    # contains(lower(column), lowered text) is a literal substring test (no wildcards to escape)
-    # and about 3x faster than ILIKE ... ESCAPE, which DuckDB runs as a generic ilike_escape
-    # (bench/README.md). The text is lowered here: lower() of a parameter is evaluated per row.
-    name = p.add(text.lower())
-    patterns = [p.add(once.lower())]
-    if twice != once:
-        patterns.append(p.add(twice.lower()))
-    parts = [f"contains(lower(s.name), {name})"]
+    patterns = [once] if twice == once else [once, twice]
+    parts = [_icontains("s.name", text, p)]
     for pattern in patterns:
         parts += [
-            f"contains(lower(s.attributes_json), {pattern})",
-            f"contains(lower(s.events_json), {pattern})",
+            _icontains("s.attributes_json", pattern, p),
+            _icontains("s.events_json", pattern, p),
         ]
     return "(" + " OR ".join(parts) + ")"
+
+
+def _icontains(column: str, text: str, p: Params) -> str:
+    """Case-insensitive literal substring test. ``ILIKE '%text%'`` (DuckDB has no default escape
+    character, so a backslash is literal) is ~15% faster than ``contains(lower(column), …)``,
+    which has to lower the whole column first; texts holding LIKE's wildcards use the latter,
+    since ``ILIKE … ESCAPE`` runs a generic matcher ~3x slower (bench/README.md)."""
+    if "%" in text or "_" in text:
+        # lower() of a parameter would be evaluated per row: the text is lowered here.
+        return f"contains(lower({column}), {p.add(text.lower())})"
+    return f"{column} ILIKE {p.add('%' + text + '%')}"
 
 
 def _json_inner(text: str) -> str:
