@@ -193,3 +193,29 @@ def test_pages_stay_correct_while_spans_arrive(start_tracepond: Any) -> None:
         stop.set()
         sender.join()
     assert sorted(seen) == sorted(t.hex() for t in traces)
+
+
+def test_a_span_arriving_after_the_first_page_does_not_change_what_matches(
+    start_tracepond: Any,
+) -> None:
+    server = start_tracepond()
+    traces = [trace_id() for _ in range(6)]
+    for i, trace in enumerate(traces):
+        # The first four traces mention "heron"; the last two do not, yet.
+        name = "heron lookup" if i < 4 else "plain lookup"
+        spans = [make_span(trace, span_id(), name, start=BASE_NS + i * S)]
+        assert server.post_otlp(make_request(spans).SerializeToString()).status_code == 200
+    first = server.get_json("/api/traces", text="heron", limit=2)
+    assert first["count"] == 4
+    # Now a span that mentions it reaches one of the traces that did not match.
+    late = [make_span(traces[5], span_id(), "heron sighted", start=BASE_NS + 9 * S)]
+    assert server.post_otlp(make_request(late).SerializeToString()).status_code == 200
+    seen = [t["trace_id"] for t in first["traces"]]
+    page = first
+    while page["next_cursor"]:
+        page = server.get_json("/api/traces", text="heron", limit=2, cursor=page["next_cursor"])
+        assert page["count"] == 4
+        seen += [t["trace_id"] for t in page["traces"]]
+    assert sorted(seen) == sorted(t.hex() for t in traces[:4])
+    # A new search sees it.
+    assert server.get_json("/api/traces", text="heron", limit=10)["count"] == 5

@@ -74,6 +74,9 @@ def search_traces(cursor: Any, request: SearchRequest) -> SearchPage[TraceSummar
         window = _window(cursor, query.where, query.params)
         if window is None:
             return SearchPage([], None, 0, False, as_of)
+        # Spans that reached a listed trace after the snapshot must not make it match: later
+        # pages and the count would disagree with the first page.
+        window = (window[0], min(window[1], as_of))
         _add_span_semijoins(query, f, span_predicates, window)
     sort = q.TRACE_SORT[request.sort]
     if span_predicates or f.query is not None:
