@@ -8,11 +8,12 @@ bench/README.md). Here `on_end` encodes the span into its protobuf bytes right a
 microseconds with `_otlp`) and queues only bytes, which the garbage collector never tracks; the
 background thread joins them into a request and hands it to the exporter.
 
-Batch semantics are OTel's: a bounded queue (`OTEL_BSP_MAX_QUEUE_SIZE`) that drops new spans
-when full instead of blocking, a background export every `OTEL_BSP_SCHEDULE_DELAY` ms or as
-soon as `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` spans wait, `force_flush` exporting everything queued,
-`shutdown` flushing then closing the exporter, and a fresh thread after `fork()`. Nothing here
-raises into the caller: failures are logged (rate-limited) and the span is dropped.
+Batch semantics are OTel's: a bounded queue (`OTEL_BSP_MAX_QUEUE_SIZE`) that, when full, drops
+its oldest span to make room instead of blocking, a background export every
+`OTEL_BSP_SCHEDULE_DELAY` ms or as soon as `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` spans wait,
+`force_flush` exporting everything queued, `shutdown` flushing then closing the exporter, and a
+fresh thread after `fork()`. Nothing here raises into the caller: failures are logged
+(rate-limited) and the span is dropped.
 """
 
 from __future__ import annotations
@@ -143,9 +144,6 @@ class EncodingBatchProcessor(SpanProcessor):
             context = readable._context
             if context is None or not context.trace_flags & 1 or self._shutdown:
                 return  # not sampled: OTel's processors export sampled spans only
-            if len(self._bodies) >= self._max_queue:
-                self._drop()
-                return
             try:
                 body = encode_span_field(span)
             except Exception:
@@ -157,9 +155,15 @@ class EncodingBatchProcessor(SpanProcessor):
                     group = self._last_group
                 else:
                     group = self._group(resource, scope)
+                full = len(self._bodies) >= self._max_queue
+                if full:  # as OTel's processors: the oldest queued span makes room
+                    self._bodies.popleft()
+                    self._group_ids.popleft()
                 self._bodies.append(body)
                 self._group_ids.append(group)
                 queued = len(self._bodies)
+            if full:
+                self._drop()
             if queued >= self._batch_size and not self._wake.is_set():
                 self._wake.set()
         except Exception:
