@@ -219,3 +219,37 @@ def test_a_span_arriving_after_the_first_page_does_not_change_what_matches(
     assert sorted(seen) == sorted(t.hex() for t in traces[:4])
     # A new search sees it.
     assert server.get_json("/api/traces", text="heron", limit=10)["count"] == 5
+
+
+def test_skeleton_pages_come_from_one_snapshot_while_the_trace_grows(
+    start_tracepond: Any,
+) -> None:
+    server = start_tracepond()
+    trace, root = trace_id(), span_id()
+    spans = [make_span(trace, root, "agent", start=BASE_NS, end=BASE_NS + 100 * S)]
+    spans += [
+        make_span(trace, span_id(), f"step {i}", parent=root, start=BASE_NS + (10 + i) * S)
+        for i in range(29)
+    ]
+    assert server.post_otlp(make_request(spans).SerializeToString()).status_code == 200
+    url = f"/api/traces/{trace.hex()}/skeleton"
+    page = server.get_json(url, limit=10)
+    seen = [n["span_id"] for n in page["nodes"]]
+    # The agent goes on: new steps that sort before the rest of the first snapshot's.
+    late = [
+        make_span(trace, span_id(), f"late {i}", parent=root, start=BASE_NS + i * S)
+        for i in range(1, 6)
+    ]
+    assert server.post_otlp(make_request(late).SerializeToString()).status_code == 200
+    while page["next_cursor"]:
+        page = server.get_json(url, limit=10, cursor=page["next_cursor"])
+        assert page["total"] == 30
+        seen += [n["span_id"] for n in page["nodes"]]
+    assert sorted(seen) == sorted(s.span_id.hex() for s in spans)
+    # A new first page sees the grown trace.
+    assert server.get_json(url, limit=10)["total"] == 35
+    # The compact form pages the same way.
+    compact = server.get_json(f"{url}/compact", limit=10)
+    assert compact["next_cursor"] is not None and compact["total"] == 35
+    for bad in ("10", "x.1", "10.", "10.²"):
+        assert server.get(url, cursor=bad).status_code == 400

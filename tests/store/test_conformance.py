@@ -461,6 +461,21 @@ def test_skeleton_rows_are_every_span_without_payload(store: SpanStore) -> None:
     assert isinstance(rows[1]["span_id"], bytes) and rows[1]["kind"] == 1
 
 
+def test_skeleton_rows_as_of_a_watermark_leave_out_later_spans(store: SpanStore) -> None:
+    trace, root = trace_id(), span_id()
+    assert store.trace_watermark(trace) is None
+    store.write([table(make_span(trace, root, "root", start=BASE_NS + 10))])
+    first = store.trace_watermark(trace)
+    assert first is not None
+    # A later write adds a span that sorts first (it started earlier).
+    store.write([table(make_span(trace, span_id(), "early", parent=root, start=BASE_NS))])
+    later = store.trace_watermark(trace)
+    assert later is not None and later > first
+    assert [r["name"] for r in store.skeleton_rows(trace, as_of=first)] == ["root"]
+    assert [r["name"] for r in store.skeleton_rows(trace, as_of=later)] == ["early", "root"]
+    assert [r["name"] for r in store.skeleton_rows(trace)] == ["early", "root"]
+
+
 def test_a_tree_read_returns_the_tree_columns_of_every_span(store: SpanStore) -> None:
     trace = trace_id()
     root, child = span_id(), span_id()

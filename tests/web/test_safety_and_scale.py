@@ -184,10 +184,9 @@ def test_huge_trace_shows_its_first_page_then_appends_the_rest(page: Any, web: W
     page.route("**/skeleton/compact?*", smaller_pages)
     page.goto(f"{web.server.url}/traces/{web.huge}")
     page.locator('.trace-page[data-loaded="complete"]').wait_for(timeout=60_000)
-    assert [q for q in seen if "cursor" in q] == [
-        "cursor=7000&limit=7000",
-        "cursor=14000&limit=7000",
-    ]
+    cursors = [q for q in seen if "cursor" in q]
+    assert [q.split(".")[0] for q in cursors] == ["cursor=7000", "cursor=14000"]
+    assert len({q.split(".")[1] for q in cursors}) == 1  # every page from one snapshot
     spacer = page.locator(".tl-spacer").evaluate("e => e.getBoundingClientRect().height")
     assert spacer == HUGE_SPANS * 24
     body = page.locator(".tl-body")

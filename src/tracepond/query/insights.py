@@ -68,10 +68,12 @@ def skeleton(
     trace_id = _render.parse_hex_id(trace_hex, 16, "trace_id")
     if not 1 <= limit <= MAX_SKELETON_PAGE:
         raise InvalidRequest(f"limit must be between 1 and {MAX_SKELETON_PAGE}, got {limit}")
-    offset = _offset(cursor)
-    rows = store.skeleton_rows(trace_id)
+    offset, as_of = _skeleton_cursor(cursor)
+    if as_of is None:  # the first page fixes the snapshot that later pages read
+        as_of = store.trace_watermark(trace_id)
+    rows = store.skeleton_rows(trace_id, as_of)
     summary = store.trace_summary(trace_id)
-    if not rows or summary is None:
+    if not rows or summary is None or as_of is None:
         raise NotFound(f"trace {trace_hex} not found")
     nodes = build_skeleton(rows)
     if parent is not None:
@@ -89,7 +91,7 @@ def skeleton(
         "summary": _render.trace_summary(summary),
         "total": len(nodes),
         "nodes": page,
-        "next_cursor": str(offset + limit) if more else None,
+        "next_cursor": f"{offset + limit}.{as_of}" if more else None,
     }
 
 
@@ -99,12 +101,14 @@ def _is_child(node: dict[str, Any], parent_hex: str) -> bool:
     return bool(node["parent_span_id"] == parent_hex and node["depth"] > 0)
 
 
-def _offset(cursor: str | None) -> int:
+def _skeleton_cursor(cursor: str | None) -> tuple[int, int | None]:
+    """(offset, snapshot) of a skeleton cursor: ``"<offset>.<snapshot>"``."""
     if cursor is None:
-        return 0
-    if not (cursor.isascii() and cursor.isdigit()):  # int() rejects "²"
+        return 0, None
+    offset, _, as_of = cursor.partition(".")
+    if not all(part.isascii() and part.isdigit() for part in (offset, as_of)):  # int("²") fails
         raise InvalidRequest(f"invalid cursor {cursor!r}: pass next_cursor unchanged")
-    return int(cursor)
+    return int(offset), int(as_of)
 
 
 def trace_otlp(store: SpanStore, trace_hex: str) -> dict[str, Any]:

@@ -199,8 +199,15 @@ class SpanStore(Protocol):
         with a ``model`` filter only under that model."""
         ...
 
-    def skeleton_rows(self, trace_id: bytes) -> list[SpanRecord]:
-        """Every span of a trace without its payload (no JSON columns); [] when unknown."""
+    def skeleton_rows(self, trace_id: bytes, as_of: int | None = None) -> list[SpanRecord]:
+        """Every span of a trace without its payload (no JSON columns); [] when unknown.
+        With ``as_of`` (a ``trace_watermark``), only the spans committed by then: pages of a
+        trace that is still growing then all come from the same snapshot."""
+        ...
+
+    def trace_watermark(self, trace_id: bytes) -> int | None:
+        """When the trace's newest span was committed (an opaque, increasing ingest time for
+        ``skeleton_rows``'s ``as_of``); None for an unknown trace."""
         ...
 
     def counts(self) -> tuple[int, int]:

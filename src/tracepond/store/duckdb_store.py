@@ -572,8 +572,12 @@ class DuckDBStore:
     def trace_stats(self, request: StatsRequest) -> list[dict[str, Any]]:
         return _stats.trace_stats(self._reader(), request)
 
-    def skeleton_rows(self, trace_id: bytes) -> list[SpanRecord]:
-        return _skeleton.skeleton_rows(self._reader(), trace_id)
+    def skeleton_rows(self, trace_id: bytes, as_of: int | None = None) -> list[SpanRecord]:
+        return _skeleton.skeleton_rows(self._reader(), trace_id, as_of)
+
+    def trace_watermark(self, trace_id: bytes) -> int | None:
+        window = self._ingest_window(trace_id)
+        return None if window is None else window[1]
 
     def counts(self) -> tuple[int, int]:
         cursor = self._reader()
