@@ -18,16 +18,9 @@ _SQL = (
 )
 
 
-def skeleton_rows(cursor: Any, trace_id: bytes, as_of: int | None = None) -> list[SpanRecord]:
-    window = cursor.execute(
-        "SELECT first_ingested_ns, last_ingested_ns FROM traces WHERE trace_id = ?", [trace_id]
-    ).fetchall()
-    if not window:
-        return []
-    first, last = window[0]
-    if as_of is not None:
-        last = min(last, as_of)
-    # The window as constants lets the ingested_ns zone maps prune (a subquery would not).
-    params = {"first": first, "last": last, "id": trace_id}
+def skeleton_rows(cursor: Any, trace_id: bytes, window: tuple[int, int]) -> list[SpanRecord]:
+    """The trace's spans committed within ``window`` (first, last ingest time), passed as
+    constants so that the ingested_ns zone maps prune (a subquery would not)."""
+    params = {"first": window[0], "last": window[1], "id": trace_id}
     table = cursor.sql(_SQL, params=params).to_arrow_table()
     return SpanColumns({name: table.column(name).to_pylist() for name in COLUMNS})

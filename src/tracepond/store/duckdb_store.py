@@ -573,7 +573,13 @@ class DuckDBStore:
         return _stats.trace_stats(self._reader(), request)
 
     def skeleton_rows(self, trace_id: bytes, as_of: int | None = None) -> list[SpanRecord]:
-        return _skeleton.skeleton_rows(self._reader(), trace_id, as_of)
+        window = self._ingest_window(trace_id)
+        if window is None:
+            return []
+        first, last = window
+        return _skeleton.skeleton_rows(
+            self._reader(), trace_id, (first, last if as_of is None else min(last, as_of))
+        )
 
     def trace_watermark(self, trace_id: bytes) -> int | None:
         window = self._ingest_window(trace_id)
