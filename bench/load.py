@@ -34,6 +34,7 @@ import statistics
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -165,6 +166,7 @@ def run_phase(
     senders: int,
 ) -> tuple[dict[str, Any], list[SenderResult]]:
     sampler.mark()
+    writer0 = writer_metrics(server.http_port)
     server_cpu0 = server.cpu_seconds()
     bench_cpu0 = time.process_time()
     busy0 = machine_busy_seconds()
@@ -174,6 +176,7 @@ def run_phase(
     bench_cpu = time.process_time() - bench_cpu0
     server_cpu = server.cpu_seconds() - server_cpu0
     other_cpu = machine_busy_seconds() - busy0 - bench_cpu - server_cpu
+    writer = {k: v - writer0.get(k, 0.0) for k, v in writer_metrics(server.http_port).items()}
     acked = sum(r.acked_spans for r in results)
     last_ack = max((r.last_ack for r in results), default=ended)
     elapsed = max(last_ack - started, 1e-9)
@@ -197,9 +200,39 @@ def run_phase(
         "sender_cpu_us_per_span": 1e6 * bench_cpu / max(acked, 1),
         "other_processes_cpu_cores": max(other_cpu, 0.0) / wall,
         "server_peak_rss_mib": sampler.peak_since_mark_mib(),
+        "writer": _writer_summary(writer, wall),
         "last_ack": last_ack,
     }
     return phase, results
+
+
+_WRITER_METRICS = {
+    "tracepond_commits_total": "commits",
+    "tracepond_commit_spans_sum": "spans",
+    "tracepond_commit_duration_seconds_sum": "seconds",
+}
+
+
+def writer_metrics(port: int) -> dict[str, float]:
+    """The writer's counters from the server's /metrics: commits, spans and seconds in them."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30) as response:
+        text = response.read().decode()
+    found = {}
+    for line in text.splitlines():
+        name, _, value = line.partition(" ")
+        if name in _WRITER_METRICS:
+            found[_WRITER_METRICS[name]] = float(value)
+    return found
+
+
+def _writer_summary(writer: dict[str, float], wall: float) -> dict[str, float]:
+    commits = max(writer.get("commits", 0.0), 1.0)
+    return {
+        "commits": writer.get("commits", 0.0),
+        "mean_spans_per_commit": writer.get("spans", 0.0) / commits,
+        "mean_commit_ms": 1e3 * writer.get("seconds", 0.0) / commits,
+        "busy_fraction": writer.get("seconds", 0.0) / wall,
+    }
 
 
 class ApiClient:
@@ -388,6 +421,11 @@ def report(r: dict[str, Any]) -> str:
     row(
         "  sender CPU cores / us per span",
         f"{h['sender_cpu_cores']:.2f}/{h['sender_cpu_us_per_span']:.1f}",
+    )
+    w = h["writer"]
+    row(
+        "  writer: spans per commit / ms per commit / busy",
+        f"{w['mean_spans_per_commit']:,.0f}/{w['mean_commit_ms']:.1f}/{w['busy_fraction']:.0%}",
     )
     q = r["queryable"]
     row(

@@ -183,6 +183,16 @@ def _rows_table(rows: list[tuple[Any, ...]]) -> pa.Table:
     )
 
 
+def _one_chunk(batches: Sequence[SpanBatch]) -> pa.Table:
+    """The batches' rows as one contiguous Arrow chunk. DuckDB scans a table of several chunks
+    on several threads, each appending to a row-group collection of its own that COMMIT then
+    merges: for a 1,024-span commit of two chunks that doubled COMMIT's CPU (11.1 against 5.3
+    µs/span, interleaved A/B), against a ~1 MB copy here."""
+    if len(batches) == 1 and batches[0].table.column(0).num_chunks <= 1:
+        return batches[0].table
+    return pa.concat_tables(b.table for b in batches).combine_chunks()
+
+
 def _execute_over(con: Any, sql: str, arrow_rows: pa.Table) -> None:
     """Run ``sql``, which reads the table ``arrow_rows``: DuckDB finds it as this frame's local
     variable of that name (a replacement scan). Registering the table under a name instead
@@ -284,9 +294,7 @@ class DuckDBStore:
     def write(self, batches: Sequence[SpanBatch]) -> WriteResult:
         if self._closed:
             raise StorageUnavailable("store is closed")
-        table = (
-            batches[0].table if len(batches) == 1 else pa.concat_tables(b.table for b in batches)
-        )
+        table = _one_chunk(batches)
         received = table.num_rows
         if self._loader is None:
             self._start_loading_known()
