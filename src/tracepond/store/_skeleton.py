@@ -10,17 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from tracepond.query.skeleton import COLUMNS, SpanColumns
+from tracepond.store._literals import in_trace
 from tracepond.store.base import SpanRecord
 
-_SQL = (
-    f"SELECT {', '.join(COLUMNS)} FROM spans WHERE ingested_ns BETWEEN $first AND $last"
-    " AND trace_id = $id ORDER BY start_ns, span_id"
-)
+_SELECT = f"SELECT {', '.join(COLUMNS)} FROM spans"
 
 
 def skeleton_rows(cursor: Any, trace_id: bytes, window: tuple[int, int]) -> list[SpanRecord]:
-    """The trace's spans committed within ``window`` (first, last ingest time), passed as
-    constants so that the ingested_ns zone maps prune (a subquery would not)."""
-    params = {"first": window[0], "last": window[1], "id": trace_id}
-    table = cursor.sql(_SQL, params=params).to_arrow_table()
+    """The trace's spans committed within ``window`` (first, last ingest time)."""
+    sql = f"{_SELECT} WHERE {in_trace(trace_id, window)} ORDER BY start_ns, span_id"
+    table = cursor.sql(sql).to_arrow_table()
     return SpanColumns({name: table.column(name).to_pylist() for name in COLUMNS})

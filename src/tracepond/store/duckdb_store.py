@@ -29,6 +29,7 @@ from tracepond.ingest._summary import (
 )
 from tracepond.store import _search, _sessions, _skeleton, _stats
 from tracepond.store._known_traces import KnownTraceIds
+from tracepond.store._literals import blob_literal, in_trace
 from tracepond.store._schema import MIGRATIONS, migrate
 from tracepond.store.base import (
     TREE_COLUMNS,
@@ -500,8 +501,7 @@ class DuckDBStore:
             self._reader()
             .execute(
                 f"SELECT {_SUMMARY_COLUMNS}, first_ingested_ns, last_ingested_ns"
-                " FROM traces WHERE trace_id = ?",
-                [trace_id],
+                f" FROM traces WHERE trace_id = {blob_literal(trace_id)}"
             )
             .fetchall()
         )
@@ -510,9 +510,8 @@ class DuckDBStore:
         *summary, first, last = rows[0]
         select = _TREE_SELECT if columns == "tree" else _SPAN_SELECT
         spans = self._records(
-            f"{select} WHERE ingested_ns BETWEEN $first AND $last AND trace_id = $id"
-            " ORDER BY start_ns, span_id",
-            {"first": first, "last": last, "id": trace_id},
+            f"{select} WHERE {in_trace(trace_id, (first, last))} ORDER BY start_ns, span_id",
+            {},
         )
         return TraceSummary(*summary), spans
 
@@ -521,9 +520,9 @@ class DuckDBStore:
         if window is None:
             return None
         rows = self._records(
-            f"{_SPAN_SELECT} WHERE ingested_ns BETWEEN $first AND $last"
-            " AND trace_id = $id AND span_id = $span",
-            {"first": window[0], "last": window[1], "id": trace_id, "span": span_id},
+            f"{_SPAN_SELECT} WHERE {in_trace(trace_id, window)}"
+            f" AND span_id = {blob_literal(span_id)}",
+            {},
         )
         return rows[0] if rows else None
 
@@ -533,8 +532,8 @@ class DuckDBStore:
         rows = (
             self._reader()
             .execute(
-                "SELECT first_ingested_ns, last_ingested_ns FROM traces WHERE trace_id = ?",
-                [trace_id],
+                "SELECT first_ingested_ns, last_ingested_ns FROM traces"
+                f" WHERE trace_id = {blob_literal(trace_id)}"
             )
             .fetchall()
         )
@@ -543,7 +542,9 @@ class DuckDBStore:
     def trace_summary(self, trace_id: bytes) -> TraceSummary | None:
         rows = (
             self._reader()
-            .execute(f"SELECT {_SUMMARY_COLUMNS} FROM traces WHERE trace_id = ?", [trace_id])
+            .execute(
+                f"SELECT {_SUMMARY_COLUMNS} FROM traces WHERE trace_id = {blob_literal(trace_id)}"
+            )
             .fetchall()
         )
         return TraceSummary(*rows[0]) if rows else None
