@@ -121,6 +121,7 @@ class TracepondServer:
             await grpc_server.stop(grace=5)
             self.decoder.close()
             self.pipeline.stop()
+            self.metrics.close()
             self.store.close()
             log.info("tracepond stopped; database closed")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,7 @@ from starlette.responses import Response
 
 from tracepond._version import __version__
 from tracepond.metrics._genai import GENAI_LABELS, SPAN_LABELS, GenAIMetrics
+from tracepond.metrics._observer import BackgroundObserver
 from tracepond.metrics._state import Histogram, Lock, bucket_bounds
 from tracepond.store.base import WriteResult
 
@@ -28,6 +30,8 @@ if TYPE_CHECKING:
     from tracepond.ingest.pipeline import WritePipeline
     from tracepond.ingest.service import IngestService
     from tracepond.store.duckdb_store import DuckDBStore
+
+log = logging.getLogger(__name__)
 
 # The classic text format every Prometheus version reads (all names here are legacy-valid).
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -40,6 +44,8 @@ COMMIT_SIZE_BUCKETS = bucket_bounds(
 COMMIT_SECONDS_BUCKETS = bucket_bounds(
     [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0]
 )
+# How long a scrape waits for the metrics thread to catch up with the commits made before it.
+DRAIN_SECONDS = 5.0
 HistogramRows = list[tuple[tuple[str, ...], list[tuple[str, float]], float]]
 
 
@@ -50,6 +56,7 @@ class Metrics:
     def __init__(self, store: DuckDBStore, *, max_label_values: int = 100) -> None:
         self._store = store
         self.genai = GenAIMetrics(max_label_values)
+        self._genai_observer = BackgroundObserver(self.genai.observe)
         self._lock = Lock()
         self._commit_sizes = Histogram(COMMIT_SIZE_BUCKETS)
         self._commit_seconds = Histogram(COMMIT_SECONDS_BUCKETS)
@@ -65,15 +72,25 @@ class Metrics:
         self._max_queued_spans = max_queued_spans
 
     def on_commit(self, table: pa.Table, result: WriteResult) -> None:
-        """The write pipeline's commit hook (writer thread)."""
+        """The write pipeline's commit hook (writer thread): commit counters now, GenAI
+        aggregates on the metrics thread."""
         seconds = self._pipeline.stats.last_commit_seconds if self._pipeline else 0.0
         with self._lock:
             self._commit_sizes.observe((), float(result.inserted + result.duplicates))
             self._commit_seconds.observe((), seconds)
-        self.genai.observe(table, result)
+        self._genai_observer.submit(table, result)
 
     def render(self) -> bytes:
+        """The exposition text, counting every commit made before the call (off the event
+        loop: it may wait up to ``DRAIN_SECONDS`` for the metrics thread)."""
+        if not self._genai_observer.drain(DRAIN_SECONDS):
+            log.warning(
+                "GenAI metrics still aggregating after %.0f s; scraping anyway", DRAIN_SECONDS
+            )
         return generate_latest(self.registry)
+
+    def close(self) -> None:
+        self._genai_observer.close()
 
     # -- families ------------------------------------------------------------------------------
 
