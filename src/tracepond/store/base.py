@@ -94,6 +94,7 @@ TREE_COLUMNS = (
     "events_json",
     "links_json",
     "truncated_json",
+    "view_json",
 )
 Row = TypeVar("Row")
 
