@@ -94,7 +94,6 @@ TREE_COLUMNS = (
     "events_json",
     "links_json",
     "truncated_json",
-    "view_json",
 )
 Row = TypeVar("Row")
 
