@@ -1,9 +1,10 @@
-"""SQL literals for the single-trace lookups, the one exception to "values go in as parameters".
+"""SQL literals: the one exception to "values go in as parameters", for hot statements.
 
 DuckDB plans a statement with parameters before it knows their values and binds it again at
-execution; for the lookup of one trace (a blob id and two ingest times) that cost ~1 ms of a
-~4 ms trace fetch at 1M spans (p95 5.0-6.3 -> 3.5-4.1 ms with literals, same queries). Only
-values that cannot carry SQL are pasted: an ``int`` and the hex digits of ``bytes``.
+execution. For the lookup of one trace (a blob id and two ingest times) that cost ~1 ms of a
+~4 ms trace fetch at 1M spans (p95 5.0-6.3 -> 3.5-4.1 ms with literals, same queries); every
+commit's span INSERT pastes its ingest time for the same reason. Only values that cannot carry
+SQL are pasted: an ``int`` and the hex digits of ``bytes``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ def int_literal(value: int) -> str:
     if not isinstance(value, int) or isinstance(value, bool):
         raise TypeError(f"expected an int, got {type(value).__name__}")
     # Parenthesized when negative: `-5::BIGINT` would cast before negating.
+    # int(): a subclass of int may print itself differently.
     return str(int(value)) if value >= 0 else f"({int(value)})"
 
 

@@ -29,7 +29,7 @@ from tracepond.ingest._summary import (
 )
 from tracepond.store import _search, _sessions, _skeleton, _stats
 from tracepond.store._known_traces import KnownTraceIds
-from tracepond.store._literals import blob_literal, in_trace
+from tracepond.store._literals import blob_literal, in_trace, int_literal
 from tracepond.store._schema import MIGRATIONS, migrate
 from tracepond.store.base import (
     TREE_COLUMNS,
@@ -305,7 +305,7 @@ class DuckDBStore:
             table, traces = self._new_spans(table, batches)
             if table.num_rows:
                 now = self._next_ingested_ns()
-                _execute_over(con, _INSERT_SPANS.format(now=int(now)), table)
+                _execute_over(con, _INSERT_SPANS.format(now=int_literal(now)), table)
                 self._write_summaries(traces, now)
             con.execute("COMMIT")
         except BaseException:
