@@ -1,6 +1,7 @@
 """``tracepond reindex``: recompute every derived column from the raw attributes.
 
-The normalized view's columns (category, model, tokens, …) and the trace totals are derived at
+The normalized view (stored whole as JSON and as scalar columns: category, model, tokens, …)
+and the trace totals are derived at
 ingest by ``tracepond.conventions``. When its mapping tables change, this brings stored data up
 to date. Raw attributes, events and every column the sender sent are never touched.
 """
@@ -12,8 +13,8 @@ from typing import Any
 
 import orjson
 
-from tracepond.conventions import SpanInput, normalize
-from tracepond.ingest._rows import VIEW_COLUMNS
+from tracepond.conventions import normalize_fields, view_json
+from tracepond.ingest._rows import DERIVED_COLUMNS
 from tracepond.ingest._summary import totals_by_trace
 from tracepond.store.duckdb_store import DuckDBStore
 
@@ -36,19 +37,12 @@ def _reindex_spans(store: DuckDBStore, progress: Progress) -> int:
     done = 0
     progress("spans", done, total)
     for chunk in store.raw_span_chunks(SPAN_CHUNK):
-        columns: dict[str, list[Any]] = {name: [] for name in VIEW_COLUMNS}
-        for _, name, kind, status, message, attributes, events in chunk:
-            view = normalize(
-                SpanInput(
-                    name=name,
-                    kind=kind,
-                    status_code=status,
-                    status_message=message or "",
-                    attributes=orjson.loads(attributes),
-                    events=orjson.loads(events),
-                ),
-                content=False,
-            )
+        columns: dict[str, list[Any]] = {name: [] for name in DERIVED_COLUMNS}
+        for _, name, _kind, status, message, attributes, events in chunk:
+            # The same calls as ingest (ingest.decode.SpanDecoder), so both store the same.
+            raw = orjson.loads(attributes)
+            view = normalize_fields(name, status, message or "", raw, orjson.loads(events))
+            columns["view_json"].append(view_json(view, raw))
             for column, value in view.columns().items():
                 columns[column].append(value)
         store.update_view_columns([row[0] for row in chunk], columns)

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import gzip
 
+import orjson
 import pytest
 
-from tracepond.conventions import SpanInput, normalize_strict
+from tracepond.conventions import SpanInput, normalize_strict, view_from_json
+from tracepond.ingest._rows import SPAN_COLUMNS
 from tracepond.ingest.decode import SpanDecoder, parse_protobuf
 from tracepond.ingest.otlp_json import parse_json
 
@@ -47,3 +49,28 @@ def test_decoder_records_normalize_like_the_reference_converter(producer: str) -
     ours = [normalize_strict(captured.span).to_dict() for captured in load(producer)]
     theirs = [normalize_strict(span).to_dict() for span in _decoded(producer)]
     assert theirs == ours
+
+
+@pytest.mark.parametrize("producer", PRODUCERS)
+def test_the_stored_view_reads_back_as_the_reference_view(producer: str) -> None:
+    # What ingest stores in view_json is what the API returned when it derived views on read.
+    expected = [normalize_strict(span).to_dict() for span in _decoded(producer)]
+    stored: list[str | None] = []
+    columns: list[dict[str, object]] = []
+    attributes: list[dict[str, object]] = []
+    for path in sorted((FIXTURES / producer).iterdir()):
+        body = path.read_bytes()
+        if path.name.endswith(".gz"):
+            body = gzip.decompress(body)
+        request = parse_json(body) if ".json" in path.name else parse_protobuf(body)
+        rows = SpanDecoder(max_attribute_bytes=1 << 20).decode(request).rows
+        stored += rows.columns["view_json"]
+        columns += [dict(zip(SPAN_COLUMNS, row, strict=True)) for row in rows.rows]
+        attributes += rows.attributes
+    assert all(text is not None for text in stored)
+    read_back = [
+        view_from_json(text, record, raw)
+        for text, record, raw in zip(stored, columns, attributes, strict=True)
+        if text
+    ]
+    assert read_back == orjson.loads(orjson.dumps(expected))

@@ -31,6 +31,13 @@ def raw_snapshot(db: Path) -> list[tuple[Any, ...]]:
         ).fetchall()
 
 
+def stored_views(db: Path) -> list[tuple[Any, ...]]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(
+            "SELECT trace_id, span_id, view_json FROM spans ORDER BY trace_id, span_id"
+        ).fetchall()
+
+
 def totals(server: Any) -> tuple[int, ...]:
     summaries = [server.trace(t)["summary"] for t in sorted(trace_ids(PRODUCER))]
     keys = ("input_tokens", "output_tokens", "llm_count", "tool_count", "retriever_count")
@@ -44,9 +51,14 @@ def test_reindex_recomputes_views_and_totals_and_keeps_raw_data(start_tracepond:
     db = server.db_path
     server.stop()
     before = raw_snapshot(db)
+    views = stored_views(db)
+    assert all(view for *_, view in views)
     # As if written by a tracepond whose mapping tables knew nothing of OpenInference.
     with duckdb.connect(str(db)) as con:
-        con.execute("UPDATE spans SET category = 'unknown', input_tokens = NULL, model = NULL")
+        con.execute(
+            "UPDATE spans SET category = 'unknown', input_tokens = NULL, model = NULL,"
+            ' view_json = \'{"category":"unknown"}\''
+        )
         con.execute("UPDATE traces SET input_tokens = 0, llm_count = 0, models = []")
 
     done = reindex(db)
@@ -58,6 +70,7 @@ def test_reindex_recomputes_views_and_totals_and_keeps_raw_data(start_tracepond:
     with duckdb.connect(str(db), read_only=True) as con:
         categories = {row[0] for row in con.execute("SELECT category FROM spans").fetchall()}
     assert {"llm", "tool", "retriever"} <= categories
+    assert stored_views(db) == views
     server = start_tracepond()
     assert totals(server) == EXPECTED_TOTALS[PRODUCER]
 

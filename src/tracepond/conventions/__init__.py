@@ -6,6 +6,7 @@ Public API::
     view = normalize_fields(name, status_code, status_message, attributes, events)  # same
     view.to_dict()          # the JSON-able ``view`` object of the API
     view.columns()          # scalar columns for the store
+    view_json(view, attributes)  # the whole view as stored; view_from_json(text, attributes)
     trace_totals([(span_id, parent_span_id, view), ...])  # leaf-only token/cost totals
 
 See docs/conventions.md for the unified shapes and the precedence rules; the alias and precedence
@@ -24,6 +25,7 @@ from tracepond.conventions._model import (
     Usage,
 )
 from tracepond.conventions._normalize import normalize, normalize_fields, normalize_strict
+from tracepond.conventions._stored import view_from_json, view_json
 from tracepond.conventions._totals import TraceTotals, trace_totals
 
 __all__ = [
@@ -41,4 +43,6 @@ __all__ = [
     "normalize_fields",
     "normalize_strict",
     "trace_totals",
+    "view_from_json",
+    "view_json",
 ]

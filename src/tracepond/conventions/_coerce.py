@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import math
+from collections import deque
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -121,9 +122,31 @@ def _loads_cached(text: str) -> Any:
 
 def _loads(text: str) -> Any:
     try:
-        return _json_loads(text)
+        decoded = _json_loads(text)
     except (ValueError, TypeError, RecursionError):
         return None
+    _recent.append((text, decoded))
+    return decoded
+
+
+# The last texts decoded, with their values. The stored view (conventions._stored) checks its
+# references against the very attribute values that normalization decoded a moment before;
+# matched by identity, they need no second parse. Sound because decoded values are never
+# modified in place (small ones are shared through the cache above). A deque of pairs: appends
+# and the snapshot in ``decode_again`` are atomic, so threads cannot mismatch a text and value.
+_recent: deque[tuple[str, Any]] = deque(maxlen=8)
+
+
+def decode_again(text: str) -> Any:
+    """``jsonish(text)``, from the recent decodes when ``text`` is one of them."""
+    if text.lstrip()[:1] in _JSONISH_HEADS:
+        for seen, decoded in tuple(_recent):
+            if seen is text and decoded is not None:
+                return decoded
+    return jsonish(text)
+
+
+_JSONISH_HEADS = ("{", "[", '"')
 
 
 def jsonish(value: Any) -> Any:
@@ -133,8 +156,7 @@ def jsonish(value: Any) -> Any:
     ``{``, ``[`` and ``"`` openers are tried, because ``"42"`` as free text should stay text.
     """
     if isinstance(value, str):
-        head = value.lstrip()[:1]
-        if head in ("{", "[", '"'):
+        if value.lstrip()[:1] in _JSONISH_HEADS:
             decoded = _loads(value)
             if decoded is not None:
                 return decoded

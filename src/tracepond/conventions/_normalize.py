@@ -43,10 +43,10 @@ _PARAM_CUT = len("param.")
 def normalize(span: SpanLike, content: bool = True) -> SpanView:
     """The unified view of one span. Never raises: a bug yields a bare view, logged.
 
-    ``content=False`` is the columns-only mode for ingest: messages, plain input/output, tool
+    ``content=False`` is a columns-only mode: messages, plain input/output, tool
     arguments/results, invocation parameters, tags and metadata are left None (and ``withheld``
     unset); every scalar column (``SpanView.columns()``), the documents and the tool name are
-    still filled. The full view can be built later from the stored attributes and events.
+    still filled. Ingest builds the full view (and stores it, ``view_json``).
     """
     try:
         return _view(

@@ -617,3 +617,22 @@ CONTENT_FIELDS: Final = frozenset(
         "tags",
     }
 )
+
+
+def _attributes_of(field: str) -> tuple[str, ...]:
+    return tuple(attribute for attribute, _ in FIELD_SOURCES[field])
+
+
+# View fields that producers often send verbatim as one attribute (JSON text, or free text for
+# plain values): the stored view names that attribute instead of repeating its content
+# (conventions._stored). Candidates in precedence order; a candidate is used only when
+# ``jsonish`` of its value equals the normalized field.
+REFERABLE_SOURCES: Final[dict[str, tuple[str, ...]]] = {
+    "input_messages": ("gen_ai.input.messages",),
+    "output_messages": ("gen_ai.output.messages",),
+    "documents": ("gen_ai.retrieval.documents",),
+    "input": _attributes_of("input"),
+    "output": _attributes_of("output"),
+    "tool.arguments": _attributes_of("tool_arguments"),
+    "tool.result": _attributes_of("tool_result"),
+}

@@ -29,6 +29,9 @@ VIEW_COLUMNS = (
     "error_type",
 )
 
+# What `tracepond reindex` rewrites: everything derived from the raw attributes.
+DERIVED_COLUMNS = ("view_json", *VIEW_COLUMNS)
+
 # Stored columns in order. `*_json` columns hold JSON text.
 SPAN_COLUMNS = (
     "trace_id",
@@ -54,8 +57,9 @@ SPAN_COLUMNS = (
     "dropped_events_count",
     "dropped_links_count",
     "truncated_json",
-    # The normalized view's scalar fields (tracepond.conventions), derived from the raw
-    # attributes at ingest and recomputed by `tracepond reindex`.
+    # The normalized view (tracepond.conventions), derived from the raw attributes at ingest and
+    # recomputed by `tracepond reindex`: all of it as JSON, then its scalar fields.
+    "view_json",
     *VIEW_COLUMNS,
 )
 
@@ -111,6 +115,7 @@ SPAN_SCHEMA = pa.schema(
         ("dropped_events_count", pa.uint32()),
         ("dropped_links_count", pa.uint32()),
         ("truncated_json", pa.string()),
+        ("view_json", pa.string()),
         ("category", pa.string()),
         ("model", pa.string()),
         ("provider", pa.string()),

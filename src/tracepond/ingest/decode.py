@@ -14,7 +14,7 @@ import orjson
 from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from tracepond.conventions import SpanView, normalize_fields
+from tracepond.conventions import SpanView, normalize_fields, view_json
 from tracepond.errors import InvalidRequest
 from tracepond.ingest._anyvalue import AttributeDecoder
 from tracepond.ingest._rows import SpanRows
@@ -111,13 +111,11 @@ class SpanDecoder:
         events = [self._event(event, truncated) for event in span.events]
         links = [self._link(link, truncated) for link in span.links]
         status = span.status
-        view = (
-            normalize_fields(
-                span.name, status.code, status.message, attributes, events, content=False
-            )
-            if self._normalize
-            else SpanView()
-        )
+        if self._normalize:
+            view = normalize_fields(span.name, status.code, status.message, attributes, events)
+            stored_view = view_json(view, attributes)
+        else:
+            view, stored_view = SpanView(), None
         usage = view.usage
         # In SPAN_COLUMNS order (a test pins it).
         rows.rows.append(
@@ -145,6 +143,7 @@ class SpanDecoder:
                 span.dropped_events_count,
                 span.dropped_links_count,
                 orjson.dumps(list(dict.fromkeys(truncated))).decode() if truncated else None,
+                stored_view,
                 # the view columns, in VIEW_COLUMNS (= SpanView.columns()) order
                 view.category,
                 view.model,

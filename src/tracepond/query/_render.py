@@ -6,7 +6,7 @@ from typing import Any
 
 import orjson
 
-from tracepond.conventions import normalize_fields
+from tracepond.conventions import normalize_fields, view_from_json
 from tracepond.errors import InvalidRequest
 from tracepond.store.base import SpanRecord, TraceSummary
 
@@ -41,9 +41,11 @@ def span_node(record: SpanRecord) -> dict[str, Any]:
 
 
 def _view(record: SpanRecord, attributes: dict[str, Any], events: list[Any]) -> dict[str, Any]:
-    # The full view (messages, documents, tool arguments...) is rebuilt from the raw attributes
-    # on read: too costly to build for every span at ingest, where only its scalar columns are
-    # derived. The same function makes both, so they agree.
+    stored = record.get("view_json")
+    if stored is not None:
+        return view_from_json(stored, record, attributes)
+    # Stored before views were (or with normalization deferred, or a view that JSON cannot
+    # hold): derived from the raw attributes by the same function ingest uses.
     view = normalize_fields(
         record["name"],
         record["status_code"],

@@ -88,6 +88,13 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        2,
+        "the whole normalized view of each span, as JSON",
+        # NULL for spans stored before: readers derive their view from the raw attributes
+        # until `tracepond reindex` fills it.
+        "ALTER TABLE spans ADD COLUMN view_json VARCHAR",
+    ),
 ]
 
 

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
-from tracepond.ingest._rows import SpanBatch
+from tracepond.ingest._rows import VIEW_COLUMNS, SpanBatch
 from tracepond.query.filters import Filters
 
 
@@ -94,6 +94,9 @@ TREE_COLUMNS = (
     "events_json",
     "links_json",
     "truncated_json",
+    # The normalized view: its JSON part and its scalar columns (conventions.view_from_json).
+    "view_json",
+    *VIEW_COLUMNS,
 )
 Row = TypeVar("Row")
 

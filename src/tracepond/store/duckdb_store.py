@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from tracepond.conventions import TraceTotals
 from tracepond.errors import StorageUnavailable, TracepondError
-from tracepond.ingest._rows import SPAN_COLUMNS, SPAN_SCHEMA, VIEW_COLUMNS, SpanBatch
+from tracepond.ingest._rows import DERIVED_COLUMNS, SPAN_COLUMNS, SPAN_SCHEMA, SpanBatch
 from tracepond.ingest._summary import (
     TOTALS_COLUMNS,
     TracePartial,
@@ -104,7 +104,7 @@ _TOTALS_FIELDS = {
     "tool_count": "tool_steps",
     "retriever_count": "retriever_steps",
 }
-_VIEW_TYPES = {name: SPAN_SCHEMA.field(name).type for name in VIEW_COLUMNS}
+_DERIVED_TYPES = {name: SPAN_SCHEMA.field(name).type for name in DERIVED_COLUMNS}
 _INSERT_TRACES = f"INSERT INTO traces ({_TRACE_COLUMNS}) SELECT {_TRACE_COLUMNS} FROM arrow_rows"
 _UPDATE_TRACES = "UPDATE traces SET {} FROM arrow_rows u WHERE traces.trace_id = u.trace_id".format(
     ", ".join(
@@ -419,12 +419,13 @@ class DuckDBStore:
                 yield chunk
 
     def update_view_columns(self, rowids: list[int], columns: dict[str, list[Any]]) -> None:
-        """Overwrite the view columns of the given spans (one transaction)."""
+        """Overwrite the derived columns (``DERIVED_COLUMNS``) of the given spans (one
+        transaction)."""
         table = pa.table(
             {"rid": pa.array(rowids, pa.int64())}
-            | {name: pa.array(columns[name], _VIEW_TYPES[name]) for name in VIEW_COLUMNS}
+            | {name: pa.array(columns[name], _DERIVED_TYPES[name]) for name in DERIVED_COLUMNS}
         )
-        sets = ", ".join(f"{name} = u.{name}" for name in VIEW_COLUMNS)
+        sets = ", ".join(f"{name} = u.{name}" for name in DERIVED_COLUMNS)
         self._in_transaction(
             table, f"UPDATE spans SET {sets} FROM arrow_rows u WHERE spans.rowid = u.rid"
         )
