@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from tracepond.conventions import SpanInput, normalize_strict, view_from_json
-from tracepond.ingest._rows import SPAN_COLUMNS
+from tracepond.ingest._rows import SPAN_COLUMNS, SpanRows
 from tracepond.ingest.decode import SpanDecoder, parse_protobuf
 from tracepond.ingest.otlp_json import parse_json
 
@@ -22,14 +22,21 @@ PRODUCERS = sorted(p.name for p in FIXTURES.iterdir() if p.is_dir() and p.name !
 assert len(PRODUCERS) >= 11, PRODUCERS
 
 
-def _decoded(producer: str) -> list[SpanInput]:
+def _decoded_rows(producer: str) -> list[SpanRows]:
+    """The producer's captured requests, through the ingest decoder."""
     out = []
     for path in sorted((FIXTURES / producer).iterdir()):
         body = path.read_bytes()
         if path.name.endswith(".gz"):
             body = gzip.decompress(body)
         request = parse_json(body) if ".json" in path.name else parse_protobuf(body)
-        rows = SpanDecoder(max_attribute_bytes=1 << 20).decode(request).rows
+        out.append(SpanDecoder(max_attribute_bytes=1 << 20).decode(request).rows)
+    return out
+
+
+def _decoded(producer: str) -> list[SpanInput]:
+    out = []
+    for rows in _decoded_rows(producer):
         for i in range(len(rows)):
             out.append(
                 SpanInput(
@@ -58,12 +65,7 @@ def test_the_stored_view_reads_back_as_the_reference_view(producer: str) -> None
     stored: list[str | None] = []
     columns: list[dict[str, object]] = []
     attributes: list[dict[str, object]] = []
-    for path in sorted((FIXTURES / producer).iterdir()):
-        body = path.read_bytes()
-        if path.name.endswith(".gz"):
-            body = gzip.decompress(body)
-        request = parse_json(body) if ".json" in path.name else parse_protobuf(body)
-        rows = SpanDecoder(max_attribute_bytes=1 << 20).decode(request).rows
+    for rows in _decoded_rows(producer):
         stored += rows.columns["view_json"]
         columns += [dict(zip(SPAN_COLUMNS, row, strict=True)) for row in rows.rows]
         attributes += rows.attributes
