@@ -6,7 +6,8 @@ Public API::
     view = normalize_fields(name, status_code, status_message, attributes, events)  # same
     view.to_dict()          # the JSON-able ``view`` object of the API
     view.columns()          # scalar columns for the store
-    view_json(view, attributes)  # the whole view as stored; view_from_json(text, attributes)
+    view_json(view, attributes)  # what the columns do not hold, as stored at ingest
+    view_from_json(text, columns, attributes)  # the API view object from what was stored
     trace_totals([(span_id, parent_span_id, view), ...])  # leaf-only token/cost totals
 
 See docs/conventions.md for the unified shapes and the precedence rules; the alias and precedence
