@@ -16,8 +16,9 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import tracepond
+from tracepond.sdk import _direct, _runtime
 
-from .spans import Spans
+from .spans import DecodedSpans, RecordingExporter, Spans
 
 
 @pytest.fixture(scope="session")
@@ -30,9 +31,19 @@ def provider() -> TracerProvider:
     return provider
 
 
-@pytest.fixture
-def spans(provider: TracerProvider) -> Iterator[Spans]:
-    exporter = InMemorySpanExporter()
-    tracepond.init(exporter=exporter, batch=False, capture_content=True, max_value_size=8192)
-    yield Spans(exporter)
+@pytest.fixture(params=["sdk", "direct"])
+def spans(request: pytest.FixtureRequest, provider: TracerProvider) -> Iterator[Spans]:
+    """Every test taking `spans` runs twice: through OTel's SDK spans (an in-memory exporter
+    sees them) and through tracepond's direct spans (its encoding batch processor alone on the
+    provider; the OTLP bytes it exports are decoded back)."""
+    found: Spans
+    if request.param == "sdk":
+        found = Spans(InMemorySpanExporter())
+    else:
+        found = DecodedSpans(RecordingExporter())
+    found.init(capture_content=True, max_value_size=8192)
+    if request.param == "direct":
+        probe = _direct.start(_runtime.tracer(), "probe", None)  # never ended: never exported
+        assert isinstance(probe, _direct.DirectSpan), "the direct path is not taken"
+    yield found
     tracepond.shutdown()

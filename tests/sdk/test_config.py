@@ -103,7 +103,7 @@ def test_init_twice_switches_exporter_and_keeps_the_provider(spans: Spans) -> No
 
 
 def test_capture_content_off_globally(spans: Spans) -> None:
-    tracepond.init(exporter=spans.exporter, batch=False, capture_content=False)
+    spans.init(capture_content=False)
 
     @tracepond.trace(name="quiet", kind="tool")
     def quiet(secret: str) -> str:

@@ -64,7 +64,7 @@ def test_huge_arguments_are_truncated(spans: Spans) -> None:
 
 
 def test_max_value_size_setting_applies(spans: Spans) -> None:
-    tracepond.init(exporter=spans.exporter, batch=False, max_value_size=64)
+    spans.init(max_value_size=64)
     assert echo_len("y" * 1000) == 1000
     value = attr(spans.named("echo_len"), "tracepond.input")
     assert isinstance(value, str) and value.startswith('{"value": "yyy')

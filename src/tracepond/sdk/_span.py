@@ -11,6 +11,7 @@ from opentelemetry import trace as otel_trace
 from opentelemetry.trace import INVALID_SPAN, Span
 from opentelemetry.util.types import AttributeValue
 
+from tracepond.sdk import _direct as direct
 from tracepond.sdk import _runtime
 from tracepond.sdk._handle import SpanHandle, record_error
 from tracepond.sdk._kinds import SpanKind, coerce_kind, kind_attributes
@@ -26,7 +27,7 @@ def start_span(
         attrs: dict[str, AttributeValue] = dict(kind_attributes(kind, name))
         if attributes:
             attrs.update(attributes)
-        return _runtime.tracer().start_span(name, attributes=attrs)
+        return direct.start_span(_runtime.tracer(), name, attrs)
     except Exception:
         logger.warning("tracepond: could not start span %r", name, exc_info=True)
         return INVALID_SPAN

@@ -23,6 +23,7 @@ from opentelemetry.trace import Span, Status, StatusCode
 from opentelemetry.util.types import AttributeValue
 
 from tracepond.sdk import _attrs, _runtime
+from tracepond.sdk._direct import start_span
 from tracepond.sdk._guard import swallow
 from tracepond.sdk._handle import SpanHandle, encode, record_error
 from tracepond.sdk._kinds import SpanKind, kind_attributes
@@ -71,7 +72,7 @@ class TracepondCallbackHandler(BaseCallbackHandler):
         attrs[_attrs.LANGCHAIN_RUN_ID] = str(run_id)
         attrs.update(attributes)
         tracer = self._tracer or _runtime.tracer()
-        span = tracer.start_span(name, context=parent_context, attributes=attrs)
+        span = start_span(tracer, name, attrs, parent_context)
         run = _Run(span, otel_trace.set_span_in_context(span, parent_context), time.monotonic_ns())
         with self._lock:
             self._runs[run_id] = run
