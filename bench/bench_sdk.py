@@ -182,6 +182,7 @@ def bench_breakdown(sink: Sink, calls: int, repeats: int) -> list[tuple[str, flo
     from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+    from tracepond.sdk import _direct as direct
     from tracepond.sdk import _setup
     from tracepond.sdk._exporters import FastHttpSpanExporter
     from tracepond.sdk._kinds import SpanKind, kind_attributes
@@ -224,8 +225,22 @@ def bench_breakdown(sink: Sink, calls: int, repeats: int) -> list[tuple[str, flo
     row("@trace(capture=False), no export", lambda: no_capture(1), base)
     row("@trace, no export", lambda: traced(1), base)
     pipeline.replace(encoding)  # encode + queue at on_end, batches assembled, then dropped
+    # tracepond's pipeline alone on the provider: direct spans (sdk/_direct.py).
+    tracer = provider.get_tracer("tracepond")
+    row(
+        "direct span start+end, kind attribute, null exporter",
+        lambda: direct.start_span(tracer, "trivial", attributes).end(),
+        base,
+    )
     row("@trace(capture=False), null exporter", lambda: no_capture(1), base)
     row("@trace, null exporter", lambda: traced(1), base)
+    # The same with SDK spans: a second (no-op) processor on the provider rules direct out.
+    sdk_provider = TracerProvider(resource=resource)
+    tracepond.init(exporter=_NullExporter(), tracer_provider=sdk_provider)  # type: ignore[arg-type]
+    sdk_provider.add_span_processor(SpanProcessor())
+    row("@trace(capture=False), SDK spans, null exporter", lambda: no_capture(1), base)
+    row("@trace, SDK spans, null exporter", lambda: traced(1), base)
+    _setup._pipelines[id(sdk_provider)][1].shutdown()
 
     # Per span, outside the call: encoding alone (hot loop), and the export thread's POST.
     memory = InMemorySpanExporter()
