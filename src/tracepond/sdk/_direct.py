@@ -104,9 +104,24 @@ class DirectSpan(SDKSpan):
                 self.set_attributes(attributes)
         self._start_time = time_ns()
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> DirectSpan:
+        return object.__new__(cls)  # the SDK's __new__ only guards against `Span(...)` itself
+
     @property
     def dropped_attributes(self) -> int:
         return self._dropped_attributes
+
+    # Read by the encoder for every span: without the SDK's isinstance checks against the
+    # BoundedList ABC. Events and links are () until the first one is added.
+    @property
+    def dropped_events(self) -> int:
+        events = self._events
+        return events.dropped if type(events) is BoundedList else 0  # type: ignore[no-any-return]
+
+    @property
+    def dropped_links(self) -> int:
+        links = self._links
+        return links.dropped if type(links) is BoundedList else 0  # type: ignore[no-any-return]
 
     def set_attribute(self, key: str, value: Any) -> None:
         if self._end_time is not None:
@@ -162,7 +177,15 @@ class DirectSpan(SDKSpan):
             logger.warning("Calling end() on an ended span.")
             return
         self._end_time = end_time if end_time is not None else time_ns()
-        self._span_processor.on_end(self)
+        # Straight to the pipeline's delegate (normally the encoding processor), saving a
+        # call level; nothing when the pipeline has been shut down since the span started.
+        pipeline: Pipeline = self._span_processor  # type: ignore[assignment]
+        delegate = pipeline._delegate
+        if delegate is not None:
+            try:
+                delegate.on_end(self)
+            except Exception:
+                logger.warning("tracepond: could not queue span for export", exc_info=True)
 
 
 def _simple_copy(attributes: Mapping[str, Any]) -> dict[str, Any]:

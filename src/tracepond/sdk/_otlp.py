@@ -342,7 +342,9 @@ def _span_parts(span: Any) -> list[bytes]:
     else:
         if attributes:
             _span_attributes(attributes, out)
-        out.append(_uint(b"\x50", span.dropped_attributes))
+        dropped = span.dropped_attributes
+        if dropped:
+            out.append(b"\x50" + _varint(dropped))
     events = span._events
     if type(events) is BoundedList:
         if events._dq:  # type: ignore[attr-defined]
@@ -350,8 +352,11 @@ def _span_parts(span: Any) -> list[bytes]:
         if events.dropped:
             out.append(b"\x60" + _varint(events.dropped))  # dropped_events_count (12)
     else:
-        out.extend([_event(event) for event in events or ()])
-        out.append(_uint(b"\x60", span.dropped_events))
+        if events:
+            out.extend([_event(event) for event in events])
+        dropped = span.dropped_events
+        if dropped:
+            out.append(b"\x60" + _varint(dropped))
     links = span._links
     if type(links) is BoundedList:
         if links._dq:  # type: ignore[attr-defined]
@@ -359,8 +364,11 @@ def _span_parts(span: Any) -> list[bytes]:
         if links.dropped:
             out.append(b"\x70" + _varint(links.dropped))  # dropped_links_count (14)
     else:
-        out.extend([_link(link) for link in links or ()])
-        out.append(_uint(b"\x70", span.dropped_links))
+        if links:
+            out.extend([_link(link) for link in links])
+        dropped = span.dropped_links
+        if dropped:
+            out.append(b"\x70" + _varint(dropped))
     status = span._status
     entry = _statuses.get(id(status))
     out.append(entry[1] if entry is not None and entry[0] is status else _status_field(status))
