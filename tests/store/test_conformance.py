@@ -19,7 +19,14 @@ from ingest.otlp_build import BASE_NS, make_request, make_span, span_id, trace_i
 from tracepond.errors import StorageUnavailable
 from tracepond.ingest._rows import SPAN_COLUMNS, SpanBatch, to_arrow
 from tracepond.ingest.decode import SpanDecoder
-from tracepond.store.base import TREE_COLUMNS, SpanStore, TracePage, TraceSummary, WriteResult
+from tracepond.store.base import (
+    TREE_COLUMNS,
+    SpanColumns,
+    SpanStore,
+    TracePage,
+    TraceSummary,
+    WriteResult,
+)
 from tracepond.store.duckdb_store import DuckDBStore
 
 StoreFactory = Callable[[Path], SpanStore]
@@ -494,3 +501,19 @@ def test_a_tree_read_returns_the_tree_columns_of_every_span(store: SpanStore) ->
     assert [set(record) for record in tree[1]] == [set(TREE_COLUMNS)] * 2
     assert tree[1] == [{k: r[k] for k in TREE_COLUMNS} for r in everything[1]]
     assert store.trace(trace_id(), columns="tree") is None
+
+
+@pytest.mark.parametrize("columns", ["all", "tree"])
+def test_trace_spans_come_back_by_start_time_then_span_id(
+    store: SpanStore, columns: SpanColumns
+) -> None:
+    trace = trace_id()
+    late = make_span(trace, span_id(), "late", start=BASE_NS + 50, end=BASE_NS + 60)
+    tie_a = make_span(trace, b"\x01" * 8, "tie a", start=BASE_NS + 10, end=BASE_NS + 20)
+    tie_b = make_span(trace, b"\x02" * 8, "tie b", start=BASE_NS + 10, end=BASE_NS + 20)
+    early = make_span(trace, span_id(), "early", start=BASE_NS, end=BASE_NS + 90)
+    store.write([table(late, tie_b)])
+    store.write([table(tie_a, early)])
+    found = store.trace(trace, columns=columns)
+    assert found is not None
+    assert [record["name"] for record in found[1]] == ["early", "tie a", "tie b", "late"]
