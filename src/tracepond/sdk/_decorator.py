@@ -8,17 +8,13 @@ import logging
 from collections.abc import AsyncGenerator, Callable, Collection, Generator, Mapping
 from typing import Any, TypeVar, overload
 
-from opentelemetry import context as otel_context
-from opentelemetry import trace as otel_trace
 from opentelemetry.util.types import AttributeValue
 
+from tracepond.sdk._current import attach as attach_current
+from tracepond.sdk._current import detach as detach_current
 from tracepond.sdk._kinds import SpanKind, coerce_kind
 from tracepond.sdk._run import Run, Spec
 from tracepond.sdk._span import attach, detach
-
-attach_context = otel_context.attach
-detach_context = otel_context.detach
-set_span_in_context = otel_trace.set_span_in_context
 
 logger = logging.getLogger("tracepond")
 
@@ -122,7 +118,7 @@ def _wrap_function(func: Callable[..., Any], spec: Spec) -> Callable[..., Any]:
     def traced(*args: Any, **kwargs: Any) -> Any:
         # The hot path of @trace: attach/detach inlined (each call level costs here).
         run = Run(spec, args, kwargs)
-        token = attach_context(set_span_in_context(run.span))
+        token = attach_current(run.span)
         try:
             result = func(*args, **kwargs)
         except BaseException as error:
@@ -130,7 +126,7 @@ def _wrap_function(func: Callable[..., Any], spec: Spec) -> Callable[..., Any]:
             raise
         finally:
             try:
-                detach_context(token)
+                detach_current(token)
             except Exception:
                 logger.debug("tracepond: context detach failed", exc_info=True)
         run.succeed(result)

@@ -31,7 +31,6 @@ from collections.abc import Mapping
 from time import time_ns
 from typing import Any
 
-from opentelemetry import trace as otel_trace
 from opentelemetry.attributes import _clean_attribute_value
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import Span as SDKSpan
@@ -46,6 +45,7 @@ from opentelemetry.util.types import AttributeValue
 from tracepond.sdk import _context
 from tracepond.sdk._batch import EncodingBatchProcessor
 from tracepond.sdk._context import current_values, stamp
+from tracepond.sdk._current import span_of
 from tracepond.sdk._pipeline import Pipeline
 
 logger = logging.getLogger("tracepond")
@@ -56,7 +56,6 @@ _UNSET = Status(StatusCode.UNSET)
 _SAMPLED_RANDOM = TraceFlags(TraceFlags.SAMPLED | TraceFlags.RANDOM_TRACE_ID)
 _SAMPLED = TraceFlags(TraceFlags.SAMPLED)
 _getrandbits = random.getrandbits
-_get_current_span = otel_trace.get_current_span
 
 
 class DirectSpan(SDKSpan):
@@ -285,7 +284,8 @@ def start(
             route = _new_route(tracer)
         if not route.direct:
             return None
-        parent: SpanContext | None = _get_current_span(context).get_span_context()
+        current = span_of(context)
+        parent: SpanContext | None = None if current is None else current.get_span_context()
         if parent is not None and parent.is_valid:
             flags = parent.trace_flags
             if not flags & TraceFlags.SAMPLED:

@@ -6,13 +6,12 @@ import logging
 from collections.abc import Mapping
 from types import TracebackType
 
-from opentelemetry import context as otel_context
 from opentelemetry import trace as otel_trace
 from opentelemetry.trace import INVALID_SPAN, Span
 from opentelemetry.util.types import AttributeValue
 
+from tracepond.sdk import _current, _runtime
 from tracepond.sdk import _direct as direct
-from tracepond.sdk import _runtime
 from tracepond.sdk._handle import SpanHandle, record_error
 from tracepond.sdk._kinds import SpanKind, coerce_kind, kind_attributes
 
@@ -34,12 +33,12 @@ def start_span(
 
 
 def attach(span: Span) -> object:
-    return otel_context.attach(otel_trace.set_span_in_context(span))
+    return _current.attach(span)
 
 
 def detach(token: object) -> None:
     try:
-        otel_context.detach(token)  # type: ignore[arg-type]
+        _current.detach(token)  # type: ignore[arg-type]
     except Exception:
         logger.debug("tracepond: context detach failed", exc_info=True)
 
