@@ -323,3 +323,17 @@ def test_a_failing_direct_start_falls_back_to_the_sdk(
         assert lookup("Lima")["city"] == "Lima"
     assert "direct span failed" in caplog.text
     assert [s.name for s in run.exported()] == ["lookup"]
+
+
+def test_unlimited_attributes_apply_the_same_way() -> None:
+    _both_paths(
+        _scenario,
+        SpanLimits(max_span_attributes=SpanLimits.UNSET, max_attributes=SpanLimits.UNSET),
+    )
+
+
+def test_sdk_spans_when_sdk_internal_metrics_are_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OTEL_PYTHON_SDK_INTERNAL_METRICS_ENABLED", "true")
+    run = Run()
+    assert not _direct_taken()
+    assert [s.name for s in run.exported()] == ["probe"]

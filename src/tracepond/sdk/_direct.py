@@ -95,8 +95,10 @@ class DirectSpan(SDKSpan):
         self._span_processor = pipeline
         self._attributes = {}
         if attributes:
-            if limits.max_span_attribute_length is None and len(attributes) < (
-                limits.max_span_attributes or 0
+            # The common case (clean values that fit the limits) is one copy; else one by one.
+            max_count = limits.max_span_attributes
+            if limits.max_span_attribute_length is None and (
+                max_count is None or len(attributes) <= max_count
             ):
                 self._attributes = _simple_copy(attributes)
             if not self._attributes:
@@ -223,6 +225,8 @@ class _Route:
             and _default_sampler(self.sampler)
             and type(self.id_generator) is RandomIdGenerator
             and self.config.is_enabled
+            # SDK-internal span metrics on (OTEL_PYTHON_SDK_INTERNAL_METRICS_ENABLED): the SDK
+            # path records them, so take it.
             and type(tracer._tracer_metrics).__name__ == "NoOpTracerMetrics"
         )
 
@@ -306,10 +310,13 @@ def start(
     except Exception:
         logger.warning("tracepond: direct span failed, using the SDK's", exc_info=True)
         return None
-    if _context.used:
-        values = current_values(context)
-        if values is not None:
-            stamp(span, values)
+    if _context.used:  # what Pipeline.on_start does for SDK spans
+        try:
+            values = current_values(context)
+            if values is not None:
+                stamp(span, values)
+        except Exception:
+            logger.warning("tracepond: span start hook failed", exc_info=True)
     return span
 
 
