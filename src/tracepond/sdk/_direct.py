@@ -153,20 +153,20 @@ class DirectSpan(SDKSpan):
             self.set_attribute(key, value)
 
     def _add_event(self, event: Any) -> None:
-        if self._end_time is not None:
-            logger.warning("Tried calling _add_event on an ended span.")
-            return
-        if type(self._events) is not BoundedList:
-            self._events = BoundedList(self._limits.max_events)
-        self._events.append(event)
+        self._events = self._appended(self._events, self._limits.max_events, event, "_add_event")
 
     def _add_link(self, link: Any) -> None:
+        self._links = self._appended(self._links, self._limits.max_links, link, "_add_link")
+
+    def _appended(self, items: Any, limit: int | None, item: Any, method: str) -> Any:
+        """`items` with `item` added: a BoundedList made on first use (spans start with ())."""
         if self._end_time is not None:
-            logger.warning("Tried calling _add_link on an ended span.")
-            return
-        if type(self._links) is not BoundedList:
-            self._links = BoundedList(self._limits.max_links)
-        self._links.append(link)
+            logger.warning("Tried calling %s on an ended span.", method)
+            return items
+        if type(items) is not BoundedList:
+            items = BoundedList(limit)
+        items.append(item)
+        return items
 
     def start(self, start_time: int | None = None, parent_context: Any = None) -> None:
         logger.warning("Calling start() on a started span.")

@@ -17,7 +17,7 @@ from opentelemetry.trace import INVALID_SPAN, Span
 from opentelemetry.util.types import AttributeValue
 
 from tracepond.sdk import _attrs, _runtime
-from tracepond.sdk._direct import start as start_direct
+from tracepond.sdk._direct import start_span
 from tracepond.sdk._guard import swallow
 from tracepond.sdk._handle import SpanHandle, encode, record_error
 from tracepond.sdk._kinds import SpanKind, kind_attributes
@@ -96,10 +96,7 @@ class Run:
                 pending = None
         try:
             tracer = _runtime._tracer or _runtime.tracer()
-            span: Span | None = start_direct(tracer, spec.name, attributes)
-            if span is None:
-                span = tracer.start_span(spec.name, attributes=attributes)
-            self.span: Span = span
+            self.span: Span = start_span(tracer, spec.name, attributes)
         except Exception:
             logger.warning("tracepond: could not start span %r", spec.name, exc_info=True)
             self.span = INVALID_SPAN
