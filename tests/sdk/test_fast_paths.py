@@ -140,3 +140,179 @@ def test_flat_input_recorded_at_creation_and_others_after(spans: Spans) -> None:
     assert json_attr(span("redacted"), "tracepond.input") == {"x": 2, "secret": "[REDACTED]"}
     assert attr(span("tool"), "gen_ai.tool.call.arguments") == '{"query": "q"}'
     assert attr(span("retrieve"), "gen_ai.retrieval.query.text") == "where"
+
+
+# --- the input written straight from positional arguments --------------------------------
+
+
+def _general_input(spec: Spec, args: tuple[Any, ...], max_chars: int) -> str:
+    """What the general path records: bind, walk, encode."""
+    bound = bind_arguments(spec, args, {})
+    return to_json(arguments_jsonable(bound, max_chars=max_chars), max_chars=max_chars)
+
+
+def no_params() -> None:
+    pass
+
+
+def scalars(a: Any, b: Any = "dflt", c: Any = None, d: Any = 2.5, e: Any = True) -> None:
+    pass
+
+
+def list_default(a: Any, b: Any = [1], c: Any = 3) -> None:  # noqa: B006
+    pass
+
+
+def nan_default(a: Any, b: float = math.nan) -> None:
+    pass
+
+
+class Receiver:
+    def method(self, q: Any, k: int = 3) -> None:
+        pass
+
+    def bare(self) -> None:
+        pass
+
+
+def receiver_with_default(self: Any = None, x: int = 1) -> None:
+    pass
+
+
+def unicode_names(ключ: Any, ü: Any = "ß") -> None:
+    pass
+
+
+VALUES = [
+    0,
+    -7,
+    2**70,
+    "",
+    "short",
+    "x" * 40,
+    'héllo "quoted" \\ \n \u2028 ✓ \U0001f600',
+    True,
+    False,
+    None,
+    1.5,
+    -0.0,
+    1e300,
+    math.nan,
+    -math.inf,
+    [1, 2],
+    {"k": "v"},
+    (1,),
+    object(),
+    b"bytes",
+]
+SIGNATURES = [
+    (no_params, False),
+    (scalars, False),
+    (list_default, False),
+    (nan_default, False),
+    (Receiver.method, True),
+    (Receiver.bare, True),
+    (receiver_with_default, True),
+    (unicode_names, False),
+    (four, False),
+]
+
+
+@pytest.mark.parametrize(("func", "skip_first"), SIGNATURES)
+@pytest.mark.parametrize("max_chars", [8192, 30])
+def test_positional_json_is_the_general_path(func: Any, skip_first: bool, max_chars: int) -> None:
+    spec = _spec(func, skip_first=skip_first)
+    writer = spec.positional_json
+    assert writer is not None
+    names = spec.positional or ()
+    written = 0
+    for given in range(len(names) + 2):
+        for value in VALUES:
+            args = (Receiver(),) * min(given, skip_first) + (value,) * max(0, given - skip_first)
+            text = writer.text(args, max_chars)
+            if text is None:  # left to the general path: only where it would change a value
+                continue
+            written += 1
+            assert text == _general_input(spec, args, max_chars), (func.__name__, args)
+            if len(text) <= max_chars:  # not cut: valid JSON
+                json.loads(text)
+    assert written > 0
+
+
+@pytest.mark.parametrize(
+    ("func", "args"),
+    [
+        (scalars, ("x" * 31,)),  # the walk would cut the string
+        (scalars, (math.nan,)),
+        (scalars, ([1],)),
+        (list_default, (1,)),  # a default that is not a scalar
+        (nan_default, (1,)),
+        (scalars, ()),  # a required argument missing: the call itself fails
+        (scalars, (1, 2, 3, 4, 5, 6)),  # too many
+        (four, (1,)),
+    ],
+)
+def test_positional_json_leaves_what_it_cannot_write(func: Any, args: tuple[Any, ...]) -> None:
+    writer = _spec(func).positional_json
+    assert writer is not None
+    assert writer.text(args, 30) is None
+
+
+def test_positional_json_skips_self_and_needs_it() -> None:
+    writer = _spec(Receiver.method, skip_first=True).positional_json
+    assert writer is not None
+    assert writer.text((Receiver(), "q"), 100) == '{"q": "q", "k": 3}'
+    assert writer.text((), 100) is None  # no receiver passed: the general path decides
+
+
+def test_positional_json_only_for_kinds_whose_input_is_the_text() -> None:
+    def spec(kind: SpanKind) -> Spec:
+        return Spec(
+            name="f",
+            kind=kind,
+            attributes={},
+            capture_input=True,
+            capture_output=True,
+            redact=frozenset(),
+            signature=_signature(scalars),
+            skip_first=False,
+            **_plain_signature(scalars),
+        )
+
+    direct = {kind for kind in SpanKind if spec(kind).positional_json is not None}
+    assert direct == set(SpanKind) - {SpanKind.CHAT, SpanKind.LLM, SpanKind.RETRIEVER}
+    assert (
+        Spec(
+            name="f",
+            kind=SpanKind.TOOL,
+            attributes={},
+            capture_input=True,
+            capture_output=True,
+            redact=frozenset(),
+            signature=None,
+            skip_first=False,
+        ).positional_json
+        is None
+    )  # no plain signature known
+
+
+def test_input_written_directly_reaches_the_span(spans: Spans) -> None:
+    @tracepond.trace(kind="tool")
+    def tool(query: str, limit: int = 5, exact: bool = False) -> str:
+        return query
+
+    class Agent:
+        @tracepond.trace
+        def act(self, goal: str, budget: float = 1.5) -> None:
+            pass
+
+    tool("find ✓")
+    Agent().act("win")
+    tool_span = spans.named(tool.__qualname__)
+    expected = {"query": "find ✓", "limit": 5, "exact": False}
+    assert json_attr(tool_span, "tracepond.input") == expected
+    assert attr(tool_span, "gen_ai.tool.call.arguments") == attr(tool_span, "tracepond.input")
+    assert json_attr(spans.named(Agent.act.__qualname__), "tracepond.input") == {
+        "goal": "win",
+        "budget": 1.5,
+    }

@@ -17,6 +17,7 @@ from opentelemetry.trace import INVALID_SPAN, Span
 from opentelemetry.util.types import AttributeValue
 
 from tracepond.sdk import _attrs, _runtime
+from tracepond.sdk._call_json import PositionalJson
 from tracepond.sdk._direct import start_span
 from tracepond.sdk._guard import swallow
 from tracepond.sdk._handle import SpanHandle, encode, record_error
@@ -60,6 +61,9 @@ class Spec:
     # and the (name, default) pairs of the others, in order (defaults are always trailing).
     required: int = field(init=False)
     trailing: tuple[tuple[str, Any], ...] = field(init=False)
+    # Writes the input JSON of positional calls directly, for the kinds whose input is only
+    # that text (chat and LLM steps read messages, retrievers a query, from the bound dict).
+    positional_json: PositionalJson | None = field(init=False)
 
     def __post_init__(self) -> None:
         merged: dict[str, AttributeValue] = dict(kind_attributes(self.kind, self.name))
@@ -73,6 +77,9 @@ class Spec:
             required, trailing = len(names) + 1, ()
         object.__setattr__(self, "required", required)
         object.__setattr__(self, "trailing", trailing)
+        direct_input = self.kind not in (SpanKind.CHAT, SpanKind.LLM, SpanKind.RETRIEVER)
+        writer = PositionalJson.for_signature(self.positional, self.defaults, self.skip_first)
+        object.__setattr__(self, "positional_json", writer if direct_input else None)
 
 
 class Run:
@@ -87,10 +94,17 @@ class Run:
         pending: dict[str, Any] | None = None  # arguments to record once the span exists
         if settings.capture_content and spec.capture_input:
             try:
-                pending = bind_arguments(spec, args, kwargs)
-                early = self._early_input(pending, settings.max_value_size)
-                if early is not None:
-                    attributes, pending = early, None
+                writer = spec.positional_json
+                text = None
+                if writer is not None and not kwargs and not self._redact:
+                    text = writer.text(args, settings.max_value_size)
+                if text is not None:  # the common call: no binding at all
+                    attributes = self._with_input(text)
+                else:
+                    pending = bind_arguments(spec, args, kwargs)
+                    early = self._early_input(pending, settings.max_value_size)
+                    if early is not None:
+                        attributes, pending = early, None
             except Exception:
                 logger.warning("tracepond: instrumentation error in _record_inputs", exc_info=True)
                 pending = None
@@ -119,13 +133,18 @@ class Run:
         text = flat_arguments_json(arguments, max_chars)
         if text is None:
             return None
-        attributes = {**self.spec.start_dict, _attrs.INPUT: text}
-        if kind is SpanKind.TOOL:
-            attributes[_attrs.TOOL_CALL_ARGUMENTS] = text
-        elif kind is SpanKind.RETRIEVER:
+        attributes = self._with_input(text)
+        if kind is SpanKind.RETRIEVER:
             query = next((v for v in arguments.values() if isinstance(v, str)), None)
             if query is not None:
                 attributes[_attrs.RETRIEVAL_QUERY_TEXT] = query
+        return attributes
+
+    def _with_input(self, text: str) -> dict[str, AttributeValue]:
+        """The start attributes plus the input JSON `text` (and a tool's arguments)."""
+        attributes = {**self.spec.start_dict, _attrs.INPUT: text}
+        if self.spec.kind is SpanKind.TOOL:
+            attributes[_attrs.TOOL_CALL_ARGUMENTS] = text
         return attributes
 
     def _record_inputs(self, bound: dict[str, Any], max_chars: int) -> None:
