@@ -8,8 +8,9 @@ dropped span skips the export work and would otherwise flatter the figures).
 Each figure is per call, minus the undecorated call, the best of `--repeats` runs of `--calls`
 calls, each run ending with a flush (so the export of its spans counts): the wall time of the
 run, and the CPU time of the whole process (the caller and the export thread; other processes
-on the machine do not count in it). The export queue is sized for a whole run, so no span is
-dropped for a full queue.
+on the machine do not count in it). The runs of the cases are interleaved round-robin, so that
+the VM's drifting speed reaches all of them alike. The export queue is sized for a whole run,
+so no span is dropped for a full queue.
 
     .venv/bin/python bench/bench_sdk.py [--calls 20000] [--repeats 7] [--pipeline otel]
     .venv/bin/python bench/bench_sdk.py --breakdown
@@ -36,6 +37,9 @@ from typing import Any
 
 import tracepond
 import tracepond.langchain
+
+# (label, wall µs, CPU µs, note); a row of only a note has no times.
+Row = tuple[str, float | None, float | None, str]
 
 
 class _Sink(http.server.BaseHTTPRequestHandler):
@@ -98,23 +102,41 @@ class Sink:
 def measure(func: Callable[[], Any], calls: int, repeats: int) -> tuple[float, float]:
     """Best-of-N (wall, process CPU) per call in microseconds. Each run ends with a flush, so
     the export of its spans is part of its cost, whether the export thread kept up or not."""
-    walls, cpus = [], []
+    return measure_rounds({"": func}, calls, repeats)[""]
+
+
+def measure_rounds(
+    cases: dict[str, Callable[[], Any]], calls: int, repeats: int
+) -> dict[str, tuple[float, float]]:
+    """`measure` for several cases, their runs interleaved round-robin: the VM's speed drifts
+    over seconds to minutes, and runs taken back to back per case would put one case in a
+    slow minute and the next in a fast one. Interleaved, every case's best run is drawn from
+    the same stretch of time."""
+    walls: dict[str, list[float]] = {name: [] for name in cases}
+    cpus: dict[str, list[float]] = {name: [] for name in cases}
     for _ in range(repeats):
-        tracepond.flush()
-        wall, cpu = time.perf_counter(), time.process_time()
-        for _ in range(calls):
-            func()
-        tracepond.flush()
-        walls.append((time.perf_counter() - wall) / calls * 1e6)
-        cpus.append((time.process_time() - cpu) / calls * 1e6)
-    return min(walls), min(cpus)
+        for name, func in cases.items():
+            wall, cpu = timed_run(func, calls)
+            walls[name].append(wall)
+            cpus[name].append(cpu)
+    return {name: (min(walls[name]), min(cpus[name])) for name in cases}
+
+
+def timed_run(func: Callable[[], Any], calls: int) -> tuple[float, float]:
+    """One run: (wall, process CPU) per call in µs, the export of its spans included."""
+    tracepond.flush()
+    wall, cpu = time.perf_counter(), time.process_time()
+    for _ in range(calls):
+        func()
+    tracepond.flush()
+    return (time.perf_counter() - wall) / calls * 1e6, (time.process_time() - cpu) / calls * 1e6
 
 
 def trivial(x: int, y: int = 1) -> int:
     return x + y
 
 
-def bench_trace(sink: Sink, calls: int, repeats: int) -> list[tuple[str, float, float, str]]:
+def bench_trace(sink: Sink, calls: int, repeats: int) -> list[Row]:
     from opentelemetry import trace
 
     tracer = trace.get_tracer("bench")
@@ -126,31 +148,40 @@ def bench_trace(sink: Sink, calls: int, repeats: int) -> list[tuple[str, float, 
 
     traced = tracepond.trace(trivial)
     no_capture = tracepond.trace(capture=False)(trivial)
-    base_wall, base_cpu = measure(lambda: trivial(1), calls, repeats)
-    rows = [("plain call", base_wall, base_cpu, "")]
-    cases: list[tuple[str, Callable[[], Any]]] = [
-        ("raw OTel span (reference)", raw_otel_span),
-        ("@trace (capture on)", lambda: traced(1)),
-        ("@trace (capture off)", lambda: no_capture(1)),
-    ]
-    for name, func in cases:
-        before = sink.received()
-        wall, cpu = measure(func, calls, repeats)
-        exported = sink.received() - before
-        rows.append((name, wall - base_wall, cpu - base_cpu, f"{exported}/{calls * repeats}"))
+    cases: dict[str, Callable[[], Any]] = {
+        "plain call": lambda: trivial(1),
+        "raw OTel span (reference)": raw_otel_span,
+        "@trace (capture on)": lambda: traced(1),
+        "@trace (capture off)": lambda: no_capture(1),
+    }
+    before = sink.received()
+    results = measure_rounds(cases, calls, repeats)
+    exported = sink.received() - before
+    base_wall, base_cpu = results.pop("plain call")
+    rows: list[Row] = [("plain call", base_wall, base_cpu, "")]
+    for name, (wall, cpu) in results.items():
+        rows.append((name, wall - base_wall, cpu - base_cpu, ""))
+    # Every span of every run must have reached the sink (none dropped by a full queue).
+    made = 3 * calls * repeats
+    rows.append(("spans received / made, all runs", None, None, f"{exported}/{made}"))
     return rows
 
 
-def bench_langchain(runs: int, repeats: int) -> list[tuple[str, float, float, str]]:
+def bench_langchain(runs: int, repeats: int) -> list[Row]:
     from langchain_core.runnables import RunnableLambda
 
     chain = RunnableLambda(trivial, name="trivial")
-    base_wall, base_cpu = measure(lambda: chain.invoke(1), runs, repeats)
-    tracepond.langchain.instrument()
-    try:
-        wall, cpu = measure(lambda: chain.invoke(1), runs, repeats)
-    finally:
-        tracepond.langchain.uninstrument()
+    base: list[tuple[float, float]] = []
+    handled: list[tuple[float, float]] = []
+    for _ in range(repeats):  # interleaved, as in `measure_rounds`
+        base.append(timed_run(lambda: chain.invoke(1), runs))
+        tracepond.langchain.instrument()
+        try:
+            handled.append(timed_run(lambda: chain.invoke(1), runs))
+        finally:
+            tracepond.langchain.uninstrument()
+    base_wall, base_cpu = min(w for w, _ in base), min(c for _, c in base)
+    wall, cpu = min(w for w, _ in handled), min(c for _, c in handled)
     return [
         ("RunnableLambda.invoke", base_wall, base_cpu, ""),
         ("handler per run", wall - base_wall, cpu - base_cpu, ""),
@@ -174,7 +205,7 @@ class _NullExporter:
         pass
 
 
-def bench_breakdown(sink: Sink, calls: int, repeats: int) -> list[tuple[str, float, float, str]]:
+def bench_breakdown(sink: Sink, calls: int, repeats: int) -> list[Row]:
     """Where the time of a decorated call goes, layer by layer (each row: CPU per call)."""
     from opentelemetry import context as otel_context
     from opentelemetry import trace as otel_trace
@@ -210,7 +241,7 @@ def bench_breakdown(sink: Sink, calls: int, repeats: int) -> list[tuple[str, flo
     encoding = pipeline.delegate
     traced = tracepond.trace(trivial)
     no_capture = tracepond.trace(capture=False)(trivial)
-    rows: list[tuple[str, float, float, str]] = []
+    rows: list[Row] = []
 
     def row(name: str, func: Callable[[], Any], base: float = 0.0) -> float:
         wall, cpu = measure(func, calls, repeats)
@@ -318,7 +349,10 @@ def main() -> None:
     print(f"{label}; load average {load:.2f} on {os.cpu_count()} CPUs")
     print(f"{'us per call':38s} {'wall':>8s} {'CPU':>8s}  spans received")
     for name, wall, cpu, exported in rows:
-        print(f"{name:38s} {wall:8.2f} {cpu:8.2f}  {exported}")
+        if wall is None or cpu is None:
+            print(f"{name:38s} {'':8s} {'':8s}  {exported}")
+        else:
+            print(f"{name:38s} {wall:8.2f} {cpu:8.2f}  {exported}")
 
 
 if __name__ == "__main__":
