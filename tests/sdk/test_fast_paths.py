@@ -23,7 +23,8 @@ from tracepond.sdk._serialize import (
 
 from .spans import Spans, attr, json_attr
 
-FLAT = [
+# JSON scalars as the walk leaves them.
+SCALARS = [
     0,
     -5,
     2**70,
@@ -35,6 +36,9 @@ FLAT = [
     1.5,
     -0.0,
     1e300,
+]
+FLAT = [
+    *SCALARS,
     {},
     {"a": 1, "b": "x", "c": None, "d": 2.5, "e": True, "ü": "ß"},
 ]
@@ -76,10 +80,10 @@ def test_arguments_the_walk_would_change_are_not_flat(arguments: dict[str, Any])
     assert flat_arguments_json(arguments, 50) is None
 
 
-def _spec(func: Any, skip_first: bool = False) -> Spec:
+def _spec(func: Any, skip_first: bool = False, kind: SpanKind = SpanKind.UNKNOWN) -> Spec:
     return Spec(
         name="f",
-        kind=SpanKind.UNKNOWN,
+        kind=kind,
         attributes={},
         capture_input=True,
         capture_output=True,
@@ -184,19 +188,9 @@ def unicode_names(ключ: Any, ü: Any = "ß") -> None:
 
 
 VALUES = [
-    0,
-    -7,
-    2**70,
-    "",
+    *SCALARS,
     "short",
     "x" * 40,
-    'héllo "quoted" \\ \n \u2028 ✓ \U0001f600',
-    True,
-    False,
-    None,
-    1.5,
-    -0.0,
-    1e300,
     math.nan,
     -math.inf,
     [1, 2],
@@ -266,20 +260,7 @@ def test_positional_json_skips_self_and_needs_it() -> None:
 
 
 def test_positional_json_only_for_kinds_whose_input_is_the_text() -> None:
-    def spec(kind: SpanKind) -> Spec:
-        return Spec(
-            name="f",
-            kind=kind,
-            attributes={},
-            capture_input=True,
-            capture_output=True,
-            redact=frozenset(),
-            signature=_signature(scalars),
-            skip_first=False,
-            **_plain_signature(scalars),
-        )
-
-    direct = {kind for kind in SpanKind if spec(kind).positional_json is not None}
+    direct = {kind for kind in SpanKind if _spec(scalars, kind=kind).positional_json is not None}
     assert direct == set(SpanKind) - {SpanKind.CHAT, SpanKind.LLM, SpanKind.RETRIEVER}
     assert (
         Spec(
