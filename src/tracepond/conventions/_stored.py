@@ -111,16 +111,12 @@ def _refer_to_attributes(extras: dict[str, Any], attributes: Mapping[str, Any]) 
             raw = attributes.get(attribute)
             # Plain dicts, lists and scalars: a C-level comparison decides (numbers compare by
             # value: 1 and 1.0 are the same JSON number).
-            if type(raw) is str and _resolve(raw) == value:
+            if type(raw) is str and decode_again(raw) == value:
                 refs[path] = attribute
                 del holder[member]
                 break
     if refs:
         extras[REFS] = refs
-
-
-def _resolve(raw: str) -> Any:
-    return decode_again(raw)
 
 
 def view_from_json(
@@ -155,7 +151,7 @@ def _resolve_references(
     for path, attribute in refs.items():
         field, _, member = path.partition(".")
         raw = attributes.get(attribute)
-        value = _resolve(raw) if isinstance(raw, str) else None
+        value = decode_again(raw) if isinstance(raw, str) else None
         if member:
             extras.setdefault(field, {})[member] = value
         else:
