@@ -26,7 +26,7 @@ def reindex(db: Path) -> subprocess.CompletedProcess[str]:
 def raw_snapshot(db: Path) -> list[tuple[Any, ...]]:
     with duckdb.connect(str(db), read_only=True) as con:
         return con.execute(
-            "SELECT trace_id, span_id, attributes_json, events_json, resource_json, name,"
+            "SELECT trace_id, span_id, attributes_json, events_json, origin_id, name,"
             " start_ns, end_ns FROM spans ORDER BY trace_id, span_id"
         ).fetchall()
 

@@ -57,7 +57,7 @@ DECODER = SpanDecoder(max_attribute_bytes=1 << 20)
 def table(*spans: Any, service: str = "svc") -> SpanBatch:
     batch = DECODER.decode(make_request(spans, service=service))
     assert batch.rejected == 0
-    return SpanBatch.from_table(to_arrow(batch.rows))
+    return SpanBatch.from_table(to_arrow(batch.rows), batch.rows.origins)
 
 
 def summary_of(store: SpanStore, trace: bytes) -> TraceSummary:
@@ -110,7 +110,11 @@ def test_write_stores_every_column(store: SpanStore) -> None:
         record = store.span(row["trace_id"], row["span_id"])
         assert record is not None
         for column in SPAN_COLUMNS:
-            assert record[column] == row[column], column
+            if column == "origin_id":  # a record carries its origin's JSON, not the reference
+                origin = (record["resource_json"], record["scope_json"])
+                assert origin == written.origins[row[column]]
+            else:
+                assert record[column] == row[column], column
         assert record["duration_ns"] == row["end_ns"] - row["start_ns"]
     records = store.trace_spans(trace)
     assert [r["span_id"] for r in records] == [root, child]  # ordered by start time
@@ -149,9 +153,11 @@ def test_one_write_is_one_transaction(store: SpanStore) -> None:
     counts = store.counts()
     listed = store.list_traces(100)
     good = table(make_span(good_trace, span_id(), "good"))
-    bad_rows = table(make_span(bad_trace, span_id(), "bad")).table.to_pylist()
+    refused = table(make_span(bad_trace, span_id(), "bad"))
+    bad_rows = refused.table.to_pylist()
     bad_rows[0]["name"] = None  # violates NOT NULL: the database refuses it mid-write
-    bad = SpanBatch.from_table(pa.Table.from_pylist(bad_rows, schema=good.table.schema))
+    bad_table = pa.Table.from_pylist(bad_rows, schema=good.table.schema)
+    bad = SpanBatch.from_table(bad_table, refused.origins)
     with pytest.raises(Exception):  # noqa: B017 - any store error; the point is what is left
         store.write([good, bad])
     assert store.trace_spans(good_trace) == []

@@ -5,17 +5,37 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import orjson
 import pytest
 
-from ingest.otlp_build import make_span, span_id, trace_id
+from ingest.otlp_build import make_request, make_span, span_id, trace_id
 from store.test_conformance import table
+from tracepond.ingest._rows import SpanBatch, to_arrow
+from tracepond.ingest.decode import SpanDecoder
 from tracepond.query._render import span_node
+from tracepond.query.filters import Filters
+from tracepond.query.ql_parser import parse
 from tracepond.store._schema import MIGRATIONS
+from tracepond.store.base import SearchRequest
 from tracepond.store.duckdb_store import DuckDBStore
 
 
+def _as_schema_2(path: Path) -> None:
+    """Turn a current database into what schema version 2 wrote: each span's resource and scope
+    JSON inline, no origins."""
+    with duckdb.connect(str(path)) as con:
+        con.execute(
+            "UPDATE spans SET resource_json = o.resource_json, scope_json = o.scope_json"
+            " FROM origins o WHERE o.id = spans.origin_id"
+        )
+        con.execute("ALTER TABLE spans DROP COLUMN origin_id")
+        con.execute("DROP TABLE origins")
+        con.execute("DELETE FROM schema_migrations WHERE version > 2")
+
+
 def _as_schema_1(path: Path) -> None:
-    """Turn a current database into what schema version 1 wrote: no stored views."""
+    """Turn a current database into what schema version 1 wrote: no stored views either."""
+    _as_schema_2(path)
     with duckdb.connect(str(path)) as con:
         con.execute("ALTER TABLE spans DROP COLUMN view_json")
         con.execute("DELETE FROM schema_migrations WHERE version > 1")
@@ -41,13 +61,53 @@ def test_a_schema_1_database_gets_view_json_and_still_renders_views(tmp_path: Pa
 
     store = DuckDBStore(path, memory_limit="64MB", threads=1)
     try:
-        assert store.schema_version == MIGRATIONS[-1][0] == 2
+        assert store.schema_version == MIGRATIONS[-1][0] == 3
         found = store.trace(trace, columns="tree")
         assert found is not None
         (record,) = found[1]
         assert record["view_json"] is None  # derived on read until `tracepond reindex`
         assert span_node(record)["view"] == fresh_view
         assert fresh_view["category"] == "llm" and fresh_view["model"] == "gpt-4o"
+    finally:
+        store.close()
+
+
+def _write(store: DuckDBStore, trace: bytes, name: str, host: str) -> None:
+    request = make_request([make_span(trace, span_id(), name)], resource={"host.name": host})
+    rows = SpanDecoder(1 << 20).decode(request).rows
+    store.write([SpanBatch.from_table(to_arrow(rows), rows.origins)])
+
+
+def _spans_on(store: DuckDBStore, host: str) -> set[str]:
+    query = parse(f'{{ resource.host.name = "{host}" }}')
+    page = store.search_spans(SearchRequest(Filters(query=query)))
+    return {row["name"] for row in page.rows}
+
+
+def test_a_schema_2_database_keeps_inline_origins_beside_new_ones(tmp_path: Path) -> None:
+    path = tmp_path / "old.duckdb"
+    trace = trace_id()
+    store = DuckDBStore(path, memory_limit="64MB", threads=1)
+    _write(store, trace, "old span", "host-a")
+    store.close()
+    _as_schema_2(path)
+
+    store = DuckDBStore(path, memory_limit="64MB", threads=1)
+    try:
+        assert store.schema_version == 3
+        _write(store, trace, "new span", "host-a")
+        _write(store, trace, "other host", "host-b")
+        spans = store.trace_spans(trace)
+        resources = {s["name"]: orjson.loads(s["resource_json"]) for s in spans}
+        assert {n: r["attributes"]["host.name"] for n, r in resources.items()} == {
+            "old span": "host-a",
+            "new span": "host-a",
+            "other host": "host-b",
+        }
+        assert all(orjson.loads(s["scope_json"])["schema_url"] == "" for s in spans)
+        # Search by resource attribute reads both layouts.
+        assert _spans_on(store, "host-a") == {"old span", "new span"}
+        assert _spans_on(store, "host-b") == {"other host"}
     finally:
         store.close()
 

@@ -46,7 +46,7 @@ class Seeded:
 def write(store: DuckDBStore, spans: list[Any], service: str) -> None:
     batch = DECODER.decode(make_request(spans, service=service))
     assert batch.rejected == 0
-    store.write([SpanBatch.from_table(to_arrow(batch.rows))])
+    store.write([SpanBatch.from_table(to_arrow(batch.rows), batch.rows.origins)])
 
 
 @pytest.fixture(scope="module")

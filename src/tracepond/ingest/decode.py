@@ -6,6 +6,7 @@ No I/O and no store access. Individually invalid spans are rejected one by one (
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -66,7 +67,7 @@ class SpanDecoder:
         resource = self._attrs.attributes(resource_spans.resource.attributes, resource_cuts)
         service = resource.get("service.name")
         service_name = service if isinstance(service, str) and service else DEFAULT_SERVICE
-        # One JSON text per resource, shared by all its spans (DuckDB dictionary-compresses it).
+        # One JSON text per resource; stored once per origin (resource + scope), not per span.
         resource_json = orjson.dumps(
             {
                 "attributes": resource,
@@ -87,15 +88,9 @@ class SpanDecoder:
                     "schema_url": scope_spans.schema_url,
                 }
             ).decode()
-            context = (
-                service_name,
-                resource_json,
-                scope.name,
-                scope.version,
-                scope_json,
-                resource,
-                inherited_cuts,
-            )
+            origin = origin_id(resource_json, scope_json)
+            context = (service_name, origin, scope.name, scope.version, inherited_cuts)
+            kept = len(batch.rows)
             for span in scope_spans.spans:
                 reason = _invalid_reason(span)
                 if reason is None:
@@ -103,9 +98,11 @@ class SpanDecoder:
                 else:
                     batch.rejected += 1
                     batch.reasons[reason] += 1
+            if len(batch.rows) > kept:  # an origin none of whose spans is stored is not stored
+                batch.rows.origins[origin] = (resource_json, scope_json)
 
     def _append(self, span: Any, context: tuple[Any, ...], rows: SpanRows) -> None:
-        service_name, resource_json, scope_name, scope_version, scope_json, _, cuts = context
+        service_name, origin, scope_name, scope_version, cuts = context
         truncated: list[str] = list(cuts) if cuts else []
         attributes = self._attrs.attributes(span.attributes, truncated)
         events = [self._event(event, truncated) for event in span.events]
@@ -132,10 +129,9 @@ class SpanDecoder:
                 span.trace_state,
                 span.flags,
                 service_name,
-                resource_json,
+                origin,
                 scope_name,
                 scope_version,
-                scope_json,
                 orjson.dumps(attributes).decode(),
                 orjson.dumps(events).decode() if events else "[]",
                 orjson.dumps(links).decode() if links else "[]",
@@ -186,6 +182,16 @@ class SpanDecoder:
             "attributes": attributes,
             "dropped_attributes_count": link.dropped_attributes_count,
         }
+
+
+def origin_id(resource_json: str, scope_json: str) -> int:
+    """The stored key of a (resource, scope) pair: 64 bits of a hash of both JSON texts, so that
+    every decoder (each worker process, each restart) names the same origin alike without
+    asking the store. Two different origins share a key with odds of ~n²/2⁶⁵ for n origins."""
+    digest = hashlib.blake2b(
+        resource_json.encode() + b"\0" + scope_json.encode(), digest_size=8
+    ).digest()
+    return int.from_bytes(digest, "little", signed=True)
 
 
 def _invalid_reason(span: Any) -> str | None:

@@ -58,7 +58,7 @@ def decode_body(decoder: SpanDecoder, body: bytes, encoding: Encoding) -> Decode
     batch = None
     if decoded.accepted:
         rows = decoded.rows
-        batch = SpanBatch(to_arrow(rows), summarize(rows.columns, rows.views))
+        batch = SpanBatch(to_arrow(rows), summarize(rows.columns, rows.views), rows.origins)
     return DecodeOutcome(batch, decoded.rejected, dict(decoded.reasons))
 
 
@@ -117,7 +117,7 @@ class ProcessDecoder:
             return await asyncio.to_thread(decode_body, self._inline.decoder, body, encoding)
         loop = asyncio.get_running_loop()
         try:
-            ipc, traces, rejected, reasons = await loop.run_in_executor(
+            ipc, traces, origins, rejected, reasons = await loop.run_in_executor(
                 self._pool, _decode_in_worker, body, encoding
             )
         except concurrent.futures.process.BrokenProcessPool:
@@ -127,7 +127,7 @@ class ProcessDecoder:
         if not ipc:
             return DecodeOutcome(None, rejected, reasons)
         table = pa.ipc.open_stream(pa.py_buffer(ipc)).read_all()
-        return DecodeOutcome(SpanBatch(table, traces), rejected, reasons)
+        return DecodeOutcome(SpanBatch(table, traces, origins), rejected, reasons)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
@@ -158,16 +158,19 @@ def _warm() -> None:
     return None
 
 
-_WorkerResult = tuple[bytes, dict[bytes, TracePartial], int, dict[str, int]]
+_WorkerResult = tuple[
+    bytes, dict[bytes, TracePartial], dict[int, tuple[str, str]], int, dict[str, int]
+]
 
 
 def _decode_in_worker(body: bytes, encoding: Encoding) -> _WorkerResult:
     assert _worker_decoder is not None, "worker initializer did not run"
     outcome = decode_body(_worker_decoder, body, encoding)
     if outcome.batch is None:
-        return b"", {}, outcome.rejected, outcome.reasons
-    table = outcome.batch.table
+        return b"", {}, {}, outcome.rejected, outcome.reasons
+    batch = outcome.batch
     sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
-        writer.write_table(table)
-    return sink.getvalue().to_pybytes(), outcome.batch.traces, outcome.rejected, outcome.reasons
+    with pa.ipc.new_stream(sink, batch.table.schema) as writer:
+        writer.write_table(batch.table)
+    ipc = sink.getvalue().to_pybytes()
+    return ipc, batch.traces, batch.origins, outcome.rejected, outcome.reasons

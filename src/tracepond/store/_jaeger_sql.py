@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from tracepond.store._origins import RESOURCE_JSON
 from tracepond.store.duckdb_store import DuckDBStore
 
 ERROR_STATUS = 2
@@ -75,7 +76,7 @@ def find_trace_ids(store: DuckDBStore, search: JaegerSearch) -> list[bytes]:
         params[f"value{i}"] = text
         matches = [
             f"json_extract_string(attributes_json, $path{i}) = $value{i}",
-            f"json_extract_string(resource_json, $rpath{i}) = $value{i}",
+            f"json_extract_string({RESOURCE_JSON}, $rpath{i}) = $value{i}",
         ]
         if key == "error" and text.lower() == "true":
             matches.append(f"status_code = {ERROR_STATUS}")

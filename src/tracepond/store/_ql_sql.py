@@ -13,6 +13,7 @@ import orjson
 
 from tracepond.query import ql_ast as ast
 from tracepond.query.ql_fields import KIND_VALUES, STATUS_VALUES
+from tracepond.store._origins import RESOURCE_JSON
 from tracepond.store._params import Params
 from tracepond.store._search_sql import DOCUMENT_COUNT
 
@@ -140,10 +141,10 @@ class QueryCompiler:
         resource_path = self.params.add("$.attributes." + orjson.dumps(field.name).decode())
         sources = {
             "span": [f"json_extract_string(attributes_json, {path})"],
-            "resource": [f"json_extract_string(resource_json, {resource_path})"],
+            "resource": [f"json_extract_string({RESOURCE_JSON}, {resource_path})"],
             "any": [
                 f"json_extract_string(attributes_json, {path})",
-                f"json_extract_string(resource_json, {resource_path})",
+                f"json_extract_string({RESOURCE_JSON}, {resource_path})",
             ],
         }[field.scope]
         text = sources[0] if len(sources) == 1 else f"coalesce({', '.join(sources)})"

@@ -95,6 +95,22 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         # until `tracepond reindex` fills it.
         "ALTER TABLE spans ADD COLUMN view_json VARCHAR",
     ),
+    (
+        3,
+        "span origins: resource and scope JSON stored once, referenced by spans.origin_id",
+        # A request's spans share a few (resource, scope) pairs; their JSON was a third of
+        # every span row written. Spans stored before keep theirs inline (origin_id NULL);
+        # readers take whichever is there (store/_origins.py). The key is a hash of both texts
+        # (ingest.decode.origin_id), so decoders need not ask the store for it.
+        """
+        CREATE TABLE origins (
+            id BIGINT PRIMARY KEY,
+            resource_json VARCHAR NOT NULL,
+            scope_json VARCHAR NOT NULL
+        );
+        ALTER TABLE spans ADD COLUMN origin_id BIGINT;
+        """,
+    ),
 ]
 
 

@@ -7,6 +7,8 @@ Writes
   * ``write`` takes any number of span batches (Arrow rows with the columns of
     ``ingest._rows.SPAN_COLUMNS``, and their per-trace partial summaries) and stores them in ONE
     transaction: either every span is stored or none is.
+  * A batch's ``origins`` map each ``origin_id`` of its rows to that origin's resource and scope
+    JSON. A store may keep them once per origin; what it reads back is the same either way.
   * Writes are idempotent. A span is identified by ``(trace_id, span_id)``; writing a span that is
     already stored (an exporter retrying) changes nothing, and is not counted again in the trace
     summary. Within one call the first copy of a duplicated span wins.
@@ -71,7 +73,8 @@ class TracePage:
     next_cursor: tuple[int, bytes] | None
 
 
-# One stored span as a mapping of column name -> value (JSON columns still as text).
+# One stored span as a mapping of column name -> value (JSON columns still as text). A whole
+# span ("all") carries its origin as ``resource_json`` and ``scope_json``, not ``origin_id``.
 SpanRecord = dict[str, Any]
 # Which stored columns a trace read returns: everything, or what a tree node shows.
 SpanColumns = Literal["all", "tree"]
