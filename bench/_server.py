@@ -48,6 +48,25 @@ def _status_kib(pid: int, key: str) -> int:
     return 0
 
 
+def tree_pss_kib(pid: int) -> int:
+    """Proportional set size of the process tree: each resident page counted once in all,
+    shared ones split among the processes that map them. Summed VmRSS counts a page once per
+    process, so the libraries the server and its decode workers all load (libarrow alone is
+    ~27 MiB resident in each) are counted three times there."""
+    return sum(_rollup_kib(p, "Pss") for p in process_tree(pid))
+
+
+def _rollup_kib(pid: int, key: str) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as rollup:
+            for line in rollup:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def cpu_seconds(pid: int) -> float:
     """user + system CPU seconds of process ``pid`` (all its threads)."""
     try:
@@ -69,29 +88,41 @@ def machine_busy_seconds() -> float:
 
 @dataclass
 class RssSampler:
-    """Samples VmRSS every ``interval`` seconds; ``peak_since_mark`` is the phase peak."""
+    """Samples the tree's summed VmRSS every ``interval`` seconds and its PSS every
+    ``pss_every`` samples (reading smaps_rollup walks page tables: ~4 ms a process, too much
+    CPU to take from the benchmark 20 times a second); ``peak_since_mark`` is the phase peak."""
 
     pid: int
     interval: float = 0.05
+    pss_every: int = 10
     samples: list[tuple[float, int]] = field(default_factory=list)
     _mark_peak: int = 0
+    _mark_peak_pss: int = 0
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> None:
         threading.Thread(target=self._run, name="rss-sampler", daemon=True).start()
 
     def _run(self) -> None:
+        count = 0
         while not self._stop.wait(self.interval):
             rss = tree_status_kib(self.pid, "VmRSS")
             if rss:
                 self.samples.append((time.monotonic(), rss))
                 self._mark_peak = max(self._mark_peak, rss)
+            count += 1
+            if count % self.pss_every == 0:
+                self._mark_peak_pss = max(self._mark_peak_pss, tree_pss_kib(self.pid))
 
     def mark(self) -> None:
         self._mark_peak = tree_status_kib(self.pid, "VmRSS")
+        self._mark_peak_pss = tree_pss_kib(self.pid)
 
     def peak_since_mark_mib(self) -> float:
         return self._mark_peak / 1024
+
+    def peak_pss_since_mark_mib(self) -> float:
+        return self._mark_peak_pss / 1024
 
     def rss_mib(self) -> float:
         return tree_status_kib(self.pid, "VmRSS") / 1024

@@ -8,8 +8,8 @@ OTel BatchSpanProcessor (32 traces = 512 spans per request), and in one run repo
   building, Arrow table) on one core, with no network and no database;
 * start-up: spawn -> ready line, spawn -> first acknowledged export;
 * HTTP/protobuf: acknowledged (= committed) spans/s with N concurrent senders, the ratio to the
-  ceiling, the time from the last acknowledgment until the traces are queryable, server peak RSS,
-  server and sender CPU;
+  ceiling, the time from the last acknowledgment until the traces are queryable, the peak memory
+  of the server and its decode workers (PSS; summed RSS too), server and sender CPU;
 * ``GET /api/traces/{id}`` latency p50/p95 over random traces once ~1M spans are stored: right
   after the fill (while the server's idle checkpoint runs) and again once it has finished;
 * gRPC: acknowledged spans/s with N concurrent senders;
@@ -62,7 +62,8 @@ TARGETS = {
     "http_spans_per_s": 25_000,
     "ceiling_ratio": 0.6,
     "fetch_p95_ms": 10.0,
-    "peak_rss_mib": 500,
+    # Judged on the tree's PSS: summed RSS counts each shared library once per process.
+    "peak_memory_mib": 500,
     "first_export_s": 2.0,
 }
 
@@ -201,6 +202,7 @@ def run_phase(
         "sender_cpu_us_per_span": 1e6 * bench_cpu / max(acked, 1),
         "other_processes_cpu_cores": max(other_cpu, 0.0) / wall,
         "server_peak_rss_mib": sampler.peak_since_mark_mib(),
+        "server_peak_pss_mib": sampler.peak_pss_since_mark_mib(),
         "writer": _writer_summary(writer, wall),
         "last_ack": last_ack,
     }
@@ -466,11 +468,12 @@ def report(r: dict[str, Any]) -> str:
         "PASS" if v["ok"] else "FAIL",
     )
     row(
-        "server peak RSS during HTTP ingest  MiB",
-        f"{h['server_peak_rss_mib']:.0f}",
-        f"<= {TARGETS['peak_rss_mib']}",
-        _ok(h["server_peak_rss_mib"], TARGETS["peak_rss_mib"], False),
+        "server peak memory (PSS) during HTTP ingest  MiB",
+        f"{h['server_peak_pss_mib']:.0f}",
+        f"<= {TARGETS['peak_memory_mib']}",
+        _ok(h["server_peak_pss_mib"], TARGETS["peak_memory_mib"], False),
     )
+    row("  summed RSS (shared libraries once per process)  MiB", f"{h['server_peak_rss_mib']:.0f}")
     fetch_row(
         row,
         f"GET /api/traces/{{id}} p50/p95 ms ({fetch['count']} @ {r['stored_spans']:,} spans)",
@@ -494,7 +497,10 @@ def report(r: dict[str, Any]) -> str:
             "  server CPU cores / sender CPU cores",
             f"{g['server_cpu_cores']:.2f}/{g['sender_cpu_cores']:.2f}",
         )
-        row("  server peak RSS during gRPC ingest  MiB", f"{g['server_peak_rss_mib']:.0f}")
+        row(
+            "  server peak PSS / summed RSS during gRPC ingest  MiB",
+            f"{g['server_peak_pss_mib']:.0f}/{g['server_peak_rss_mib']:.0f}",
+        )
     row("server VmHWM (whole run)  MiB", f"{r['server_vmhwm_mib']:.0f}")
     row("DB size after HTTP fill (file+wal)  MiB", f"{r['db_bytes_after_http'] / 2**20:,.0f}")
     row(
