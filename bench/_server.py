@@ -34,18 +34,7 @@ def process_tree(pid: int) -> list[int]:
 def tree_status_kib(pid: int, key: str) -> int:
     """A /proc status field summed over the process tree. For VmHWM the sum is an upper bound
     of the tree's peak: each process's own peak, whenever it was."""
-    return sum(_status_kib(p, key) for p in process_tree(pid))
-
-
-def _status_kib(pid: int, key: str) -> int:
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            for line in status:
-                if line.startswith(key + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
+    return sum(_proc_kib(p, "status", key) for p in process_tree(pid))
 
 
 def tree_pss_kib(pid: int) -> int:
@@ -53,13 +42,14 @@ def tree_pss_kib(pid: int) -> int:
     shared ones split among the processes that map them. Summed VmRSS counts a page once per
     process, so the libraries the server and its decode workers all load (libarrow alone is
     ~27 MiB resident in each) are counted three times there."""
-    return sum(_rollup_kib(p, "Pss") for p in process_tree(pid))
+    return sum(_proc_kib(p, "smaps_rollup", "Pss") for p in process_tree(pid))
 
 
-def _rollup_kib(pid: int, key: str) -> int:
+def _proc_kib(pid: int, file: str, key: str) -> int:
+    """The kB value of the ``key:`` line of /proc/<pid>/<file>; 0 once the process is gone."""
     try:
-        with open(f"/proc/{pid}/smaps_rollup") as rollup:
-            for line in rollup:
+        with open(f"/proc/{pid}/{file}") as lines:
+            for line in lines:
                 if line.startswith(key + ":"):
                     return int(line.split()[1])
     except OSError:
