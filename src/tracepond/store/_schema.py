@@ -98,7 +98,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (
         3,
         "span origins: resource and scope JSON stored once, referenced by spans.origin_id",
-        # A request's spans share a few (resource, scope) pairs; their JSON was a third of
+        # A request's spans share a few (resource, scope) pairs; their JSON was over a quarter of
         # every span row written. Spans stored before keep theirs inline (origin_id NULL);
         # readers take whichever is there (store/_origins.py). The key is a hash of both texts
         # (ingest.decode.origin_id), so decoders need not ask the store for it.
