@@ -55,7 +55,12 @@ DECODER = SpanDecoder(max_attribute_bytes=1 << 20)
 
 
 def table(*spans: Any, service: str = "svc") -> SpanBatch:
-    batch = DECODER.decode(make_request(spans, service=service))
+    return batch_of(make_request(spans, service=service))
+
+
+def batch_of(request: Any) -> SpanBatch:
+    """What the ingest pipeline hands the store for ``request`` (every span valid)."""
+    batch = DECODER.decode(request)
     assert batch.rejected == 0
     return SpanBatch.from_table(to_arrow(batch.rows), batch.rows.origins)
 

@@ -9,9 +9,7 @@ import orjson
 import pytest
 
 from ingest.otlp_build import make_request, make_span, span_id, trace_id
-from store.test_conformance import table
-from tracepond.ingest._rows import SpanBatch, to_arrow
-from tracepond.ingest.decode import SpanDecoder
+from store.test_conformance import batch_of, table
 from tracepond.query._render import span_node
 from tracepond.query.filters import Filters
 from tracepond.query.ql_parser import parse
@@ -74,8 +72,7 @@ def test_a_schema_1_database_gets_view_json_and_still_renders_views(tmp_path: Pa
 
 def _write(store: DuckDBStore, trace: bytes, name: str, host: str) -> None:
     request = make_request([make_span(trace, span_id(), name)], resource={"host.name": host})
-    rows = SpanDecoder(1 << 20).decode(request).rows
-    store.write([SpanBatch.from_table(to_arrow(rows), rows.origins)])
+    store.write([batch_of(request)])
 
 
 def _spans_on(store: DuckDBStore, host: str) -> set[str]:

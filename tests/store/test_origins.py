@@ -10,7 +10,8 @@ import pyarrow as pa
 import pytest
 
 from ingest.otlp_build import key_values, make_request, make_span, span_id, trace_id
-from tracepond.ingest._rows import SpanBatch, to_arrow
+from store.test_conformance import batch_of
+from tracepond.ingest._rows import SpanBatch
 from tracepond.ingest.decode import SpanDecoder, origin_id
 from tracepond.store.duckdb_store import DuckDBStore
 
@@ -21,8 +22,7 @@ def batch(host: str, *names: str, scope_version: str = "") -> SpanBatch:
     if scope_version:  # an origin is the resource and the scope's JSON (its attributes)
         scope = request.resource_spans[0].scope_spans[0].scope
         scope.attributes.extend(key_values({"scope.build": scope_version}))
-    rows = SpanDecoder(1 << 20).decode(request).rows
-    return SpanBatch.from_table(to_arrow(rows), rows.origins)
+    return batch_of(request)
 
 
 def stored_origins(path: Path) -> list[tuple[int, str, str]]:
