@@ -64,7 +64,10 @@ class TracepondServer:
         )
         self.decoder: Decoder = (
             ProcessDecoder(
-                settings.decode_workers, settings.max_attribute_bytes, settings.normalize_at_ingest
+                settings.decode_workers,
+                settings.max_attribute_bytes,
+                settings.normalize_at_ingest,
+                nice=settings.decode_worker_nice,
             )
             if settings.decode_workers
             else InlineDecoder(settings.max_attribute_bytes, settings.normalize_at_ingest)

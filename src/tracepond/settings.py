@@ -40,6 +40,12 @@ class Settings:
     duckdb_threads: int = 2
     # Worker processes that decode requests beside the server process (0 = decode in-process).
     decode_workers: int = field(default_factory=lambda: _default_decode_workers())
+    # How much lower the decode workers' CPU priority is than the server's (Unix nice, 0-19).
+    # The writer thread is the pipeline's one serial stage: when the workers compete with it
+    # as equals, every commit is stretched and every acknowledgment waits. Lower-priority
+    # workers still get every cycle the writer and the event loop leave idle (bench/README.md,
+    # session 10: 300k-span fills 25.8k -> 28.4k spans/s mean; commits 22-31 -> 20-24 ms).
+    decode_worker_nice: int = 10
     # Off: spans are stored with empty view columns (category, model, tokens...), to be filled
     # later by `tracepond reindex`; for measuring normalization's cost, or bursts beyond what
     # the machine can normalize. Trace views are still built on read.
@@ -96,6 +102,13 @@ def _positive(text: str) -> int:
     return number
 
 
+def _nice(text: str) -> int:
+    number = int(text)
+    if not 0 <= number <= 19:
+        raise ValueError(f"nice must be 0 to 19: {number}")
+    return number
+
+
 def _bool(text: str) -> bool:
     return text.strip().lower() in {"1", "true", "yes", "on"}
 
@@ -113,6 +126,7 @@ _SOURCES: list[tuple[str, str, Callable[[str], object]]] = [
     ("duckdb_threads", "TRACEPOND_DUCKDB_THREADS", _positive),
     ("duckdb_checkpoint_threshold", "TRACEPOND_DUCKDB_CHECKPOINT_THRESHOLD", str),
     ("decode_workers", "TRACEPOND_DECODE_WORKERS", _non_negative),
+    ("decode_worker_nice", "TRACEPOND_DECODE_WORKER_NICE", _nice),
     ("normalize_at_ingest", "TRACEPOND_NORMALIZE_AT_INGEST", _bool),
     ("log_json", "TRACEPOND_LOG_JSON", _bool),
 ]

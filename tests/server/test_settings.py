@@ -18,6 +18,7 @@ def test_defaults_without_flags_or_env() -> None:
     assert settings.db_path.suffix == ".duckdb"  # a file, not ":memory:"
     assert settings.max_body_bytes == 32 * 1024 * 1024
     assert settings.log_json is False
+    assert settings.decode_worker_nice == 10
 
 
 ENV = {
@@ -31,6 +32,7 @@ ENV = {
     "TRACEPOND_MAX_COMMIT_SPANS": "400",
     "TRACEPOND_DUCKDB_MEMORY_LIMIT": "1GB",
     "TRACEPOND_DUCKDB_THREADS": "3",
+    "TRACEPOND_DECODE_WORKER_NICE": "0",
     "TRACEPOND_LOG_JSON": "yes",
 }
 
@@ -48,6 +50,7 @@ def test_env_beats_default() -> None:
         max_commit_spans=400,
         duckdb_memory_limit="1GB",
         duckdb_threads=3,
+        decode_worker_nice=0,
         log_json=True,
     )
 
@@ -90,6 +93,8 @@ def test_reads_os_environ_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
         ({"max_body_bytes": 0}, {}),
         ({}, {"TRACEPOND_MAX_COMMIT_SPANS": "-1"}),
         ({}, {"TRACEPOND_DUCKDB_THREADS": "two"}),
+        ({}, {"TRACEPOND_DECODE_WORKER_NICE": "20"}),
+        ({}, {"TRACEPOND_DECODE_WORKER_NICE": "-5"}),
     ],
 )
 def test_invalid_values_raise_value_error(flags: dict[str, object], env: dict[str, str]) -> None:

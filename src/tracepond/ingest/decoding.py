@@ -85,10 +85,17 @@ class InlineDecoder:
 
 
 class ProcessDecoder:
-    def __init__(self, workers: int, max_attribute_bytes: int, normalize: bool = True) -> None:
+    """Decodes in ``workers`` processes, each ``nice`` steps below the server's CPU priority, so
+    that the writer thread (the one serial stage between a request and its acknowledgment) and
+    the event loop run first and decoding fills the cycles they leave."""
+
+    def __init__(
+        self, workers: int, max_attribute_bytes: int, normalize: bool = True, nice: int = 0
+    ) -> None:
         self._workers = workers
         self._max_attribute_bytes = max_attribute_bytes
         self._normalize = normalize
+        self._nice = nice
         self._pool = self._new_pool()
         # Until the workers have imported what they need (~1 s after start), requests are
         # decoded in this process, so the server accepts spans as soon as its ports are bound.
@@ -103,7 +110,7 @@ class ProcessDecoder:
             initializer=_init_worker,
             # The server's pid, not the worker's getppid(): a server killed while the worker is
             # still starting leaves it reparented before it could read its parent.
-            initargs=(self._max_attribute_bytes, self._normalize, os.getpid()),
+            initargs=(self._max_attribute_bytes, self._normalize, self._nice, os.getpid()),
         )
 
     def start(self) -> concurrent.futures.Future[None]:
@@ -137,13 +144,21 @@ _worker_decoder: SpanDecoder | None = None
 PARENT_CHECK_SECONDS = 0.5
 
 
-def _init_worker(max_attribute_bytes: int, normalize: bool, server_pid: int) -> None:
+def _init_worker(max_attribute_bytes: int, normalize: bool, nice: int, server_pid: int) -> None:
     global _worker_decoder
+    _lower_priority(nice)
     settle_pandas_probe()
     _worker_decoder = SpanDecoder(max_attribute_bytes, normalize)
     threading.Thread(
         target=_exit_with_parent, args=(server_pid,), name="parent-watch", daemon=True
     ).start()
+
+
+def _lower_priority(nice: int) -> None:
+    # Lowering one's own priority needs no privilege; a platform without nice() (Windows) runs
+    # the workers at the server's priority.
+    if nice and hasattr(os, "nice"):
+        os.nice(nice)
 
 
 def _exit_with_parent(parent: int) -> None:
