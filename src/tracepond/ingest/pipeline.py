@@ -2,8 +2,9 @@
 
 * Bounded: at most ``max_queued_spans`` spans wait; past that ``submit`` raises Overloaded so the
   receiver answers 503 / UNAVAILABLE and the exporter retries. Memory stays bounded.
-* Group commit: the writer takes everything waiting (up to ``max_commit_spans``) and stores it in
-  one transaction, so a busy server commits large groups and a quiet one commits at once.
+* Group commit: the writer takes everything waiting (up to ``max_commit_spans``, or fewer when
+  the store asks for it: ``SpanStore.commit_room``) and stores it in one transaction, so a busy
+  server commits large groups and a quiet one commits at once.
 * Acknowledge only what is committed: each batch's future resolves after its transaction has
   committed, and fails (nothing stored) if the transaction failed.
 """
@@ -132,9 +133,12 @@ class WritePipeline:
             if not self._queue:
                 return None if self._stopping else []
             self._linger()
+            limit = self._max_commit
+            if (room := self._store.commit_room()) is not None:
+                limit = min(limit, room)
             group = [self._queue.popleft()]
             spans = group[0].batch.num_rows
-            while self._queue and spans + self._queue[0].batch.num_rows <= self._max_commit:
+            while self._queue and spans + self._queue[0].batch.num_rows <= limit:
                 spans += self._queue[0].batch.num_rows
                 group.append(self._queue.popleft())
             self._queued_spans -= spans

@@ -220,6 +220,12 @@ class SpanStore(Protocol):
         """(spans stored, traces stored)."""
         ...
 
+    def commit_room(self) -> int | None:
+        """How many spans the next ``write`` should hold at most, for the store's housekeeping
+        (DuckDB: to end on a row-group boundary before a checkpoint); None: any number. A hint
+        only: the writer still writes a larger batch on its own."""
+        ...
+
     def checkpoint(self) -> None:
         """Optional housekeeping the writer runs when idle; must not change what reads return."""
         ...

@@ -28,6 +28,7 @@ from tracepond.ingest._summary import (
     totals_by_trace,
 )
 from tracepond.store import _origins, _search, _sessions, _skeleton, _stats
+from tracepond.store._checkpoints import CheckpointPolicy, parse_size
 from tracepond.store._known_traces import KnownTraceIds
 from tracepond.store._literals import blob_literal, in_trace, int_literal
 from tracepond.store._schema import MIGRATIONS, migrate
@@ -247,10 +248,15 @@ class DuckDBStore:
     ) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            threshold_bytes = parse_size(checkpoint_threshold)
+        except ValueError as exc:
+            raise TracepondError(f"invalid checkpoint threshold: {exc}") from None
         config: dict[str, str | bool | int | float | list[str]] = {
             "memory_limit": memory_limit,
             "threads": threads,
-            "checkpoint_threshold": checkpoint_threshold,
+            # A backstop: the writer checkpoints at the threshold itself (_checkpoints.py).
+            "checkpoint_threshold": f"{2 * threshold_bytes} bytes",
             # Writes read their Arrow rows through replacement scans (_execute_over); this frame
             # only, so a query never picks up some caller's variable.
             "python_enable_replacements": True,
@@ -264,6 +270,9 @@ class DuckDBStore:
         self.schema_version = migrate(self._con)
         self._last_ingested_ns = int(
             _scalar(self._con, "SELECT coalesce(max(last_ingested_ns), 0) FROM traces")
+        )
+        self._checkpoints = CheckpointPolicy(
+            Path(f"{self.path}.wal"), threshold_bytes, self.span_count()
         )
         self._local = threading.local()
         self._closed = False
@@ -322,6 +331,8 @@ class DuckDBStore:
         received = table.num_rows
         if self._loader is None:
             self._start_loading_known()
+        if self._checkpoints.due_before(received):
+            self._checkpoint_between_writes()
         con = self._con
         origins = self._new_origins(batches)
         con.execute("BEGIN TRANSACTION")
@@ -338,6 +349,7 @@ class DuckDBStore:
             con.execute("ROLLBACK")
             raise
         self._known.add(t for t in traces if t not in self._stored)
+        self._checkpoints.committed(table.num_rows)
         if table.num_rows:
             self._stored_origin_ids().update(origins)
         return WriteResult(inserted=table.num_rows, duplicates=received - table.num_rows)
@@ -436,6 +448,16 @@ class DuckDBStore:
         # lookups relies on ingested_ns growing with insertion order.
         self._last_ingested_ns = max(time.time_ns(), self._last_ingested_ns + 1)
         return self._last_ingested_ns
+
+    def commit_room(self) -> int | None:
+        return self._checkpoints.room()
+
+    def _checkpoint_between_writes(self) -> None:
+        try:
+            self._con.execute("CHECKPOINT")
+        except duckdb.Error:
+            # The data is safe in the WAL; the backstop (or the next boundary) checkpoints later.
+            log.warning("checkpoint before a write failed", exc_info=True)
 
     def checkpoint(self) -> None:
         """Fold the WAL into the database file now (the writer calls this when idle)."""
