@@ -29,14 +29,17 @@ class Settings:
     # peak RSS (server + workers), 96MB 15.0k at ~515, 80MB 13.5k at ~485, 64MB 13.0k at ~478
     # (~500 at 1M spans).
     duckdb_memory_limit: str = "64MB"
-    # DuckDB checkpoints (rewrites the WAL into compressed row groups) inside the commit that
-    # crosses this much WAL; the writer also checkpoints whenever it falls idle. Each checkpoint
-    # recompresses the table's last, partly filled row group (~120 MB of spans), so small
-    # thresholds pay that again and again: per span, the store costs ~47 µs at 64MB and ~33 at
-    # 256MB (400 commits of 1,024 spans), and 1M-span fills ran 12.3k -> 18.3k spans/s with the
-    # stored-trace filter. The price: a WAL of up to this size is replayed when the server
-    # restarts after a crash (~2.4 s for 290 MB here; a clean stop checkpoints first).
-    duckdb_checkpoint_threshold: str = "256MB"
+    # Once the WAL has grown past this, the writer checkpoints (rewrites the WAL into compressed
+    # row groups) at the next DuckDB row-group boundary of the spans table (store/_checkpoints.py:
+    # a checkpoint that ends inside a row group makes the next one ~3x slower); DuckDB's own
+    # automatic checkpoint fires at twice this as a backstop. The writer also checkpoints
+    # whenever it falls idle. A checkpoint costs about the same per span whatever its size, so
+    # the threshold trades how long each one stalls commits against how often: with RAG spans
+    # (~120 MB of WAL per row group) 192MB checkpoints every two row groups, 0.5-0.9 s each, and
+    # 256MB every three, 0.9-1.5 s (store probe, 1M spans). After a crash the WAL (up to this
+    # plus one row group of spans) is replayed at the next start: 1.3 s for 243 MB, 1.9 s for
+    # 350 MB here (a clean stop checkpoints first).
+    duckdb_checkpoint_threshold: str = "192MB"
     duckdb_threads: int = 2
     # Worker processes that decode requests beside the server process (0 = decode in-process).
     decode_workers: int = field(default_factory=lambda: _default_decode_workers())
