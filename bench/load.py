@@ -438,7 +438,7 @@ def report(r: dict[str, Any]) -> str:
         f"{h['acked_spans']:,}/{h['ok_requests']}/{h['retried_requests']}/{h['failed_requests']}",
     )
     lat = h["request_latency_ms"]
-    row("  export latency p50/p95 ms", f"{lat['p50']:.0f}/{lat['p95']:.0f}")
+    row("  export latency p50/p95/max ms", f"{lat['p50']:.0f}/{lat['p95']:.0f}/{lat['max']:.0f}")
     row(
         "  server CPU cores / us per span",
         f"{h['server_cpu_cores']:.2f}/{h['server_cpu_us_per_span']:.0f}",
