@@ -47,7 +47,8 @@ class Settings:
     # The writer thread is the pipeline's one serial stage: when the workers compete with it
     # as equals, every commit is stretched and every acknowledgment waits. Lower-priority
     # workers still get every cycle the writer and the event loop leave idle (bench/README.md,
-    # session 10: 300k-span fills 25.8k -> 28.4k spans/s mean; commits 22-31 -> 20-24 ms).
+    # session 10: commits of ~1,000 spans 23-31 -> 20-24 ms; 300k-span fills 26.7k -> 28.1k
+    # spans/s on the means of 11 interleaved runs each, within the VM's noise).
     decode_worker_nice: int = 10
     # Off: spans are stored with empty view columns (category, model, tokens...), to be filled
     # later by `tracepond reindex`; for measuring normalization's cost, or bursts beyond what
