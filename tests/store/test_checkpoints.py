@@ -187,3 +187,24 @@ def test_the_writer_stops_a_commit_group_at_the_boundary(
     assert row_groups(store) == [(ROW_GROUP_ROWS, True), (CHUNK, False)]
     assert not [t for t in threading.enumerate() if t.name == "tracepond-writer"]
     store.close()
+
+
+def test_an_idle_checkpoint_mid_row_group_is_mended_at_the_next_boundary(
+    tmp_path: Path, chunks: list[SpanBatch], threshold: str
+) -> None:
+    # The writer's idle checkpoint lands wherever ingest paused. DuckDB then starts a new row
+    # group for the next spans, and the next checkpoint at a boundary merges them back into
+    # full row groups: from there on, checkpoints are aligned again.
+    path = tmp_path / "s.duckdb"
+    store = open_store(path, threshold)
+    for batch in chunks[:5]:
+        store.write([batch])
+    store.checkpoint()
+    assert row_groups(store) == [(5 * CHUNK, True)]
+    for batch in chunks[5:-1]:
+        store.write([batch])
+    assert row_groups(store) == [(5 * CHUNK, True), (ROW_GROUP_ROWS - 5 * CHUNK, False)]
+    assert store.commit_room() == ROW_GROUP_ROWS  # the WAL passed the threshold at the boundary
+    store.write([chunks[-1]])
+    assert row_groups(store) == [(ROW_GROUP_ROWS, True), (CHUNK, False)]
+    store.close()

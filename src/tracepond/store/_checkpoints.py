@@ -1,17 +1,20 @@
 """When the writer folds DuckDB's write-ahead log into the database file.
 
-DuckDB stores a table in row groups of ``ROW_GROUP_ROWS`` rows, filled in order. A checkpoint
-taken while the spans table's last row group is part-filled leaves that row group on disk, and
-the next checkpoint then costs about three times as much: it rewrites the row group and the
-rows appended into it do not compress in parallel (store probe, 1,024-span commits, 256MB of
-WAL per checkpoint: 0.55-0.6 s when every checkpoint ended on a row-group boundary, 1.5-1.9 s
-when the previous one had ended a few rows into a row group).
+DuckDB stores a table in row groups of ``ROW_GROUP_ROWS`` rows. A checkpoint taken while the
+spans table's last row group is part-filled writes that row group out as it is; the spans
+appended next start a new row group, and a later checkpoint merges the two back into full row
+groups, decompressing and rewriting what was already on disk, one thread at a time. Such a
+checkpoint cost about three times as much in a store probe (1,024-span commits, ~250k spans per
+checkpoint: 0.55-0.6 s when every checkpoint ended on a row-group boundary, 1.5-1.9 s when the
+previous one had ended a few rows into a row group).
 
 So the store checkpoints by itself, from the writer thread, once the WAL has grown past the
 threshold: at the first row-group boundary after that (``room`` tells the writer how many spans
 still fit before it, so that a commit group can stop exactly there), or just before a commit
-that would cross one. DuckDB's own automatic checkpoint, which fires inside whatever commit
-crosses its threshold, stays at twice the threshold as a backstop.
+that would cross one. A checkpoint that did land mid-row-group (the writer's idle checkpoint,
+a clean stop) is mended by the next one at a boundary, which merges the row groups back into
+full ones. DuckDB's own automatic checkpoint, which fires inside whatever commit crosses its
+threshold, stays at twice the threshold as a backstop.
 """
 
 from __future__ import annotations
