@@ -28,6 +28,14 @@ def open_store(path: Path, threshold: str) -> DuckDBStore:
     return DuckDBStore(path, memory_limit="128MB", threads=1, checkpoint_threshold=threshold)
 
 
+def store_with(path: Path, threshold: str, batches: list[SpanBatch]) -> DuckDBStore:
+    """A store at ``path`` that has committed each of ``batches`` on its own."""
+    store = open_store(path, threshold)
+    for batch in batches:
+        store.write([batch])
+    return store
+
+
 def row_groups(store: DuckDBStore) -> list[tuple[int, bool]]:
     """(rows, on disk) of each row group of the spans table, as DuckDB sees it right now (the
     store's own connection: a second one cannot open the file while the store has it)."""
@@ -128,10 +136,7 @@ def test_checkpoint_waits_for_the_row_group_boundary(
 def test_a_write_that_would_cross_the_boundary_checkpoints_first(
     tmp_path: Path, chunks: list[SpanBatch], threshold: str
 ) -> None:
-    path = tmp_path / "s.duckdb"
-    store = open_store(path, threshold)
-    for batch in chunks[:-3]:  # two chunks short of the boundary
-        store.write([batch])
+    store = store_with(tmp_path / "s.duckdb", threshold, chunks[:-3])  # two chunks short
     room = store.commit_room()
     assert room == 2 * CHUNK  # due: the room left before the boundary
     crossing = spans(room + 1)
@@ -144,10 +149,7 @@ def test_a_write_that_would_cross_the_boundary_checkpoints_first(
 def test_below_the_threshold_a_boundary_is_no_reason(
     tmp_path: Path, chunks: list[SpanBatch]
 ) -> None:
-    path = tmp_path / "s.duckdb"
-    store = open_store(path, "10GB")
-    for batch in chunks:
-        store.write([batch])
+    store = store_with(tmp_path / "s.duckdb", "10GB", chunks)
     assert store.commit_room() is None
     assert row_groups(store) == [(ROW_GROUP_ROWS, False), (CHUNK, False)]
     store.close()
@@ -160,9 +162,7 @@ def test_a_reopened_store_counts_the_rows_already_stored(
     store = open_store(path, threshold)
     store.write(chunks[:3])
     store.close()  # a clean close checkpoints: the 3 chunks are on disk
-    store = open_store(path, threshold)
-    for batch in chunks[3:-1]:
-        store.write([batch])
+    store = store_with(path, threshold, chunks[3:-1])
     # The row group is full (3 + 27 chunks); the policy knew about the first three.
     assert store.commit_room() == ROW_GROUP_ROWS
     store.close()
@@ -171,10 +171,7 @@ def test_a_reopened_store_counts_the_rows_already_stored(
 def test_the_writer_stops_a_commit_group_at_the_boundary(
     tmp_path: Path, chunks: list[SpanBatch], threshold: str
 ) -> None:
-    path = tmp_path / "s.duckdb"
-    store = open_store(path, threshold)
-    for batch in chunks[:-4]:  # three chunks short of the boundary
-        store.write([batch])
+    store = store_with(tmp_path / "s.duckdb", threshold, chunks[:-4])  # three chunks short
     assert store.commit_room() == 3 * CHUNK
     halves = [spans(CHUNK // 2) for _ in range(8)]  # 4 chunks' worth: one more than fits
     pipeline = WritePipeline(store, max_queued_spans=10**6, max_commit_spans=10**6)
@@ -195,10 +192,7 @@ def test_an_idle_checkpoint_mid_row_group_is_mended_at_the_next_boundary(
     # The writer's idle checkpoint lands wherever ingest paused. DuckDB then starts a new row
     # group for the next spans, and the next checkpoint at a boundary merges them back into
     # full row groups: from there on, checkpoints are aligned again.
-    path = tmp_path / "s.duckdb"
-    store = open_store(path, threshold)
-    for batch in chunks[:5]:
-        store.write([batch])
+    store = store_with(tmp_path / "s.duckdb", threshold, chunks[:5])
     store.checkpoint()
     assert row_groups(store) == [(5 * CHUNK, True)]
     for batch in chunks[5:-1]:
