@@ -107,8 +107,8 @@ def test_parse_size_rejects(text: str) -> None:
 
 def test_an_invalid_threshold_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(TracepondError, match="invalid checkpoint threshold"):
-        open_store(tmp_path / "x.duckdb", "a lot")
-    assert not (tmp_path / "x.duckdb").exists()
+        open_store(tmp_path / "new" / "x.duckdb", "a lot")
+    assert not (tmp_path / "new").exists()
 
 
 def test_checkpoint_waits_for_the_row_group_boundary(

@@ -59,11 +59,6 @@ class CheckpointPolicy:
         self._threshold = threshold_bytes
         self._rows = span_rows
 
-    @property
-    def backstop_bytes(self) -> int:
-        """DuckDB's own automatic threshold."""
-        return 2 * self._threshold
-
     def room(self) -> int | None:
         """Spans that fit before the next row-group boundary when a checkpoint is due there;
         None when none is due."""

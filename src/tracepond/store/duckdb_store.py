@@ -246,12 +246,12 @@ class DuckDBStore:
         threads: int = 2,
         checkpoint_threshold: str = "64MB",
     ) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             threshold_bytes = parse_size(checkpoint_threshold)
         except ValueError as exc:
             raise TracepondError(f"invalid checkpoint threshold: {exc}") from None
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         config: dict[str, str | bool | int | float | list[str]] = {
             "memory_limit": memory_limit,
             "threads": threads,
