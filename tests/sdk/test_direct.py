@@ -318,7 +318,7 @@ def test_a_failing_direct_start_falls_back_to_the_sdk(
     def broken_ids() -> int:
         raise RuntimeError("no ids today")
 
-    monkeypatch.setattr(_direct, "_span_id", broken_ids)
+    monkeypatch.setattr(_direct, "span_id", broken_ids)
     with caplog.at_level(logging.WARNING, logger="tracepond"):
         assert lookup("Lima")["city"] == "Lima"
     assert "direct span failed" in caplog.text

@@ -8,10 +8,11 @@ two `BoundedList`s, the processor fan-out, and a `ReadableSpan` copy at the end.
 When nothing but tracepond's pipeline can observe a span, none of that changes what is exported.
 That is the case when the tracer's provider has tracepond's `Pipeline` as its only processor,
 the pipeline delegates to the `EncodingBatchProcessor`, and the provider keeps the SDK defaults
-for everything that decides about a span: the `ParentBased(ALWAYS_ON)` sampler, the
-`RandomIdGenerator`, an enabled tracer and no SDK-internal tracer metrics. Then `start()` makes
-a `DirectSpan`, otherwise (another processor, a custom sampler, an unsampled parent...) it
-returns None and the caller uses the SDK's `start_span`.
+for everything that decides about a span: the `ParentBased(ALWAYS_ON)` sampler, random ids
+(`RandomIdGenerator` or tracepond's `PrivateIdGenerator`), an enabled tracer and no SDK-internal
+tracer metrics. Then `start()` makes a `DirectSpan` (its ids from `_ids`), otherwise (another
+processor, a custom sampler, an unsampled parent...) it returns None and the caller uses the
+SDK's `start_span`.
 
 A `DirectSpan` is an SDK `Span` subclass, so OTel's API and SDK calls and `isinstance` checks
 work on it unchanged. It differs only where it is cheaper and exports the same thing:
@@ -25,7 +26,6 @@ are the same (tests/sdk/test_direct.py).
 from __future__ import annotations
 
 import logging
-import random
 import threading
 from collections.abc import Mapping
 from time import time_ns
@@ -46,6 +46,7 @@ from tracepond.sdk import _context
 from tracepond.sdk._batch import EncodingBatchProcessor
 from tracepond.sdk._context import current_values, stamp
 from tracepond.sdk._current import span_of
+from tracepond.sdk._ids import PrivateIdGenerator, span_id, trace_id
 from tracepond.sdk._pipeline import Pipeline
 
 logger = logging.getLogger("tracepond")
@@ -55,7 +56,6 @@ _MISSING: Any = object()
 _UNSET = Status(StatusCode.UNSET)
 _SAMPLED_RANDOM = TraceFlags(TraceFlags.SAMPLED | TraceFlags.RANDOM_TRACE_ID)
 _SAMPLED = TraceFlags(TraceFlags.SAMPLED)
-_getrandbits = random.getrandbits
 
 
 class DirectSpan(SDKSpan):
@@ -223,7 +223,9 @@ class _Route:
             type(self.pipeline) is Pipeline
             and type(self.delegate) is EncodingBatchProcessor
             and _default_sampler(self.sampler)
-            and type(self.id_generator) is RandomIdGenerator
+            # Either way the ids are random: a direct span draws them from tracepond's private
+            # generator (_ids), which user code cannot seed.
+            and type(self.id_generator) in (RandomIdGenerator, PrivateIdGenerator)
             and self.config.is_enabled
             # SDK-internal span metrics on (OTEL_PYTHON_SDK_INTERNAL_METRICS_ENABLED): the SDK
             # path records them, so take it.
@@ -296,7 +298,7 @@ def start(
                 return None  # the SDK makes the non-recording span ParentBased asks for
             span_context = SpanContext(
                 parent.trace_id,
-                _span_id(),
+                span_id(),
                 False,
                 _SAMPLED_RANDOM if flags & TraceFlags.RANDOM_TRACE_ID else _SAMPLED,
                 parent.trace_state,
@@ -304,7 +306,7 @@ def start(
         else:
             parent = None
             span_context = SpanContext(
-                _trace_id(), _span_id(), False, _SAMPLED_RANDOM, DEFAULT_TRACE_STATE
+                trace_id(), span_id(), False, _SAMPLED_RANDOM, DEFAULT_TRACE_STATE
             )
         span = DirectSpan(name, span_context, parent, tracer, route.pipeline, attributes)
     except Exception:
@@ -325,17 +327,3 @@ def _new_route(tracer: Any) -> _Route:
         _routes.clear()
     route = _routes[id(tracer)] = _Route(tracer)
     return route
-
-
-def _span_id() -> int:
-    span_id = _getrandbits(64)
-    while not span_id:
-        span_id = _getrandbits(64)
-    return span_id
-
-
-def _trace_id() -> int:
-    trace_id = _getrandbits(128)
-    while not trace_id:
-        trace_id = _getrandbits(128)
-    return trace_id

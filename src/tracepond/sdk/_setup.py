@@ -13,7 +13,7 @@ from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
 
-from tracepond.sdk import _runtime
+from tracepond.sdk import _ids, _runtime
 from tracepond.sdk._batch import EncodingBatchProcessor, SerializedSpanExporter
 from tracepond.sdk._config import Settings, resolve
 from tracepond.sdk._exporters import build_exporter
@@ -68,6 +68,7 @@ def init(
     global _exporter
     with _lock:
         provider = _choose_provider(tracer_provider, settings)
+        _ids.adopt(provider)  # before _runtime.install makes our tracer, which reads it
         previous = _pipeline_for(provider).replace(processor)
         reused, _exporter = span_exporter is _exporter, span_exporter
         _runtime.install(settings, provider)
@@ -110,7 +111,7 @@ def _choose_provider(explicit: TracerProvider | None, settings: Settings) -> Tra
     if isinstance(current, TracerProvider):
         _note_service_name(current, settings)
         return current
-    provider = TracerProvider(resource=_resource(settings))
+    provider = TracerProvider(resource=_resource(settings), id_generator=_ids.PrivateIdGenerator())
     if isinstance(current, otel_trace.ProxyTracerProvider):
         otel_trace.set_tracer_provider(provider)
     else:
