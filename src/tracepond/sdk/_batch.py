@@ -13,7 +13,8 @@ its oldest span to make room instead of blocking, a background export every
 `OTEL_BSP_SCHEDULE_DELAY` ms or as soon as `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` spans wait,
 `force_flush` exporting everything queued, `shutdown` flushing then closing the exporter, and a
 fresh thread after `fork()`. Nothing here raises into the caller: failures are logged
-(rate-limited) and the span is dropped.
+(rate-limited) and the span is dropped. What each export did is recorded in a `Delivery`, for
+`tracepond.flush()` to tell whether the spans reached the server.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from opentelemetry import context as otel_context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExportResult
 
+from tracepond.sdk._delivery import Delivery, why_failed
 from tracepond.sdk._otlp import assemble_request, encode_span_field
 
 logger = logging.getLogger("tracepond")
@@ -82,8 +84,10 @@ class EncodingBatchProcessor(SpanProcessor):
         max_queue_size: int | None = None,
         schedule_delay_millis: float | None = None,
         max_export_batch_size: int | None = None,
+        delivery: Delivery | None = None,
     ) -> None:
         self._exporter = exporter
+        self.delivery = delivery if delivery is not None else Delivery()
         self._max_queue = max_queue_size or env_int("OTEL_BSP_MAX_QUEUE_SIZE")
         self._delay_s = (schedule_delay_millis or env_int("OTEL_BSP_SCHEDULE_DELAY")) / 1000
         batch = max_export_batch_size or env_int("OTEL_BSP_MAX_EXPORT_BATCH_SIZE")
@@ -213,6 +217,7 @@ class EncodingBatchProcessor(SpanProcessor):
 
     def _drop(self) -> None:
         self._dropped += 1
+        self.delivery.lost(1, None)  # logged below, rate-limited: a full queue is one cause
         self._warn(
             "tracepond: export queue full (%d spans), dropping spans (%d so far)",
             self._max_queue,
@@ -264,7 +269,7 @@ class EncodingBatchProcessor(SpanProcessor):
                 if not self._bodies and len(self._groups) > _MAX_GROUPS:
                     self._forget_groups()
             if fallback:
-                self._call(lambda: self._exporter.export(fallback))
+                self._call(len(fallback), lambda: self._exporter.export(fallback))
             return True
         finally:
             self._export_lock.release()
@@ -296,20 +301,28 @@ class EncodingBatchProcessor(SpanProcessor):
             request = assemble_request(tree)
         except Exception:
             logger.warning("tracepond: could not assemble an export request", exc_info=True)
+            self.delivery.lost(len(bodies), None)
             return
-        self._call(lambda: self._exporter.export_serialized(request, len(bodies)))
+        self._call(len(bodies), lambda: self._exporter.export_serialized(request, len(bodies)))
 
-    def _call(self, export: Any) -> None:
+    def _call(self, span_count: int, export: Any) -> None:
+        """Run `export` (of `span_count` spans) and record whether the server took them."""
         # Like OTel's processor: the exporter's own HTTP/gRPC calls must not be traced.
         token = otel_context.attach(
             otel_context.set_value(otel_context._SUPPRESS_INSTRUMENTATION_KEY, True)
         )
         try:
-            export()
-        except Exception:
+            result = export()
+        except Exception as exc:
             logger.exception("tracepond: exception while exporting spans")
+            self.delivery.lost(span_count, f"the exporter raised {exc!r}")
+            return
         finally:
             otel_context.detach(token)
+        if result is SpanExportResult.SUCCESS:
+            self.delivery.delivered()
+        else:
+            self.delivery.lost(span_count, why_failed(self._exporter))
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         """Export everything queued, batch after batch, until done or `timeout_millis` has

@@ -4,6 +4,7 @@ Both are OTel's own `OTLPSpanExporter`s (endpoint, headers, TLS, compression, ti
 and metrics stay theirs) with one thing swapped: the request body is written by tracepond's
 encoder (`_otlp.encode_request`, several times cheaper per span than building protobuf objects)
 instead of `encode_spans(...)`. Should it ever raise, that batch goes through OTel's encoder.
+After a failed export, `last_failure` says why in words (`_delivery`), for `tracepond.flush()`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from tracepond.sdk._config import Settings
+from tracepond.sdk._delivery import http_failure
 from tracepond.sdk._otlp import encode_request
 
 logger = logging.getLogger("tracepond")
@@ -63,6 +65,8 @@ class FastHttpSpanExporter(HttpSpanExporter):
     internals it relies on, every batch simply goes through OTel's own `export`.
     """
 
+    last_failure: str | None = None  # why the last export failed, in words
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._tracepond_otel = _http_internals(self)
@@ -87,6 +91,7 @@ class FastHttpSpanExporter(HttpSpanExporter):
             raise RuntimeError("this OpenTelemetry version cannot send pre-serialized spans")
         if self._shutdown:
             otel._logger.warning("Exporter already shutdown, ignoring batch")
+            self.last_failure = "tracepond's exporter was shut down (tracepond.shutdown())"
             return SpanExportResult.FAILURE
         this: Any = self
         with this._metrics.export_operation(span_count) as result:
@@ -102,6 +107,9 @@ class FastHttpSpanExporter(HttpSpanExporter):
                     f"Serialized span request size {len(body)} bytes exceeds "
                     f"max_request_size {limit} bytes."
                 )
+                self.last_failure = (
+                    f"a batch of {len(body)} bytes is over the exporter's max_request_size"
+                )
                 return SpanExportResult.FAILURE
             export_result = this._client.export(body)
             if not export_result.success:
@@ -111,8 +119,22 @@ class FastHttpSpanExporter(HttpSpanExporter):
                     if export_result.status_code is not None
                     else None
                 )
+                self.last_failure = http_failure(
+                    this._endpoint,
+                    export_result.status_code,
+                    export_result.error,
+                    _is_connection_error(this._client, export_result.error),
+                )
                 return SpanExportResult.FAILURE
         return SpanExportResult.SUCCESS
+
+
+def _is_connection_error(client: Any, error: object) -> bool:
+    """Whether OTel's HTTP transport calls `error` a connection error (nothing listening...)."""
+    try:
+        return bool(client._transport.is_connection_error(error))
+    except Exception:
+        return "connect" in type(error).__name__.lower()
 
 
 def _http_internals(exporter: HttpSpanExporter) -> Any:

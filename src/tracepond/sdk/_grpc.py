@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import grpc
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
     OTLPSpanExporter as GrpcSpanExporter,
 )
@@ -15,6 +16,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExportResult
 
+from tracepond.sdk._delivery import grpc_failure
 from tracepond.sdk._exporters import encode_or_none
 
 _EXPORT_METHOD = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
@@ -31,6 +33,8 @@ class FastGrpcSpanExporter(GrpcSpanExporter):
     channel with a serializer that passes pre-encoded bytes through."""
 
     _tracepond_raw = False
+    last_failure: str | None = None  # why the last export failed, in words
+    _last_error: grpc.RpcError | None = None  # of the last Export call (OTel keeps it to itself)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -46,10 +50,13 @@ class FastGrpcSpanExporter(GrpcSpanExporter):
         if channel is None or client is None:
             self._tracepond_raw = False
             return
-        client.Export = channel.unary_unary(
-            _EXPORT_METHOD,
-            request_serializer=_serialize,
-            response_deserializer=ExportTraceServiceResponse.FromString,
+        client.Export = _Recorded(
+            self,
+            channel.unary_unary(
+                _EXPORT_METHOD,
+                request_serializer=_serialize,
+                response_deserializer=ExportTraceServiceResponse.FromString,
+            ),
         )
         self._tracepond_raw = True
 
@@ -57,7 +64,22 @@ class FastGrpcSpanExporter(GrpcSpanExporter):
 
     def export_serialized(self, body: bytes, span_count: int) -> SpanExportResult:
         """Send an ExportTraceServiceRequest already serialized (by `_otlp`)."""
-        return self._export(_Serialized(body, span_count))  # type: ignore[arg-type]
+        self._last_error = None
+        result: SpanExportResult = self._export(_Serialized(body, span_count))  # type: ignore[arg-type]
+        if result is not SpanExportResult.SUCCESS:
+            self.last_failure = self._describe(self._last_error)
+        return result
+
+    def _describe(self, error: grpc.RpcError | None) -> str:
+        if self._shutdown:
+            return "tracepond's exporter was shut down (tracepond.shutdown())"
+        code = getattr(error, "code", None)
+        details = getattr(error, "details", None)
+        return grpc_failure(
+            self._endpoint,
+            code().name if callable(code) else None,
+            details() if callable(details) else None,
+        )
 
     def _count_data(self, data: Sequence[ReadableSpan]) -> int:
         return data.span_count if isinstance(data, _Serialized) else len(data)
@@ -75,6 +97,23 @@ class FastGrpcSpanExporter(GrpcSpanExporter):
             if serialized is not None:
                 return serialized
         return super()._translate_data(data)
+
+
+class _Recorded:
+    """The stub's Export call, keeping the error of a failed call on the exporter."""
+
+    __slots__ = ("_call", "_exporter")
+
+    def __init__(self, exporter: FastGrpcSpanExporter, call: Any) -> None:
+        self._exporter = exporter
+        self._call = call
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return self._call(*args, **kwargs)
+        except grpc.RpcError as error:
+            self._exporter._last_error = error
+            raise
 
 
 class _Serialized:

@@ -16,6 +16,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcess
 from tracepond.sdk import _ids, _runtime
 from tracepond.sdk._batch import EncodingBatchProcessor, SerializedSpanExporter
 from tracepond.sdk._config import Settings, resolve
+from tracepond.sdk._delivery import Delivery, ReportingExporter
 from tracepond.sdk._exporters import build_exporter
 from tracepond.sdk._pipeline import Pipeline, shutdown_quietly
 
@@ -27,6 +28,8 @@ _pipelines: dict[int, tuple[TracerProvider, Pipeline]] = {}
 _atexit_registered = False
 # The exporter of the last init(): re-initializing with the same object must not shut it down.
 _exporter: SpanExporter | None = None
+# What became of the exported spans since the last flush(), whichever init() exported them.
+_delivery = Delivery()
 
 
 def init(
@@ -81,20 +84,47 @@ def init(
 
 
 def _processor(exporter: SpanExporter, batch: bool) -> SpanProcessor:
-    if not batch:
-        return SimpleSpanProcessor(exporter)
-    if getattr(exporter, "supports_serialized", False):
+    if batch and getattr(exporter, "supports_serialized", False):
         # tracepond's exporters: encode as spans end, queue bytes (see _batch).
-        return EncodingBatchProcessor(cast(SerializedSpanExporter, exporter))
-    return BatchSpanProcessor(exporter)
+        return EncodingBatchProcessor(cast(SerializedSpanExporter, exporter), delivery=_delivery)
+    reporting = ReportingExporter(exporter, _delivery)
+    return BatchSpanProcessor(reporting) if batch else SimpleSpanProcessor(reporting)
 
 
 def flush(timeout_millis: int = 30_000) -> bool:
-    """Export every finished span now; True when all were handed over in time. Never raises."""
-    ok = True
-    for _, pipeline in list(_pipelines.values()):
-        ok = pipeline.force_flush(timeout_millis) and ok
-    return ok
+    """Export every finished span now. True when the server acknowledged every span that ended
+    since the previous `flush()`; else False, and the reason is logged (once per cause). Never
+    raises."""
+    try:
+        return _flush(timeout_millis)
+    except Exception:
+        logger.warning("tracepond: flush failed", exc_info=True)
+        return False
+
+
+def _flush(timeout_millis: int) -> bool:
+    active = [
+        pipeline for _, pipeline in list(_pipelines.values()) if pipeline.delegate is not None
+    ]
+    if not active:
+        if _runtime.settings().disabled:
+            return True  # OTEL_SDK_DISABLED: no span is made, none is missing
+        _delivery.warn_once(
+            "tracepond.init() was not called"
+            if not _pipelines
+            else "tracepond.shutdown() was called; tracepond.init() starts exporting again"
+        )
+        return False
+    finished = [pipeline.force_flush(timeout_millis) for pipeline in active]
+    if not all(finished):
+        _delivery.warn_once(f"spans were still waiting to be sent after {timeout_millis} ms")
+    return _delivery.settle() and all(finished)
+
+
+def _flush_at_exit() -> None:
+    # Only while exporting: a program that called shutdown() has nothing left to say.
+    if any(pipeline.delegate is not None for _, pipeline in list(_pipelines.values())):
+        flush(5_000)
 
 
 def shutdown() -> None:
@@ -149,5 +179,5 @@ def _pipeline_for(provider: TracerProvider) -> Pipeline:
 def _register_atexit() -> None:
     global _atexit_registered
     if not _atexit_registered:
-        atexit.register(flush, 5_000)
+        atexit.register(_flush_at_exit)
         _atexit_registered = True
