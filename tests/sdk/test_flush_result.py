@@ -7,6 +7,7 @@ import logging
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SpanExportResult
 
 import tracepond
 
@@ -129,3 +131,37 @@ def test_false_without_init_says_so(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["False", "False"]
     assert done.stderr.count("tracepond.init() was not called") == 1, done.stderr
+
+
+class _Refusing:
+    """A serialized-span exporter whose server never takes anything."""
+
+    supports_serialized = True
+    last_failure = "the test server refused the batch"
+
+    def __init__(self) -> None:
+        self.calls = threading.Event()
+
+    def export(self, spans: Any) -> SpanExportResult:
+        self.calls.set()
+        return SpanExportResult.FAILURE
+
+    def export_serialized(self, body: bytes, span_count: int) -> SpanExportResult:
+        return self.export(())
+
+    def shutdown(self) -> None:
+        pass
+
+
+def test_false_when_a_background_batch_failed_before_the_flush(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("OTEL_BSP_SCHEDULE_DELAY", "50")
+    refusing = _Refusing()
+    with caplog.at_level(logging.WARNING, logger="tracepond"):
+        tracepond.init(exporter=refusing)
+        one_trace("sent in the background")
+        assert refusing.calls.wait(60)  # the batch left before flush() was called
+        assert tracepond.flush() is False
+    assert len(warnings_with(caplog, refusing.last_failure)) == 1, caplog.text
+    assert tracepond.flush() is True  # nothing lost since the previous flush
