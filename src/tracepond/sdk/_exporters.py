@@ -77,6 +77,7 @@ class FastHttpSpanExporter(HttpSpanExporter):
         return self._tracepond_otel is not None
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        self.last_failure = None  # OTel's own export below keeps its reasons to itself
         if self._tracepond_otel is None or self._shutdown:
             return super().export(spans)
         serialized = encode_or_none(spans)
