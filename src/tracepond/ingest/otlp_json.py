@@ -36,8 +36,9 @@ def parse_json_spans(body: bytes) -> tuple[ExportTraceServiceRequest, Counter[st
 
     A value out of its field's range (a flags value past uint32, an intValue past int64) makes
     the protobuf JSON parser refuse the whole document. Then each span is parsed on its own, so
-    that one bad span is rejected (``partial_success``) and its siblings are stored. Only a body
-    that is not JSON, or not an object, fails as a whole."""
+    that one bad span (a value out of range or of the wrong type) is rejected on its own
+    (``partial_success``) and its siblings are stored. Only a body that is not JSON, or whose
+    ``resourceSpans``/``scopeSpans`` are not lists of objects, fails as a whole."""
     try:
         document = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -64,8 +65,8 @@ def _parse_span_by_span(
 ) -> tuple[ExportTraceServiceRequest, Counter[str]]:
     request = ExportTraceServiceRequest()
     unparsed: Counter[str] = Counter()
-    for resource_doc in _list(document, "resourceSpans", "resource_spans"):
-        scopes = _list(resource_doc, "scopeSpans", "scope_spans")
+    for resource_doc in _objects(document, "resourceSpans", "resource_spans"):
+        scopes = _objects(resource_doc, "scopeSpans", "scope_spans")
         resource_spans = request.resource_spans.add()
         if not _parse_into(_without(resource_doc, "scopeSpans", "scope_spans"), resource_spans):
             unparsed[UNPARSABLE_ORIGIN] += sum(len(_list(scope, "spans")) for scope in scopes)
@@ -81,6 +82,21 @@ def _parse_span_by_span(
                     del scope_spans.spans[-1]
                     unparsed[UNPARSABLE_SPAN] += 1
     return request, unparsed
+
+
+def _objects(parent: dict[str, Any], *keys: str) -> list[dict[str, Any]]:
+    """The ``resourceSpans``/``scopeSpans`` list of ``parent``. These levels only group spans:
+    when they are not a list of objects the document has no shape to salvage spans from."""
+    for key in keys:
+        value = parent.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+            raise InvalidRequest(
+                f"invalid OTLP/JSON ExportTraceServiceRequest: {key!r} must be a list of objects"
+            )
+        return value
+    return []
 
 
 def _without(part: Any, *keys: str) -> Any:
