@@ -103,9 +103,10 @@ class SpanDecoder:
             context = (service_name, origin, scope_name, scope_version, inherited_cuts)
             kept = len(batch.rows)
             for span in scope_spans.spans:
-                reason = _invalid_reason(span)
+                status = span.status
+                reason = _invalid_reason(span, status)
                 if reason is None:
-                    self._append(span, context, batch.rows)
+                    self._append(span, status, context, batch.rows)
                 else:
                     batch.rejected += 1
                     batch.reasons[reason] += 1
@@ -119,24 +120,28 @@ class SpanDecoder:
         its decoded attributes."""
         limits = self._limits
         attributes, dropped = limited_map(self._attrs, part.attributes, limits.max_attributes, cuts)
-        dropped += fit_map(attributes, limits.max_span_attribute_bytes, cuts)
-        text = orjson.dumps(
-            {
-                "attributes": attributes,
-                "dropped_attributes_count": add_count(part.dropped_attributes_count, dropped),
-                "schema_url": self._name(schema_url, "@schema_url", cuts),
-            }
-        ).decode()
-        return text, attributes
+        schema_url = self._name(schema_url, "@schema_url", cuts)
+        text = _origin_json(attributes, part.dropped_attributes_count + dropped, schema_url)
+        if len(text) > limits.max_span_attribute_bytes:  # only then are entries measured
+            dropped += fit_map(attributes, limits.max_span_attribute_bytes, cuts)
+            text = _origin_json(attributes, part.dropped_attributes_count + dropped, schema_url)
+        return text.decode(), attributes
 
-    def _append(self, span: Any, context: tuple[Any, ...], rows: SpanRows) -> None:
+    def _append(self, span: Any, status: Any, context: tuple[Any, ...], rows: SpanRows) -> None:
         service_name, origin, scope_name, scope_version, cuts = context
         limits = self._limits
         truncated: list[str] = list(cuts) if cuts else []
-        name = self._name(span.name, Marker.NAME, truncated)
-        attributes, dropped_attributes = limited_map(
-            self._attrs, span.attributes, limits.max_attributes, truncated
-        )
+        # Each limit is checked inline with one len(): only what is over it pays for more.
+        name = span.name
+        if len(name) > self._name_chars:
+            name = self._cut(name, limits.max_name_bytes, Marker.NAME, truncated)
+        key_values = span.attributes
+        if len(key_values) <= limits.max_attributes:
+            attributes, dropped_attributes = self._attrs.attributes(key_values, truncated), 0
+        else:
+            attributes, dropped_attributes = limited_map(
+                self._attrs, key_values, limits.max_attributes, truncated
+            )
         events = [self._event(event, truncated) for event in span.events]
         links = [self._link(link, truncated) for link in span.links]
         attributes_json = orjson.dumps(attributes)
@@ -150,7 +155,6 @@ class SpanDecoder:
             links_json = fitted.links_json
             dropped_attributes += fitted.dropped_attributes
             dropped_events, dropped_links = fitted.dropped_events, fitted.dropped_links
-        status = span.status
         status_message = status.message
         if len(status_message) > self._value_chars:
             status_message = self._cut(
@@ -163,7 +167,10 @@ class SpanDecoder:
                 stored_view = self._bounded_view_json(stored_view)
         else:
             view, stored_view = SpanView(), None
-        usage = view.usage
+        trace_state = span.trace_state
+        if len(trace_state) > self._name_chars:
+            trace_state = self._name(trace_state, Marker.TRACE_STATE, truncated)
+        view_columns = self._view_columns(view, truncated)
         # In SPAN_COLUMNS order (a test pins it).
         rows.rows.append(
             (
@@ -176,7 +183,7 @@ class SpanDecoder:
                 span.end_time_unix_nano,
                 status.code,
                 status_message,
-                self._name(span.trace_state, Marker.TRACE_STATE, truncated),
+                trace_state,
                 span.flags,
                 service_name,
                 origin,
@@ -185,24 +192,12 @@ class SpanDecoder:
                 attributes_json.decode(),
                 events_json.decode(),
                 links_json.decode(),
-                add_count(span.dropped_attributes_count, dropped_attributes),
-                add_count(span.dropped_events_count, dropped_events),
-                add_count(span.dropped_links_count, dropped_links),
+                _plus(span.dropped_attributes_count, dropped_attributes),
+                _plus(span.dropped_events_count, dropped_events),
+                _plus(span.dropped_links_count, dropped_links),
                 markers_json(truncated) if truncated else None,
                 stored_view,
-                # the view columns, in VIEW_COLUMNS (= SpanView.columns()) order
-                self._name(view.category, Marker.view("category"), truncated),
-                self._view_text(view.model, "model", truncated),
-                self._view_text(view.provider, "provider", truncated),
-                usage.input_tokens,
-                usage.output_tokens,
-                usage.total_tokens,
-                view.cost,
-                self._view_text(view.session_id, "session_id", truncated),
-                self._view_text(view.user_id, "user_id", truncated),
-                _int32(view.document_count),
-                self._view_text(view.tool_name, "tool_name", truncated),
-                self._view_text(view.error_type, "error_type", truncated),
+                *view_columns,
             )
         )
         rows.attributes.append(attributes)
@@ -249,12 +244,50 @@ class SpanDecoder:
             return text
         return self._cut(text, self._limits.max_name_bytes, marker, truncated)
 
-    def _view_text(self, text: str | None, column: str, truncated: list[str]) -> str | None:
-        # The view's string columns are copies of attribute values (up to the value limit);
-        # as columns they are names, and bounded as names.
-        if text is None or len(text) <= self._name_chars:
-            return text
-        return self._cut(text, self._limits.max_name_bytes, Marker.view(column), truncated)
+    def _view_columns(self, view: SpanView, truncated: list[str]) -> tuple[Any, ...]:
+        """The view columns, in VIEW_COLUMNS (= SpanView.columns()) order. The string ones are
+        copies of attribute values (up to the value limit); as columns they are names, and
+        bounded as names."""
+        texts: tuple[str | None, ...] = (
+            view.category,
+            view.model,
+            view.provider,
+            view.session_id,
+            view.user_id,
+            view.tool_name,
+            view.error_type,
+        )
+        limit = self._name_chars
+        for text in texts:
+            if text is not None and len(text) > limit:
+                texts = self._bounded_texts(texts, truncated)
+                break
+        category, model, provider, session_id, user_id, tool_name, error_type = texts
+        usage = view.usage
+        count = view.document_count
+        return (
+            category,
+            model,
+            provider,
+            usage.input_tokens,
+            usage.output_tokens,
+            usage.total_tokens,
+            view.cost,
+            session_id,
+            user_id,
+            count if count is None or count <= _INT32_MAX else _INT32_MAX,
+            tool_name,
+            error_type,
+        )
+
+    def _bounded_texts(
+        self, texts: tuple[str | None, ...], truncated: list[str]
+    ) -> tuple[str | None, ...]:
+        limit = self._limits.max_name_bytes
+        return tuple(
+            text if text is None else self._cut(text, limit, Marker.view(column), truncated)
+            for text, column in zip(texts, _VIEW_TEXT_COLUMNS, strict=True)
+        )
 
     @staticmethod
     def _cut(text: str, max_bytes: int, marker: str, truncated: list[str]) -> str:
@@ -271,6 +304,16 @@ class SpanDecoder:
         if len(text.encode()) <= self._limits.max_span_attribute_bytes:
             return text
         return None
+
+
+def _origin_json(attributes: dict[str, Any], dropped: int, schema_url: str) -> bytes:
+    return orjson.dumps(
+        {
+            "attributes": attributes,
+            "dropped_attributes_count": add_count(dropped, 0),
+            "schema_url": schema_url,
+        }
+    )
 
 
 def _value_limit(max_attribute_bytes: int | None) -> dict[str, int]:
@@ -301,10 +344,20 @@ def _under(prefix: str, marker: str) -> str:
 
 # document_count is stored as a 32-bit integer.
 _INT32_MAX = 2**31 - 1
+_VIEW_TEXT_COLUMNS = (
+    "category",
+    "model",
+    "provider",
+    "session_id",
+    "user_id",
+    "tool_name",
+    "error_type",
+)
 
 
-def _int32(count: int | None) -> int | None:
-    return count if count is None or count <= _INT32_MAX else _INT32_MAX
+def _plus(count: int, more: int) -> int:
+    # The common case adds nothing: no call.
+    return add_count(count, more) if more else count
 
 
 def origin_id(resource_json: str, scope_json: str) -> int:
@@ -317,7 +370,7 @@ def origin_id(resource_json: str, scope_json: str) -> int:
     return int.from_bytes(digest, "little", signed=True)
 
 
-def _invalid_reason(span: Any) -> str | None:
+def _invalid_reason(span: Any, status: Any) -> str | None:
     """Why one span cannot be stored, or None when it is valid."""
     trace_id = span.trace_id
     if len(trace_id) != 16 or trace_id == ZERO_TRACE_ID:
@@ -332,7 +385,7 @@ def _invalid_reason(span: Any) -> str | None:
         return "missing name"
     if not 0 <= span.kind <= MAX_SPAN_KIND:
         return "kind out of range (0-5)"
-    if not 0 <= span.status.code <= MAX_STATUS_CODE:
+    if not 0 <= status.code <= MAX_STATUS_CODE:
         return "status.code out of range (0-2)"
     if span.start_time_unix_nano == 0:
         return "missing start_time_unix_nano"
