@@ -39,6 +39,18 @@ def _parser() -> argparse.ArgumentParser:
         "--max-attribute-bytes", type=int, help="longest string attribute kept whole (4 MiB)"
     )
     serve.add_argument(
+        "--max-name-bytes", type=int, help="longest span/event name or attribute key (4 KiB)"
+    )
+    serve.add_argument(
+        "--max-span-attribute-bytes",
+        type=int,
+        help="JSON of one span's attributes, events and links together (8 MiB)",
+    )
+    serve.add_argument("--max-array-items", type=int, help="items kept of an array (10000)")
+    serve.add_argument(
+        "--max-span-attributes", type=int, help="entries kept of one attribute map (4096)"
+    )
+    serve.add_argument(
         "--max-queued-spans", type=int, help="spans waiting to commit before 503 (200000)"
     )
     serve.add_argument(
@@ -95,6 +107,10 @@ def _serve(args: argparse.Namespace) -> int:
             db_path=args.db,
             max_body_bytes=args.max_body_bytes,
             max_attribute_bytes=args.max_attribute_bytes,
+            max_name_bytes=args.max_name_bytes,
+            max_span_attribute_bytes=args.max_span_attribute_bytes,
+            max_array_items=args.max_array_items,
+            max_span_attributes=args.max_span_attributes,
             max_queued_spans=args.max_queued_spans,
             decode_workers=args.decode_workers,
             log_json=args.log_json,

@@ -22,6 +22,7 @@ import uvicorn
 from tracepond._logging import ready_line
 from tracepond._version import __version__
 from tracepond.api.app import create_app
+from tracepond.ingest._limits import SpanLimits
 from tracepond.ingest.decoding import Decoder, InlineDecoder, ProcessDecoder
 from tracepond.ingest.grpc_receiver import GrpcReceiver, start_grpc_server
 from tracepond.ingest.http_receiver import HttpReceiver
@@ -62,15 +63,22 @@ class TracepondServer:
             max_commit_spans=settings.max_commit_spans,
             on_commit=self.metrics.on_commit,
         )
+        limits = SpanLimits(
+            max_value_bytes=settings.max_attribute_bytes,
+            max_name_bytes=settings.max_name_bytes,
+            max_span_attribute_bytes=settings.max_span_attribute_bytes,
+            max_array_items=settings.max_array_items,
+            max_attributes=settings.max_span_attributes,
+        )
         self.decoder: Decoder = (
             ProcessDecoder(
                 settings.decode_workers,
-                settings.max_attribute_bytes,
+                limits,
                 settings.normalize_at_ingest,
                 nice=settings.decode_worker_nice,
             )
             if settings.decode_workers
-            else InlineDecoder(settings.max_attribute_bytes, settings.normalize_at_ingest)
+            else InlineDecoder(limits, settings.normalize_at_ingest)
         )
         self.ingest = IngestService(self.decoder, self.pipeline)
         self.metrics.watch(self.pipeline, self.ingest, settings.max_queued_spans)

@@ -20,6 +20,16 @@ class Settings:
     max_body_bytes: int = 32 * 1024 * 1024
     # String attribute values longer than this are truncated (and the span says so).
     max_attribute_bytes: int = 4 * 1024 * 1024
+    # What one span may hold (ingest/_limits.py), so that no span row is too large for the
+    # database: span/event names and attribute keys longer than this are cut...
+    max_name_bytes: int = 4 * 1024
+    # ...a span's attributes, events and links together serialize to at most this many bytes
+    # (its largest attributes are dropped first)...
+    max_span_attribute_bytes: int = 8 * 1024 * 1024
+    # ...an array or kvlist value keeps this many items (enough for 8k-dimension embeddings)...
+    max_array_items: int = 10_000
+    # ...and an attribute map (a span's, event's, link's, resource's) this many entries.
+    max_span_attributes: int = 4_096
     # Spans waiting to be committed; past this, receivers answer 503 / UNAVAILABLE.
     max_queued_spans: int = 200_000
     # A commit group closes at this many spans, or when the queue runs dry.
@@ -124,6 +134,10 @@ _SOURCES: list[tuple[str, str, Callable[[str], object]]] = [
     ("db_path", "TRACEPOND_DB", Path),
     ("max_body_bytes", "TRACEPOND_MAX_BODY_BYTES", _positive),
     ("max_attribute_bytes", "TRACEPOND_MAX_ATTRIBUTE_BYTES", _positive),
+    ("max_name_bytes", "TRACEPOND_MAX_NAME_BYTES", _positive),
+    ("max_span_attribute_bytes", "TRACEPOND_MAX_SPAN_ATTRIBUTE_BYTES", _positive),
+    ("max_array_items", "TRACEPOND_MAX_ARRAY_ITEMS", _positive),
+    ("max_span_attributes", "TRACEPOND_MAX_SPAN_ATTRIBUTES", _positive),
     ("max_queued_spans", "TRACEPOND_MAX_QUEUED_SPANS", _positive),
     ("max_commit_spans", "TRACEPOND_MAX_COMMIT_SPANS", _positive),
     ("duckdb_memory_limit", "TRACEPOND_DUCKDB_MEMORY_LIMIT", str),

@@ -110,10 +110,10 @@ def test_malformed_protobuf_grpc_invalid_argument(limited: Any, unchanged: Uncha
         b"[]",
         b'"a string"',
         b'{"resourceSpans": "nope"}',
-        b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"startTimeUnixNano": "soon"}]}]}]}',
-        b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"name": 12}]}]}]}',
+        b'{"resourceSpans": [{"scopeSpans": "nope"}]}',
+        b'{"resourceSpans": [{"scopeSpans": [3]}]}',
     ],
-    ids=["cut", "text", "empty", "array", "string", "wrong-type", "bad-int64", "bad-name"],
+    ids=["cut", "text", "empty", "array", "string", "wrong-type", "wrong-scopes", "bad-scope"],
 )
 def test_malformed_json_400(limited: Any, unchanged: Unchanged, body: bytes) -> None:
     response = limited.post_otlp(body, "application/json")
@@ -125,19 +125,28 @@ def test_malformed_json_400(limited: Any, unchanged: Unchanged, body: bytes) -> 
     unchanged.check()
 
 
-def test_malformed_json_with_valid_spans_stores_nothing(limited: Any, unchanged: Unchanged) -> None:
-    """One bad field fails the whole JSON request: the valid span beside it is not stored."""
-    trace = trace_id().hex()
+@pytest.mark.parametrize(
+    "bad_field",
+    ['"startTimeUnixNano": {"not": "a number"}', '"startTimeUnixNano": "soon"', '"name": 12'],
+    ids=["object-int64", "bad-int64", "bad-name"],
+)
+def test_json_span_with_a_bad_field_is_rejected_alone(limited: Any, bad_field: str) -> None:
+    """A span field of the wrong type rejects that span (partial_success), not the request:
+    the valid span beside it is stored."""
+    trace, good = trace_id().hex(), span_id().hex()
     body = (
         '{"resourceSpans": [{"scopeSpans": [{"spans": ['
-        f'{{"traceId": "{trace}", "spanId": "{span_id().hex()}", "name": "ok",'
+        f'{{"traceId": "{trace}", "spanId": "{good}", "name": "ok",'
         ' "startTimeUnixNano": "1", "endTimeUnixNano": "2"},'
         f'{{"traceId": "{trace}", "spanId": "{span_id().hex()}", "name": "bad",'
-        ' "startTimeUnixNano": {"not": "a number"}}]}]}]}'
+        f" {bad_field}}}]}}]}}]}}"
     ).encode()
     response = limited.post_otlp(body, "application/json")
-    assert response.status_code == 400
-    unchanged.check(trace)
+    assert response.status_code == 200, response.text
+    assert response.json()["partialSuccess"]["rejectedSpans"] == "1"
+    stored = limited.trace(trace)
+    assert stored is not None
+    assert [root["span_id"] for root in stored["roots"]] == [good]
 
 
 # -- unsupported media -----------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import math
+import sys
 from collections import deque
 from collections.abc import Callable
 from functools import lru_cache
@@ -32,19 +33,45 @@ _MAX_REPR_CHARS = 20_000
 # Short JSON texts (token-usage and cost maps) are read by several fields of the same span, and
 # repeat across spans; a small cache makes that one parse. Longer texts are parsed uncached.
 _CACHE_CHARS = 512
+# Counts are stored as signed 64-bit integers: a larger count (a producer's bug, or a hostile
+# value) is saturated to this, so that it can be stored and summed, instead of failing the span.
+INT64_MAX = 2**63 - 1
+# The largest finite double: sums of finite costs saturate here instead of becoming infinite.
+FLOAT_MAX = sys.float_info.max
 
 
 def to_int(value: Any) -> int | None:
-    """A non-negative integer count, from int, float, decimal or JSON-quoted string."""
+    """A non-negative integer count, from int, float, decimal or JSON-quoted string; counts
+    beyond int64 are saturated to INT64_MAX."""
     if type(value) is int:
-        return value if value >= 0 else None
+        return (value if value <= INT64_MAX else INT64_MAX) if value >= 0 else None
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, float):
-        return int(value) if math.isfinite(value) and value >= 0 else None
+        if not (math.isfinite(value) and value >= 0):
+            return None
+        return int(value) if value < _INT64_LIMIT else INT64_MAX
     if isinstance(value, str):
         return _str_to_int(value)
     return None
+
+
+# 2**63 as a double: every double below it converts to an int64.
+_INT64_LIMIT = float(2**63)
+
+
+def saturating_add(left: int, right: int) -> int:
+    """``left + right`` for non-negative counts, saturated at INT64_MAX."""
+    total = left + right
+    return total if total <= INT64_MAX else INT64_MAX
+
+
+def finite_sum(left: float, right: float) -> float:
+    """``left + right``, kept finite: two huge finite costs saturate instead of overflowing."""
+    total = left + right
+    if math.isfinite(total):
+        return total
+    return FLOAT_MAX if total > 0 else -FLOAT_MAX
 
 
 def _str_to_int(text: str) -> int | None:

@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from tracepond.conventions._coerce import REDACTED as REDACTED_TEXT
+from tracepond.conventions._coerce import finite_sum, saturating_add
 from tracepond.conventions._collect import Collected, Plan, plan_for
 from tracepond.conventions._derived import messages_in_input, messages_in_output
 from tracepond.conventions._documents import (
@@ -173,7 +174,7 @@ def _usage(found: Collected) -> Usage:
     # OTel defines no total: compute it from input+output only, since cache tokens are inside
     # input and reasoning inside output (pitfall 6).
     if usage.total_tokens is None and usage.input_tokens is not None:
-        usage.total_tokens = usage.input_tokens + (usage.output_tokens or 0)
+        usage.total_tokens = saturating_add(usage.input_tokens, usage.output_tokens or 0)
     return usage
 
 
@@ -183,7 +184,9 @@ def _cost(found: Collected) -> float | None:
         return float(total)
     parts = [found.get("cost_input"), found.get("cost_output")]
     present = [float(part) for part in parts if part is not None]
-    return sum(present) if present else None
+    if not present:
+        return None
+    return present[0] if len(present) == 1 else finite_sum(present[0], present[1])
 
 
 def _content(found: Collected, events: list[dict[str, Any]], view: SpanView) -> None:

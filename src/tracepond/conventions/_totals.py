@@ -13,6 +13,7 @@ from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from tracepond.conventions._coerce import finite_sum, saturating_add
 from tracepond.conventions._model import EMBEDDING, LLM, RETRIEVER, TOOL, SpanView
 
 _INFERENCE = (LLM, EMBEDDING)
@@ -58,7 +59,18 @@ def trace_totals(spans: Iterable[tuple[Key, Key | None, SpanView]]) -> TraceTota
         if _has_usage(view) and span_id not in with_usage:
             _add_usage(totals, view)
     totals.models = list(models)
+    _saturate_steps(totals)
     return totals
+
+
+# The step counts are stored as 32-bit integers.
+_INT32_MAX = 2**31 - 1
+
+
+def _saturate_steps(totals: TraceTotals) -> None:
+    totals.llm_steps = min(totals.llm_steps, _INT32_MAX)
+    totals.tool_steps = min(totals.tool_steps, _INT32_MAX)
+    totals.retriever_steps = min(totals.retriever_steps, _INT32_MAX)
 
 
 def _ancestors_of(parent_of: dict[Key, Key | None], spans: Iterable[Key]) -> set[Key]:
@@ -88,12 +100,14 @@ def _has_usage(view: SpanView) -> bool:
 
 
 def _add_usage(totals: TraceTotals, view: SpanView) -> None:
+    # Saturating: a trace whose total would pass int64 (the stored type) keeps the maximum,
+    # since a failed sum would fail every later commit of the trace's spans.
     usage = view.usage
-    totals.input_tokens += usage.input_tokens or 0
-    totals.output_tokens += usage.output_tokens or 0
-    totals.total_tokens += usage.total_tokens or 0
+    totals.input_tokens = saturating_add(totals.input_tokens, usage.input_tokens or 0)
+    totals.output_tokens = saturating_add(totals.output_tokens, usage.output_tokens or 0)
+    totals.total_tokens = saturating_add(totals.total_tokens, usage.total_tokens or 0)
     if view.cost is not None:
-        totals.cost = (totals.cost or 0.0) + view.cost
+        totals.cost = finite_sum(totals.cost or 0.0, view.cost)
 
 
 def _count_context(totals: TraceTotals, view: SpanView) -> None:

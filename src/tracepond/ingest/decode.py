@@ -17,7 +17,9 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from tracepond.conventions import SpanView, normalize_fields, view_json
 from tracepond.errors import InvalidRequest
-from tracepond.ingest._anyvalue import AttributeDecoder
+from tracepond.ingest._anyvalue import AttributeDecoder, cut, limited_map
+from tracepond.ingest._budget import add_count, fit_map, fit_span
+from tracepond.ingest._limits import MAX_MARKER_BYTES, Marker, SpanLimits
 from tracepond.ingest._rows import SpanRows
 
 ZERO_TRACE_ID = bytes(16)
@@ -25,6 +27,10 @@ ZERO_SPAN_ID = bytes(8)
 DEFAULT_SERVICE = "unknown_service"
 # Timestamps are stored as signed 64-bit nanoseconds (good until the year 2262).
 MAX_TIME_NS = 2**63 - 1
+# OTLP enums are int32 on the wire: a value past the last one defined is no kind or status at
+# all (and would not fit the one-byte columns), so such a span is rejected on its own.
+MAX_SPAN_KIND = 5  # SPAN_KIND_CONSUMER
+MAX_STATUS_CODE = 2  # STATUS_CODE_ERROR
 
 
 @dataclass
@@ -49,11 +55,26 @@ def parse_protobuf(body: bytes) -> ExportTraceServiceRequest:
 
 
 class SpanDecoder:
-    """Turns ExportTraceServiceRequest messages into SpanRows."""
+    """Turns ExportTraceServiceRequest messages into SpanRows, each span within ``limits``;
+    ``max_attribute_bytes`` alone is short for the default limits with that string limit."""
 
-    def __init__(self, max_attribute_bytes: int, normalize: bool = True) -> None:
-        self._attrs = AttributeDecoder(max_attribute_bytes)
+    def __init__(
+        self,
+        max_attribute_bytes: int | None = None,
+        normalize: bool = True,
+        *,
+        limits: SpanLimits | None = None,
+    ) -> None:
+        if limits is None:
+            limits = SpanLimits(**_value_limit(max_attribute_bytes))
+        elif max_attribute_bytes is not None:
+            raise TypeError("give limits or max_attribute_bytes, not both")
+        self._limits = limits
+        self._attrs = AttributeDecoder(limits)
         self._normalize = normalize
+        # Names of at most this many characters fit for sure (4 bytes per character at most).
+        self._name_chars = limits.max_name_bytes // 4
+        self._value_chars = limits.max_value_bytes // 4
 
     def decode(self, request: ExportTraceServiceRequest) -> DecodedBatch:
         batch = DecodedBatch(rows=SpanRows())
@@ -64,95 +85,119 @@ class SpanDecoder:
     def _decode_resource(self, resource_spans: Any, batch: DecodedBatch) -> None:
         # Cuts in resource or scope attributes are reported on each of their spans, prefixed.
         resource_cuts: list[str] = []
-        resource = self._attrs.attributes(resource_spans.resource.attributes, resource_cuts)
+        resource_json, resource = self._origin_part(
+            resource_spans.resource, resource_spans.schema_url, resource_cuts
+        )
         service = resource.get("service.name")
         service_name = service if isinstance(service, str) and service else DEFAULT_SERVICE
-        # One JSON text per resource; stored once per origin (resource + scope), not per span.
-        resource_json = orjson.dumps(
-            {
-                "attributes": resource,
-                "dropped_attributes_count": resource_spans.resource.dropped_attributes_count,
-                "schema_url": resource_spans.schema_url,
-            }
-        ).decode()
+        service_name = self._name(service_name, "@service_name", resource_cuts)
         for scope_spans in resource_spans.scope_spans:
             scope = scope_spans.scope
             scope_cuts: list[str] = []
-            scope_attrs = self._attrs.attributes(scope.attributes, scope_cuts)
-            inherited_cuts = [f"resource:{k}" for k in resource_cuts]
-            inherited_cuts += [f"scope:{k}" for k in scope_cuts]
-            scope_json = orjson.dumps(
-                {
-                    "attributes": scope_attrs,
-                    "dropped_attributes_count": scope.dropped_attributes_count,
-                    "schema_url": scope_spans.schema_url,
-                }
-            ).decode()
+            scope_json, _ = self._origin_part(scope, scope_spans.schema_url, scope_cuts)
+            scope_name = self._name(scope.name, "@name", scope_cuts)
+            scope_version = self._name(scope.version, "@version", scope_cuts)
+            inherited_cuts = [_under("resource:", k) for k in resource_cuts]
+            inherited_cuts += [_under("scope:", k) for k in scope_cuts]
             origin = origin_id(resource_json, scope_json)
-            context = (service_name, origin, scope.name, scope.version, inherited_cuts)
+            context = (service_name, origin, scope_name, scope_version, inherited_cuts)
             kept = len(batch.rows)
             for span in scope_spans.spans:
-                reason = _invalid_reason(span)
+                status = span.status
+                reason = _invalid_reason(span, status)
                 if reason is None:
-                    self._append(span, context, batch.rows)
+                    self._append(span, status, context, batch.rows)
                 else:
                     batch.rejected += 1
                     batch.reasons[reason] += 1
             if len(batch.rows) > kept:  # an origin none of whose spans is stored is not stored
                 batch.rows.origins[origin] = (resource_json, scope_json)
 
-    def _append(self, span: Any, context: tuple[Any, ...], rows: SpanRows) -> None:
+    def _origin_part(
+        self, part: Any, schema_url: str, cuts: list[str]
+    ) -> tuple[str, dict[str, Any]]:
+        """A resource's or scope's JSON text (stored once per origin), within the limits, and
+        its decoded attributes."""
+        limits = self._limits
+        attributes, dropped = limited_map(self._attrs, part.attributes, limits.max_attributes, cuts)
+        schema_url = self._name(schema_url, "@schema_url", cuts)
+        text = _origin_json(attributes, part.dropped_attributes_count + dropped, schema_url)
+        if len(text) > limits.max_span_attribute_bytes:  # only then are entries measured
+            dropped += fit_map(attributes, limits.max_span_attribute_bytes, cuts)
+            text = _origin_json(attributes, part.dropped_attributes_count + dropped, schema_url)
+        return text.decode(), attributes
+
+    def _append(self, span: Any, status: Any, context: tuple[Any, ...], rows: SpanRows) -> None:
         service_name, origin, scope_name, scope_version, cuts = context
+        limits = self._limits
         truncated: list[str] = list(cuts) if cuts else []
-        attributes = self._attrs.attributes(span.attributes, truncated)
+        # Each limit is checked inline with one len(): only what is over it pays for more.
+        name = span.name
+        if len(name) > self._name_chars:
+            name = self._cut(name, limits.max_name_bytes, Marker.NAME, truncated)
+        key_values = span.attributes
+        if len(key_values) <= limits.max_attributes:
+            attributes, dropped_attributes = self._attrs.attributes(key_values, truncated), 0
+        else:
+            attributes, dropped_attributes = limited_map(
+                self._attrs, key_values, limits.max_attributes, truncated
+            )
         events = [self._event(event, truncated) for event in span.events]
         links = [self._link(link, truncated) for link in span.links]
-        status = span.status
+        attributes_json = orjson.dumps(attributes)
+        events_json = orjson.dumps(events) if events else b"[]"
+        links_json = orjson.dumps(links) if links else b"[]"
+        dropped_events = dropped_links = 0
+        budget = limits.max_span_attribute_bytes
+        if len(attributes_json) + len(events_json) + len(links_json) > budget:
+            fitted = fit_span(attributes, events, links, budget, truncated)
+            attributes_json, events_json = fitted.attributes_json, fitted.events_json
+            links_json = fitted.links_json
+            dropped_attributes += fitted.dropped_attributes
+            dropped_events, dropped_links = fitted.dropped_events, fitted.dropped_links
+        status_message = status.message
+        if len(status_message) > self._value_chars:
+            status_message = self._cut(
+                status_message, limits.max_value_bytes, Marker.STATUS_MESSAGE, truncated
+            )
         if self._normalize:
-            view = normalize_fields(span.name, status.code, status.message, attributes, events)
+            view = normalize_fields(name, status.code, status_message, attributes, events)
             stored_view = view_json(view, attributes)
+            if stored_view is not None and len(stored_view) > budget // 4:
+                stored_view = self._bounded_view_json(stored_view)
         else:
             view, stored_view = SpanView(), None
-        usage = view.usage
+        trace_state = span.trace_state
+        if len(trace_state) > self._name_chars:
+            trace_state = self._name(trace_state, Marker.TRACE_STATE, truncated)
+        view_columns = self._view_columns(view, truncated)
         # In SPAN_COLUMNS order (a test pins it).
         rows.rows.append(
             (
                 span.trace_id,
                 span.span_id,
                 span.parent_span_id or None,
-                span.name,
+                name,
                 span.kind,
                 span.start_time_unix_nano,
                 span.end_time_unix_nano,
                 status.code,
-                status.message,
-                span.trace_state,
+                status_message,
+                trace_state,
                 span.flags,
                 service_name,
                 origin,
                 scope_name,
                 scope_version,
-                orjson.dumps(attributes).decode(),
-                orjson.dumps(events).decode() if events else "[]",
-                orjson.dumps(links).decode() if links else "[]",
-                span.dropped_attributes_count,
-                span.dropped_events_count,
-                span.dropped_links_count,
-                orjson.dumps(list(dict.fromkeys(truncated))).decode() if truncated else None,
+                attributes_json.decode(),
+                events_json.decode(),
+                links_json.decode(),
+                _plus(span.dropped_attributes_count, dropped_attributes),
+                _plus(span.dropped_events_count, dropped_events),
+                _plus(span.dropped_links_count, dropped_links),
+                markers_json(truncated) if truncated else None,
                 stored_view,
-                # the view columns, in VIEW_COLUMNS (= SpanView.columns()) order
-                view.category,
-                view.model,
-                view.provider,
-                usage.input_tokens,
-                usage.output_tokens,
-                usage.total_tokens,
-                view.cost,
-                view.session_id,
-                view.user_id,
-                view.document_count,
-                view.tool_name,
-                view.error_type,
+                *view_columns,
             )
         )
         rows.attributes.append(attributes)
@@ -161,27 +206,158 @@ class SpanDecoder:
 
     def _event(self, event: Any, truncated: list[str]) -> dict[str, Any]:
         cuts: list[str] = []
-        attributes = self._attrs.attributes(event.attributes, cuts)
-        truncated.extend(f"event:{event.name}:{key}" for key in cuts)
+        # A cut event name is marked ``event:<name as stored>:@name``.
+        name = self._name(event.name, Marker.NAME, cuts)
+        attributes, dropped = limited_map(
+            self._attrs, event.attributes, self._limits.max_attributes, cuts
+        )
+        if cuts:
+            prefix = f"event:{name}:"
+            truncated.extend(_under(prefix, key) for key in cuts)
         return {
-            "name": event.name,
+            "name": name,
             "time_unix_nano": event.time_unix_nano,
             "attributes": attributes,
-            "dropped_attributes_count": event.dropped_attributes_count,
+            "dropped_attributes_count": add_count(event.dropped_attributes_count, dropped),
         }
 
     def _link(self, link: Any, truncated: list[str]) -> dict[str, Any]:
         cuts: list[str] = []
-        attributes = self._attrs.attributes(link.attributes, cuts)
-        truncated.extend(f"link:{link.span_id.hex()}:{key}" for key in cuts)
+        attributes, dropped = limited_map(
+            self._attrs, link.attributes, self._limits.max_attributes, cuts
+        )
+        span_id = link.span_id.hex()
+        trace_state = self._name(link.trace_state, Marker.TRACE_STATE, cuts)
+        truncated.extend(_under(f"link:{span_id}:", key) for key in cuts)
         return {
             "trace_id": link.trace_id.hex(),
-            "span_id": link.span_id.hex(),
-            "trace_state": link.trace_state,
+            "span_id": span_id,
+            "trace_state": trace_state,
             "flags": link.flags,
             "attributes": attributes,
-            "dropped_attributes_count": link.dropped_attributes_count,
+            "dropped_attributes_count": add_count(link.dropped_attributes_count, dropped),
         }
+
+    def _name(self, text: str, marker: str, truncated: list[str]) -> str:
+        """``text`` within the name limit; a cut one is listed as ``marker``."""
+        if len(text) <= self._name_chars:
+            return text
+        return self._cut(text, self._limits.max_name_bytes, marker, truncated)
+
+    def _view_columns(self, view: SpanView, truncated: list[str]) -> tuple[Any, ...]:
+        """The view columns, in VIEW_COLUMNS (= SpanView.columns()) order. The string ones are
+        copies of attribute values (up to the value limit); as columns they are names, and
+        bounded as names."""
+        texts: tuple[str | None, ...] = (
+            view.category,
+            view.model,
+            view.provider,
+            view.session_id,
+            view.user_id,
+            view.tool_name,
+            view.error_type,
+        )
+        limit = self._name_chars
+        for text in texts:
+            if text is not None and len(text) > limit:
+                texts = self._bounded_texts(texts, truncated)
+                break
+        category, model, provider, session_id, user_id, tool_name, error_type = texts
+        usage = view.usage
+        count = view.document_count
+        return (
+            category,
+            model,
+            provider,
+            usage.input_tokens,
+            usage.output_tokens,
+            usage.total_tokens,
+            view.cost,
+            session_id,
+            user_id,
+            count if count is None or count <= _INT32_MAX else _INT32_MAX,
+            tool_name,
+            error_type,
+        )
+
+    def _bounded_texts(
+        self, texts: tuple[str | None, ...], truncated: list[str]
+    ) -> tuple[str | None, ...]:
+        limit = self._limits.max_name_bytes
+        return tuple(
+            text if text is None else self._cut(text, limit, Marker.view(column), truncated)
+            for text, column in zip(texts, _VIEW_TEXT_COLUMNS, strict=True)
+        )
+
+    @staticmethod
+    def _cut(text: str, max_bytes: int, marker: str, truncated: list[str]) -> str:
+        kept = cut(text, max_bytes)
+        if kept is None:
+            return text
+        truncated.append(marker)
+        return kept
+
+    def _bounded_view_json(self, text: str) -> str | None:
+        # The view is derived from the attributes and can repeat them (messages built from
+        # flattened attributes): past the span budget it is not stored, and readers derive it
+        # from the raw attributes, as for spans stored before views were.
+        if len(text.encode()) <= self._limits.max_span_attribute_bytes:
+            return text
+        return None
+
+
+def _origin_json(attributes: dict[str, Any], dropped: int, schema_url: str) -> bytes:
+    return orjson.dumps(
+        {
+            "attributes": attributes,
+            "dropped_attributes_count": add_count(dropped, 0),
+            "schema_url": schema_url,
+        }
+    )
+
+
+def _value_limit(max_attribute_bytes: int | None) -> dict[str, int]:
+    return {} if max_attribute_bytes is None else {"max_value_bytes": max_attribute_bytes}
+
+
+def markers_json(truncated: list[str]) -> str:
+    """The span's ``truncated_attributes`` as JSON: each marker once, in order, at most
+    MAX_MARKER_BYTES of them, then one marker saying how many more there were."""
+    markers = list(dict.fromkeys(truncated))
+    text = orjson.dumps(markers)
+    if len(text) <= MAX_MARKER_BYTES:
+        return text.decode()
+    kept: list[str] = []
+    size = 2  # the brackets
+    for marker in markers:
+        size += len(orjson.dumps(marker)) + 1
+        if size > MAX_MARKER_BYTES:
+            break
+        kept.append(marker)
+    kept.append(Marker.more(len(markers) - len(kept)))
+    return orjson.dumps(kept).decode()
+
+
+def _under(prefix: str, marker: str) -> str:
+    return Marker.under(prefix, marker)
+
+
+# document_count is stored as a 32-bit integer.
+_INT32_MAX = 2**31 - 1
+_VIEW_TEXT_COLUMNS = (
+    "category",
+    "model",
+    "provider",
+    "session_id",
+    "user_id",
+    "tool_name",
+    "error_type",
+)
+
+
+def _plus(count: int, more: int) -> int:
+    # The common case adds nothing: no call.
+    return add_count(count, more) if more else count
 
 
 def origin_id(resource_json: str, scope_json: str) -> int:
@@ -194,7 +370,7 @@ def origin_id(resource_json: str, scope_json: str) -> int:
     return int.from_bytes(digest, "little", signed=True)
 
 
-def _invalid_reason(span: Any) -> str | None:
+def _invalid_reason(span: Any, status: Any) -> str | None:
     """Why one span cannot be stored, or None when it is valid."""
     trace_id = span.trace_id
     if len(trace_id) != 16 or trace_id == ZERO_TRACE_ID:
@@ -207,6 +383,10 @@ def _invalid_reason(span: Any) -> str | None:
         return "invalid parent_span_id (must be empty or 8 bytes, not all zero)"
     if not span.name:
         return "missing name"
+    if not 0 <= span.kind <= MAX_SPAN_KIND:
+        return "kind out of range (0-5)"
+    if not 0 <= status.code <= MAX_STATUS_CODE:
+        return "status.code out of range (0-2)"
     if span.start_time_unix_nano == 0:
         return "missing start_time_unix_nano"
     if span.end_time_unix_nano > MAX_TIME_NS:

@@ -23,10 +23,11 @@ import pyarrow as pa
 
 from tracepond._arrow import settle_pandas_probe
 from tracepond.errors import Overloaded
+from tracepond.ingest._limits import SpanLimits
 from tracepond.ingest._rows import SpanBatch, to_arrow
 from tracepond.ingest._summary import TracePartial, summarize
 from tracepond.ingest.decode import SpanDecoder, parse_protobuf
-from tracepond.ingest.otlp_json import parse_json
+from tracepond.ingest.otlp_json import parse_json_spans
 
 Encoding = Literal["protobuf", "json"]
 
@@ -53,8 +54,14 @@ class DecodeOutcome:
 
 def decode_body(decoder: SpanDecoder, body: bytes, encoding: Encoding) -> DecodeOutcome:
     """Parse, validate and convert one request body. Raises InvalidRequest if unparseable."""
-    request = parse_protobuf(body) if encoding == "protobuf" else parse_json(body)
+    unparsed: Counter[str] = Counter()
+    if encoding == "protobuf":
+        request = parse_protobuf(body)
+    else:
+        request, unparsed = parse_json_spans(body)
     decoded = decoder.decode(request)
+    decoded.rejected += unparsed.total()
+    decoded.reasons.update(unparsed)
     batch = None
     if decoded.accepted:
         rows = decoded.rows
@@ -71,8 +78,8 @@ class Decoder(Protocol):
 
 
 class InlineDecoder:
-    def __init__(self, max_attribute_bytes: int, normalize: bool = True) -> None:
-        self.decoder = SpanDecoder(max_attribute_bytes, normalize)
+    def __init__(self, limits: SpanLimits, normalize: bool = True) -> None:
+        self.decoder = SpanDecoder(limits=limits, normalize=normalize)
 
     async def decode(self, body: bytes, encoding: Encoding) -> DecodeOutcome:
         return decode_body(self.decoder, body, encoding)
@@ -90,16 +97,16 @@ class ProcessDecoder:
     the event loop run first and decoding fills the cycles they leave."""
 
     def __init__(
-        self, workers: int, max_attribute_bytes: int, normalize: bool = True, nice: int = 0
+        self, workers: int, limits: SpanLimits, normalize: bool = True, nice: int = 0
     ) -> None:
         self._workers = workers
-        self._max_attribute_bytes = max_attribute_bytes
+        self._limits = limits
         self._normalize = normalize
         self._nice = nice
         self._pool = self._new_pool()
         # Until the workers have imported what they need (~1 s after start), requests are
         # decoded in this process, so the server accepts spans as soon as its ports are bound.
-        self._inline = InlineDecoder(max_attribute_bytes, normalize)
+        self._inline = InlineDecoder(limits, normalize)
         self._warm: concurrent.futures.Future[None] | None = None
 
     def _new_pool(self) -> concurrent.futures.ProcessPoolExecutor:
@@ -110,7 +117,7 @@ class ProcessDecoder:
             initializer=_init_worker,
             # The server's pid, not the worker's getppid(): a server killed while the worker is
             # still starting leaves it reparented before it could read its parent.
-            initargs=(self._max_attribute_bytes, self._normalize, self._nice, os.getpid()),
+            initargs=(self._limits, self._normalize, self._nice, os.getpid()),
         )
 
     def start(self) -> concurrent.futures.Future[None]:
@@ -144,11 +151,11 @@ _worker_decoder: SpanDecoder | None = None
 PARENT_CHECK_SECONDS = 0.5
 
 
-def _init_worker(max_attribute_bytes: int, normalize: bool, nice: int, server_pid: int) -> None:
+def _init_worker(limits: SpanLimits, normalize: bool, nice: int, server_pid: int) -> None:
     global _worker_decoder
     _lower_priority(nice)
     settle_pandas_probe()
-    _worker_decoder = SpanDecoder(max_attribute_bytes, normalize)
+    _worker_decoder = SpanDecoder(limits=limits, normalize=normalize)
     threading.Thread(
         target=_exit_with_parent, args=(server_pid,), name="parent-watch", daemon=True
     ).start()
