@@ -58,6 +58,11 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         help="processes decoding requests beside the server (cores - 1, 2 to 4; 0 = in-process)",
     )
+    serve.add_argument(
+        "--query-timeout",
+        type=float,
+        help="seconds a query may run before it is stopped with 503 (TRACEPOND_QUERY_TIMEOUT, 10)",
+    )
     serve.add_argument("--log-json", action="store_true", default=None, help="JSON log lines")
     serve.add_argument(
         "--demo",
@@ -114,6 +119,7 @@ def _serve(args: argparse.Namespace) -> int:
             max_queued_spans=args.max_queued_spans,
             decode_workers=args.decode_workers,
             log_json=args.log_json,
+            query_timeout=args.query_timeout,
         )
     except ValueError as exc:
         print(f"tracepond: invalid setting: {exc}", file=sys.stderr)

@@ -64,3 +64,44 @@ class StorageUnavailable(TracepondError):
 
     http_status = 503
     code = "storage_unavailable"
+
+
+# -- reads that hit a limit (docs/query.md, "Limits") ------------------------------------------
+
+
+class QueryTooComplex(InvalidRequest):
+    """A query over the language's complexity limits (selectors, relations, conditions)."""
+
+    code = "query_too_complex"
+
+    def __init__(self, message: str, position: int, expected: str) -> None:
+        super().__init__(message)
+        self.position = position
+        self.expected = expected
+
+
+class QueryTimeout(TracepondError):
+    """The read ran past the query time limit and was stopped."""
+
+    http_status = 503
+    code = "query_timeout"
+
+
+class QueryCancelled(TracepondError):
+    """The read was stopped because its client went away (nobody reads this answer)."""
+
+    http_status = 503
+    code = "query_cancelled"
+
+
+class QueryMemoryLimit(TracepondError):
+    """The read needed more memory (or temporary disk) than the store allows it."""
+
+    http_status = 503
+    code = "query_memory_limit"
+
+
+class StoreReadError(TracepondError):
+    """The store failed a read for a reason of its own (logged with the engine's message)."""
+
+    code = "store_error"

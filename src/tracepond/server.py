@@ -55,6 +55,8 @@ class TracepondServer:
             memory_limit=settings.duckdb_memory_limit,
             threads=settings.duckdb_threads,
             checkpoint_threshold=settings.duckdb_checkpoint_threshold,
+            query_memory_limit=settings.query_memory_limit,
+            max_temp_size=settings.duckdb_max_temp_size,
         )
         self.metrics = Metrics(self.store)
         self.pipeline = WritePipeline(
@@ -82,7 +84,7 @@ class TracepondServer:
         )
         self.ingest = IngestService(self.decoder, self.pipeline)
         self.metrics.watch(self.pipeline, self.ingest, settings.max_queued_spans)
-        self.query = QueryService(self.store)
+        self.query = QueryService(self.store, settings.query_timeout)
         self._ready = False
         self.grpc_port = 0
         self.http_port = 0
@@ -112,7 +114,7 @@ class TracepondServer:
             self.query, HttpReceiver(self.ingest, settings.max_body_bytes), self.is_ready
         )
         mount_metrics(app, self.metrics)
-        mount_jaeger(app, self.store)
+        mount_jaeger(app, self.store, self.query.deadline)
         http = _Uvicorn(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):

@@ -65,6 +65,16 @@ class Settings:
     # the machine can normalize. Trace views are still built on read.
     normalize_at_ingest: bool = True
     log_json: bool = False
+    # Reads (docs/query.md, "Limits"). Each API read is stopped after this many seconds (503
+    # query_timeout), and as soon as its HTTP client goes away.
+    query_timeout: float = 10.0
+    # Sorts and hash tables of one read spill to <db>.tmp beyond this (DuckDB's per-connection
+    # operator_memory_limit), so that one query cannot take the whole buffer pool
+    # (duckdb_memory_limit) from the writer and the other reads.
+    query_memory_limit: str = "32MB"
+    # What DuckDB may spill to <db>.tmp in all (its max_temp_directory_size); a read that needs
+    # more fails with 503 query_memory_limit instead of filling the disk.
+    duckdb_max_temp_size: str = "4GB"
 
     @classmethod
     def load(
@@ -123,6 +133,13 @@ def _nice(text: str) -> int:
     return number
 
 
+def _positive_seconds(text: str) -> float:
+    seconds = float(text)
+    if not 0 < seconds < 1e9:  # also refuses nan and inf
+        raise ValueError(f"must be a positive number of seconds: {text}")
+    return seconds
+
+
 def _bool(text: str) -> bool:
     return text.strip().lower() in {"1", "true", "yes", "on"}
 
@@ -147,4 +164,7 @@ _SOURCES: list[tuple[str, str, Callable[[str], object]]] = [
     ("decode_worker_nice", "TRACEPOND_DECODE_WORKER_NICE", _nice),
     ("normalize_at_ingest", "TRACEPOND_NORMALIZE_AT_INGEST", _bool),
     ("log_json", "TRACEPOND_LOG_JSON", _bool),
+    ("query_timeout", "TRACEPOND_QUERY_TIMEOUT", _positive_seconds),
+    ("query_memory_limit", "TRACEPOND_QUERY_MEMORY_LIMIT", str),
+    ("duckdb_max_temp_size", "TRACEPOND_DUCKDB_MAX_TEMP_SIZE", str),
 ]

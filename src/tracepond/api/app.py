@@ -6,10 +6,12 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Path
+from starlette.requests import Request
 from starlette.responses import Response
 
 from tracepond._version import __version__
 from tracepond.api import errors
+from tracepond.api._cancel import run_query
 from tracepond.api._json import json_response
 from tracepond.api.models import ErrorResponse, Span, TraceTree
 from tracepond.api.query_routes import add_query_routes
@@ -27,6 +29,7 @@ SpanId = Annotated[
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorResponse, "description": "Invalid id or parameter"},
     404: {"model": ErrorResponse, "description": "Unknown trace or span"},
+    503: {"model": ErrorResponse, "description": "The read hit its time or memory limit"},
 }
 
 
@@ -61,8 +64,8 @@ def create_app(query: QueryService, receiver: HttpReceiver, ready: Callable[[], 
         summary="One trace as a tree of spans",
         responses={200: {"model": TraceTree}, **_ERRORS},
     )
-    def get_trace(trace_id: TraceId) -> Response:
-        return json_response(query.trace_tree(trace_id))
+    async def get_trace(request: Request, trace_id: TraceId) -> Response:
+        return json_response(await run_query(request, query.deadline(), query.trace_tree, trace_id))
 
     @app.get(
         "/api/traces/{trace_id}/spans/{span_id}",
@@ -70,8 +73,9 @@ def create_app(query: QueryService, receiver: HttpReceiver, ready: Callable[[], 
         summary="One span with everything stored for it",
         responses={200: {"model": Span}, **_ERRORS},
     )
-    def get_span(trace_id: TraceId, span_id: SpanId) -> Response:
-        return json_response(query.span(trace_id, span_id))
+    async def get_span(request: Request, trace_id: TraceId, span_id: SpanId) -> Response:
+        deadline = query.deadline()
+        return json_response(await run_query(request, deadline, query.span, trace_id, span_id))
 
     mount_web_view(app)
     return app

@@ -1,12 +1,17 @@
-"""The search API: trace and span search, sessions, stats, skeletons, OTLP export."""
+"""The search API: trace and span search, sessions, stats, skeletons, OTLP export.
+
+Every route runs its query through ``run_query``: under the query time limit, and stopped when
+the client goes away."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Path, Query
+from starlette.requests import Request
 from starlette.responses import Response
 
+from tracepond.api._cancel import run_query
 from tracepond.api._json import json_response
 from tracepond.api._params import search_filters
 from tracepond.api.models import (
@@ -20,6 +25,7 @@ from tracepond.api.models import (
     Stats,
     TraceSearch,
 )
+from tracepond.deadline import Deadline
 from tracepond.query.filters import Filters, parse_duration, parse_time
 from tracepond.query.search import MAX_PAGE, PageRequest
 from tracepond.query.service import QueryService
@@ -33,12 +39,23 @@ Sort = Annotated[Literal["start_time", "duration", "tokens", "cost"], Query(desc
 Order = Annotated[Literal["desc", "asc"], Query(description="sort direction")]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
+_LIMITS: dict[int | str, dict[str, Any]] = {
+    503: {
+        "model": ErrorResponse,
+        "description": "The query hit its time or memory limit (query_timeout, query_memory_limit)",
+    },
+}
 _SEARCH_ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": QueryErrorResponse, "description": "Invalid parameter or query syntax error"},
+    400: {
+        "model": QueryErrorResponse,
+        "description": "Invalid parameter, query syntax error or query too complex",
+    },
+    **_LIMITS,
 }
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorResponse, "description": "Invalid id or parameter"},
     404: {"model": ErrorResponse, "description": "Unknown trace, span or session"},
+    **_LIMITS,
 }
 Filtered = Annotated[Filters, Depends(search_filters)]
 
@@ -58,7 +75,8 @@ def _search_routes(app: FastAPI, query: QueryService) -> None:
         " mean the trace has a matching span. Pages are a snapshot taken at the first page.",
         responses={200: {"model": TraceSearch}, **_SEARCH_ERRORS},
     )
-    def search_traces(
+    async def search_traces(
+        request: Request,
         filters: Filtered,
         sort: Sort = "start_time",
         order: Order = "desc",
@@ -66,7 +84,7 @@ def _search_routes(app: FastAPI, query: QueryService) -> None:
         cursor: Cursor = None,
     ) -> Response:
         page = PageRequest(filters, sort, order, limit, cursor)
-        return json_response(query.search_traces(page))
+        return json_response(await run_query(request, query.deadline(), query.search_traces, page))
 
     @app.get(
         "/api/spans",
@@ -74,7 +92,8 @@ def _search_routes(app: FastAPI, query: QueryService) -> None:
         summary="Search spans, each with its trace id",
         responses={200: {"model": SpanSearch}, **_SEARCH_ERRORS},
     )
-    def search_spans(
+    async def search_spans(
+        request: Request,
         filters: Filtered,
         sort: Sort = "start_time",
         order: Order = "desc",
@@ -82,7 +101,7 @@ def _search_routes(app: FastAPI, query: QueryService) -> None:
         cursor: Cursor = None,
     ) -> Response:
         page = PageRequest(filters, sort, order, limit, cursor)
-        return json_response(query.search_spans(page))
+        return json_response(await run_query(request, query.deadline(), query.search_spans, page))
 
     @app.get(
         "/api/stats",
@@ -100,7 +119,8 @@ def _search_routes(app: FastAPI, query: QueryService) -> None:
         " up to more than the traces; with a `model` filter only that model's group is listed.",
         responses={200: {"model": Stats}, **_SEARCH_ERRORS},
     )
-    def stats(
+    async def stats(
+        request: Request,
         filters: Filtered,
         bucket: Annotated[
             str | None,
@@ -118,7 +138,10 @@ def _search_routes(app: FastAPI, query: QueryService) -> None:
         ] = "span",
     ) -> Response:
         bucket_ns = parse_duration(bucket, "bucket")
-        return json_response(query.stats(filters, bucket_ns, group_by, level))
+        deadline = query.deadline()
+        return json_response(
+            await run_query(request, deadline, query.stats, filters, bucket_ns, group_by, level)
+        )
 
 
 def _session_routes(app: FastAPI, query: QueryService) -> None:
@@ -128,7 +151,8 @@ def _session_routes(app: FastAPI, query: QueryService) -> None:
         summary="Sessions, most recently active first",
         responses={200: {"model": SessionList}, **_NOT_FOUND},
     )
-    def sessions(
+    async def sessions(
+        request: Request,
         limit: Annotated[int, Query(ge=1, le=1000)] = 50,
         cursor: Cursor = None,
         since: Annotated[
@@ -136,7 +160,11 @@ def _session_routes(app: FastAPI, query: QueryService) -> None:
         ] = None,
         user_id: Annotated[str | None, Query()] = None,
     ) -> Response:
-        return json_response(query.sessions(limit, cursor, parse_time(since, "since"), user_id))
+        since_ns = parse_time(since, "since")
+        deadline = query.deadline()
+        return json_response(
+            await run_query(request, deadline, query.sessions, limit, cursor, since_ns, user_id)
+        )
 
     @app.get(
         "/api/sessions/{session_id}",
@@ -144,8 +172,10 @@ def _session_routes(app: FastAPI, query: QueryService) -> None:
         summary="A session's traces in order, with first input and last output: the conversation",
         responses={200: {"model": SessionDetail}, **_NOT_FOUND},
     )
-    def session(session_id: Annotated[str, Path(examples=["session-42"])]) -> Response:
-        return json_response(query.session(session_id))
+    async def session(
+        request: Request, session_id: Annotated[str, Path(examples=["session-42"])]
+    ) -> Response:
+        return json_response(await run_query(request, query.deadline(), query.session, session_id))
 
 
 def _trace_routes(app: FastAPI, query: QueryService) -> None:
@@ -158,14 +188,17 @@ def _trace_routes(app: FastAPI, query: QueryService) -> None:
         " Fetch a span's payload with /api/traces/{trace_id}/spans/{span_id}.",
         responses={200: {"model": Skeleton}, **_NOT_FOUND},
     )
-    def skeleton(
+    async def skeleton(
+        request: Request,
         trace_id: TraceId,
         parent: Annotated[str | None, Query(description="a span id, or root")] = None,
         max_depth: Annotated[int | None, Query(ge=0, le=1_000_000)] = None,
         limit: Annotated[int, Query(ge=1, le=100_000)] = 100_000,
         cursor: Cursor = None,
     ) -> Response:
-        return json_response(query.skeleton(trace_id, parent, max_depth, limit, cursor))
+        deadline = query.deadline()
+        args = (trace_id, parent, max_depth, limit, cursor)
+        return json_response(await run_query(request, deadline, query.skeleton, *args))
 
     @app.get(
         "/api/traces/{trace_id}/skeleton/compact",
@@ -177,14 +210,18 @@ def _trace_routes(app: FastAPI, query: QueryService) -> None:
         " level up), times after `origin_ns`, repeated strings as indexes into `strings`.",
         responses={200: {"model": CompactSkeleton}, **_NOT_FOUND},
     )
-    def skeleton_compact(
+    async def skeleton_compact(
+        request: Request,
         trace_id: TraceId,
         max_depth: Annotated[int | None, Query(ge=0, le=1_000_000)] = None,
         limit: Annotated[int, Query(ge=1, le=100_000)] = 100_000,
         cursor: Cursor = None,
     ) -> Response:
-        skeleton = query.skeleton(trace_id, None, max_depth, limit, cursor)
-        return json_response(compact_skeleton(skeleton))
+        def compact(deadline: Deadline) -> dict[str, Any]:
+            skeleton = query.skeleton(trace_id, None, max_depth, limit, cursor, deadline)
+            return compact_skeleton(skeleton)
+
+        return json_response(await run_query(request, query.deadline(), compact))
 
     @app.get(
         "/api/traces/{trace_id}/otlp",
@@ -192,5 +229,5 @@ def _trace_routes(app: FastAPI, query: QueryService) -> None:
         summary="A trace as OTLP/JSON (POST it to /v1/traces to import it back)",
         responses={200: {"content": {"application/json": {}}}, **_NOT_FOUND},
     )
-    def trace_otlp(trace_id: TraceId) -> Response:
-        return json_response(query.trace_otlp(trace_id))
+    async def trace_otlp(request: Request, trace_id: TraceId) -> Response:
+        return json_response(await run_query(request, query.deadline(), query.trace_otlp, trace_id))

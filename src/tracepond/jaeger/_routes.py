@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import orjson
 from fastapi import FastAPI
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from tracepond.api._cancel import run_query
+from tracepond.deadline import Deadline
+from tracepond.errors import TracepondError
 from tracepond.jaeger._convert import KINDS, trace_json
 from tracepond.store import _jaeger_sql as sql
 from tracepond.store.duckdb_store import DuckDBStore
@@ -52,7 +55,9 @@ def parse_duration(text: str) -> int:
         total += float(match.group(1)) * _UNIT_NS[match.group(2)]
         position = match.end()
     if position != len(text):
-        raise ValueError(f"invalid duration {text!r} (e.g. 1.5s, 300ms, 20us)")
+        raise ValueError(f"invalid duration {text[:40]!r} (e.g. 1.5s, 300ms, 20us)")
+    if not total < 2**63:  # also inf, from hundreds of digits
+        raise ValueError(f"duration out of range: {text[:40]!r}")
     return int(total)
 
 
@@ -78,6 +83,8 @@ def parse_tags(values: list[str]) -> dict[str, str]:
             if not sep or not key:
                 raise ValueError(f"invalid tag {pair!r} (expected key=value)")
             tags[key] = value.strip('"')
+    if "" in tags:
+        raise ValueError("a tag needs a key")
     return tags
 
 
@@ -91,10 +98,13 @@ def _int_param(request: Request, name: str) -> int | None:
     text = request.query_params.get(name)
     if text is None or text == "":
         return None
-    try:
-        return int(text)
-    except ValueError as exc:
-        raise ValueError(f"{name} must be an integer") from exc
+    # int() refuses more than 4300 digits; 19 hold any int64.
+    if len(text) > 20 or not re.fullmatch(r"-?\d+", text, re.ASCII):
+        raise ValueError(f"{name} must be an integer")
+    value = int(text)
+    if not -(2**63) // 1000 <= value < 2**63 // 1000:  # microseconds, made nanoseconds
+        raise ValueError(f"{name} is out of range")
+    return value
 
 
 def search_from_query(request: Request) -> sql.JaegerSearch:
@@ -125,8 +135,18 @@ def _parse_trace_id(text: str) -> bytes:
     return bytes.fromhex(text.rjust(32, "0"))
 
 
-def mount(app: FastAPI, store: DuckDBStore) -> None:
-    """Serve the Jaeger-compatible API under ``/jaeger/api/`` from ``app``."""
+def mount(app: FastAPI, store: DuckDBStore, new_deadline: Callable[[], Deadline]) -> None:
+    """Serve the Jaeger-compatible API under ``/jaeger/api/`` from ``app``. Every read runs
+    under a deadline of ``new_deadline`` (the query time limit), stopped when the client goes
+    away; a read that fails (time or memory limit) answers Jaeger's error shape with the
+    error's status."""
+
+    async def read(request: Request, call: Callable[..., Any], *args: Any) -> Any:
+        def limited(*args: Any, deadline: Deadline) -> Any:
+            with store.cancellable(deadline):
+                return call(*args)
+
+        return await run_query(request, new_deadline(), limited, *args)
 
     def traces(ids: list[bytes]) -> list[dict[str, Any]]:
         out = []
@@ -137,11 +157,11 @@ def mount(app: FastAPI, store: DuckDBStore) -> None:
         return out
 
     async def get_services(request: Request) -> Response:
-        return _json(await run_in_threadpool(sql.services, store))
+        return _json(await read(request, sql.services, store))
 
     async def get_service_operations(request: Request) -> Response:
         service = request.path_params["service"]
-        found = await run_in_threadpool(sql.operations, store, service)
+        found = await read(request, sql.operations, store, service)
         return _json(sorted({name for name, _ in found}))
 
     async def get_operations(request: Request) -> Response:
@@ -154,7 +174,7 @@ def mount(app: FastAPI, store: DuckDBStore) -> None:
             if span_kind not in KINDS[1:]:
                 return _error(400, f"unknown spanKind {span_kind!r}")
             kind = KINDS.index(span_kind)
-        found = await run_in_threadpool(sql.operations, store, service, kind)
+        found = await read(request, sql.operations, store, service, kind)
         data = [
             {"name": name, "spanKind": KINDS[k] if 0 < k < len(KINDS) else ""} for name, k in found
         ]
@@ -167,17 +187,17 @@ def mount(app: FastAPI, store: DuckDBStore) -> None:
                 ids = [_parse_trace_id(t) for t in ids_param]
             else:
                 search = search_from_query(request)
-                ids = await run_in_threadpool(sql.find_trace_ids, store, search)
+                ids = await read(request, sql.find_trace_ids, store, search)
         except ValueError as exc:
             return _error(400, str(exc))
-        return _json(await run_in_threadpool(traces, ids))
+        return _json(await read(request, traces, ids))
 
     async def get_trace(request: Request) -> Response:
         try:
             trace_id = _parse_trace_id(request.path_params["trace_id"])
         except ValueError as exc:
             return _error(400, str(exc))
-        found = await run_in_threadpool(traces, [trace_id])
+        found = await read(request, traces, [trace_id])
         if not found:
             return _error(404, "trace not found")
         return _json(found)
@@ -194,4 +214,18 @@ def mount(app: FastAPI, store: DuckDBStore) -> None:
         ("/jaeger/api/dependencies", dependencies),
     )
     for path, handler in routes:
-        app.router.add_route(path, handler, methods=["GET"], include_in_schema=False)
+        route = _jaeger_errors(handler)
+        app.router.add_route(path, route, methods=["GET"], include_in_schema=False)
+
+
+def _jaeger_errors(handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
+    """Errors of a read (time limit, memory limit, store) in Jaeger's error shape."""
+
+    async def answer(request: Request) -> Response:
+        try:
+            response: Response = await handler(request)
+        except TracepondError as exc:
+            return _error(exc.http_status, exc.message)
+        return response
+
+    return answer

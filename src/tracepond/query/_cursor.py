@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,9 +44,8 @@ def decode(text: str, what: str, sort: str, descending: bool) -> Position:
             (body["v"], *map(bytes.fromhex, body["i"])),
             int(body["a"]),
         )
-        valid = isinstance(body["v"], int | float) and len(position.after) == (
-            3 if what == "spans" else 2
-        )
+        valid = _storable(body["v"], sort) and _valid_ids(position.after[1:], what)
+        valid = valid and _int64(body["a"])
     except (ValueError, KeyError, TypeError, orjson.JSONDecodeError) as exc:
         raise InvalidRequest(f"invalid cursor {text!r}: pass next_cursor unchanged") from exc
     if not valid or (position.what, position.sort, position.descending) != (what, sort, descending):
@@ -54,3 +54,24 @@ def decode(text: str, what: str, sort: str, descending: bool) -> Position:
             " without cursor"
         )
     return position
+
+
+def _int64(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63
+
+
+def _storable(value: object, sort: str) -> bool:
+    """A sort value the store's column can hold: a finite float for cost, int64 for the rest
+    (a forged 1e300 would otherwise reach SQL and overflow there)."""
+    if sort == "cost":
+        return (
+            isinstance(value, int | float)
+            and not isinstance(value, bool)
+            and (math.isfinite(value) if isinstance(value, float) else _int64(value))
+        )
+    return _int64(value)
+
+
+def _valid_ids(ids: tuple[bytes, ...], what: str) -> bool:
+    """A trace id (16 bytes), and for spans a span id (8 bytes) after it."""
+    return [len(i) for i in ids] == ([16, 8] if what == "spans" else [16])

@@ -98,6 +98,7 @@ def parse_time(text: str | None, what: str, now_ns: int | None = None) -> int | 
     if text is None or text == "":
         return None
     if _INTEGER.fullmatch(text):
+        _check_digits(text, what)
         return _int64(int(text), what)
     ago = _DURATION.match(text)
     if ago:
@@ -119,11 +120,15 @@ def parse_duration(text: str | None, what: str) -> int | None:
     if text is None or text == "":
         return None
     if _INTEGER.fullmatch(text) and not text.startswith("-"):
+        _check_digits(text, what)
         return _int64(int(text), what)
     match = _DURATION.match(text)
     if not match:
         raise InvalidRequest(f"{what} must be nanoseconds or like 500ms, 2s, 1h; got {text!r}")
-    return _int64(int(float(match.group(1)) * _UNIT_NS[match.group(2)]), what)
+    nanoseconds = float(match.group(1)) * _UNIT_NS[match.group(2)]
+    if not nanoseconds < 2**63:  # also inf, from a number of hundreds of digits
+        raise InvalidRequest(f"{what} is out of range: {text[:40]!r}")
+    return int(nanoseconds)
 
 
 def parse_query(text: str | None) -> ql_ast.TraceExpr | None:
@@ -135,6 +140,12 @@ def _number(text: str, what: str) -> float:
         return float(text)
     except ValueError as exc:
         raise InvalidRequest(f"{what}: {text!r} is not a number") from exc
+
+
+def _check_digits(text: str, what: str) -> None:
+    # int() refuses more than 4300 digits (ValueError); anything past 19 is out of range anyway.
+    if len(text.lstrip("-")) > 19:
+        raise InvalidRequest(f"{what} is out of range: {text[:40]!r}...")
 
 
 def _int64(value: int, what: str) -> int:

@@ -35,6 +35,8 @@ def sessions(
 def _decode_session_cursor(cursor: str) -> tuple[int, str]:
     try:
         last, session_id = base64.urlsafe_b64decode(cursor.encode()).decode().split(":", 1)
+        if len(last) > 20 or not -(2**63) <= int(last) < 2**63:
+            raise ValueError("out of range")
         return int(last), session_id
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidRequest(f"invalid cursor {cursor!r}: pass next_cursor unchanged") from exc
@@ -106,7 +108,8 @@ def _skeleton_cursor(cursor: str | None) -> tuple[int, int | None]:
     if cursor is None:
         return 0, None
     offset, _, as_of = cursor.partition(".")
-    if not all(part.isascii() and part.isdigit() for part in (offset, as_of)):  # int("²") fails
+    # int("²") fails; so does int() of more than 4300 digits.
+    if not all(part.isascii() and part.isdigit() and len(part) < 20 for part in (offset, as_of)):
         raise InvalidRequest(f"invalid cursor {cursor!r}: pass next_cursor unchanged")
     return int(offset), int(as_of)
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 
 from tracepond.query import ql_ast as ast
-from tracepond.query.ql_fields import INTRINSICS, KIND_VALUES, STATUS_VALUES
+from tracepond.query.ql_fields import INTRINSICS, KIND_VALUES, RESOURCE_COLUMNS, STATUS_VALUES
 from tracepond.query.ql_lexer import QuerySyntaxError
+from tracepond.query.ql_regex import re2_problem
 
 _EQUALITY = ("=", "!=")
 _REGEX = ("=~", "!~")
@@ -21,10 +22,14 @@ def check_compare(compare: ast.Compare) -> None:
     field, op, value = compare.field, compare.op, compare.value
     if op in _REGEX:
         _check_regex(value)
-    if field.scope != "intrinsic":
+    name = field.name
+    if field.scope == "resource" and name in RESOURCE_COLUMNS:
+        # A stored column, typed as its intrinsic: resource.service.name is `service`.
+        name = RESOURCE_COLUMNS[name]
+    elif field.scope != "intrinsic":
         _check_attribute(op, value)
         return
-    kind = INTRINSICS.get(field.name)
+    kind = INTRINSICS.get(name)
     if kind is None:
         known = ", ".join(sorted(INTRINSICS))
         raise QuerySyntaxError(
@@ -35,19 +40,19 @@ def check_compare(compare: ast.Compare) -> None:
     if kind in ("status", "kind"):
         allowed = STATUS_VALUES if kind == "status" else KIND_VALUES
         if op not in _EQUALITY or value.kind != "ident" or value.value not in allowed:
-            _fail(value, f"{field.name} = or != one of {', '.join(allowed)}")
+            _fail(value, f"{name} = or != one of {', '.join(allowed)}")
     elif kind == "string":
         if value.kind == "nil" and op in _EQUALITY:
             return
         if value.kind != "string" or op in _ORDER:
-            _fail(value, f'a "string" compared with = != =~ !~ (or nil) for {field.name}')
+            _fail(value, f'a "string" compared with = != =~ !~ (or nil) for {name}')
     elif kind == "duration":
         if value.kind not in ("duration", "number") or op in _REGEX:
-            _fail(value, f"a duration (e.g. 500ms, 2s) for {field.name}")
+            _fail(value, f"a duration (e.g. 500ms, 2s) for {name}")
     elif value.kind == "nil" and op in _EQUALITY:
         return
     elif value.kind != "number" or op in _REGEX:
-        _fail(value, f"a number (or nil) for {field.name}")
+        _fail(value, f"a number (or nil) for {name}")
 
 
 def _check_attribute(op: str, value: ast.Value) -> None:
@@ -70,6 +75,12 @@ def _check_regex(value: ast.Value) -> None:
         raise QuerySyntaxError(
             value.position, f"a valid regular expression ({exc})", repr(value.value)
         ) from exc
+    # The store's engine is RE2, which refuses some of what Python accepts.
+    problem = re2_problem(str(value.value))
+    if problem:
+        raise QuerySyntaxError(
+            value.position, f"a regular expression in RE2 syntax ({problem})", repr(value.value)
+        )
 
 
 def _fail(value: ast.Value, expected: str) -> None:

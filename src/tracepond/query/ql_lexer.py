@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Final
@@ -67,6 +68,9 @@ _FIELD = re.compile(r"\.?[A-Za-z_][A-Za-z0-9_.\-/:]*")
 _QUOTED_FIELD = re.compile(r'(span|resource)?\."')
 _ESCAPES: Final = {'"': '"', "\\": "\\", "n": "\n", "t": "\t", "r": "\r"}
 MAX_QUERY_CHARS: Final = 10_000
+# Integers longer than this are read as floats (int() of thousands of digits is refused).
+_MAX_INT_DIGITS: Final = 18
+_INT64: Final = 2**63
 
 
 def tokenize(text: str) -> list[Token]:
@@ -118,12 +122,21 @@ def _word_kind(word: str) -> str:
 
 
 def _number_token(text: str, pos: int) -> Token:
+    """A number or a duration (nanoseconds). Values the store cannot hold are refused here, at
+    their position: a float beyond ±1.8e308 (inf), a duration beyond ±292 years (int64 ns)."""
     for unit in sorted(_DURATION_UNITS, key=len, reverse=True):
         if text.endswith(unit) and not text.endswith("e" + unit):
-            amount = float(text[: -len(unit)])
-            return Token("duration", text, pos, int(amount * _DURATION_UNITS[unit]))
-    is_float = any(c in text for c in ".eE")
-    return Token("number", text, pos, float(text) if is_float else int(text))
+            nanoseconds = float(text[: -len(unit)]) * _DURATION_UNITS[unit]
+            if not -_INT64 < nanoseconds < _INT64:
+                raise QuerySyntaxError(pos, "a duration of at most 292 years (2^63 ns)", text)
+            return Token("duration", text, pos, int(nanoseconds))
+    digits = text.lstrip("-")
+    if any(c in text for c in ".eE") or len(digits) > _MAX_INT_DIGITS:
+        number = float(text)
+        if not math.isfinite(number):
+            raise QuerySyntaxError(pos, "a number within ±1.8e308", text)
+        return Token("number", text, pos, number)
+    return Token("number", text, pos, int(text))
 
 
 def _read_string(text: str, start: int) -> tuple[str, int]:

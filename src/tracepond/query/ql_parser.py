@@ -11,13 +11,16 @@
     op         := "=" | "!=" | ">" | ">=" | "<" | "<=" | "=~" | "!~"
 
 Every error says where and what was expected; values are kept as typed literals, never as SQL.
-Depth is bounded so that a hostile query cannot exhaust the Python stack.
+Depth is bounded so that a hostile query cannot exhaust the Python stack, and so is the size of
+what the query asks the store to do (docs/query.md, "Limits"): each selector is a scan of
+spans, each ``>``/``>>`` a walk of parent links, each condition an expression in the SQL.
 """
 
 from __future__ import annotations
 
 from typing import Final, cast
 
+from tracepond.errors import QueryTooComplex
 from tracepond.query import ql_ast as ast
 from tracepond.query.ql_check import check_compare
 from tracepond.query.ql_lexer import QuerySyntaxError, Token, tokenize
@@ -25,6 +28,9 @@ from tracepond.query.ql_lexer import QuerySyntaxError, Token, tokenize
 _COMPARE_OPS: Final = ("=", "!=", ">", ">=", "<", "<=", "=~", "!~")
 _VALUE_KINDS: Final = ("string", "number", "duration", "bool", "nil", "field")
 MAX_DEPTH: Final = 64
+MAX_SELECTORS: Final = 16
+MAX_RELATIONS: Final = 4
+MAX_CONDITIONS: Final = 64
 
 
 def parse(text: str) -> ast.TraceExpr:
@@ -39,6 +45,7 @@ class _Parser:
         self._tokens = tokens
         self._index = 0
         self._depth = 0
+        self._counts = {"selectors": 0, "relations": 0, "conditions": 0}
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -66,6 +73,18 @@ class _Parser:
         if self._depth > MAX_DEPTH:
             raise self._fail(f"at most {MAX_DEPTH} nested levels")
 
+    def _count(self, what: str, limit: int, token: Token) -> None:
+        """One more selector, relation or condition (at ``token``); refused past ``limit``."""
+        self._counts[what] += 1
+        if self._counts[what] > limit:
+            expected = f"at most {limit} {what} in one query"
+            raise QueryTooComplex(
+                f"query too complex at position {token.position}: {expected}"
+                f" ({what} are limited so that one query cannot exhaust the server)",
+                token.position,
+                expected,
+            )
+
     def expect_end(self) -> None:
         if self._peek.kind != "end":
             raise self._fail("'&&', '||', '>', '>>' or the end of the query")
@@ -89,6 +108,7 @@ class _Parser:
     def trace_rel(self) -> ast.TraceExpr:
         left = self.trace_atom()
         while self._peek.kind in (">", ">>"):
+            self._count("relations", MAX_RELATIONS, self._peek)
             op: ast.SpansetOpName = "child" if self._take().kind == ">" else "descendant"
             left = ast.SpansetOp(op, left, self.trace_atom())
         return left
@@ -100,6 +120,7 @@ class _Parser:
             expr = self.trace_or()
             self._expect(")", "')' or an operator ('&&', '||', '>', '>>')")
         else:
+            self._count("selectors", MAX_SELECTORS, self._peek)
             self._expect("{", "'{' (a span selector) or '('")
             inner = None if self._peek.kind == "}" else self.span_or()
             self._expect("}", "'}' or an operator ('&&', '||')")
@@ -143,6 +164,7 @@ class _Parser:
         token = self._expect(
             "field", "a field (name, status, duration, span.<key>, ...), '!' or '('"
         )
+        self._count("conditions", MAX_CONDITIONS, token)
         field = _field(token)
         if self._peek.kind not in _COMPARE_OPS:
             raise self._fail("a comparison operator (= != > >= < <= =~ !~)")

@@ -1,12 +1,17 @@
 """The query service: the one place the HTTP API (and later the web view and client) read from.
 
-It validates ids and parameters, asks the store, and shapes results; it never builds SQL.
+It validates ids and parameters, asks the store, and shapes results; it never builds SQL. Every
+call runs under a ``Deadline``: the caller's (the API cancels it when the client goes away), or
+one of the query time limit; the store stops the read when it passes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from tracepond.deadline import Deadline
 from tracepond.errors import NotFound
 from tracepond.query import _render, insights, search, stats
 from tracepond.query.filters import Filters
@@ -15,12 +20,23 @@ from tracepond.store.base import SpanStore
 
 
 class QueryService:
-    def __init__(self, store: SpanStore) -> None:
+    def __init__(self, store: SpanStore, timeout_seconds: float | None = None) -> None:
         self._store = store
+        self.timeout_seconds = timeout_seconds
 
-    def trace_tree(self, trace_hex: str) -> dict[str, Any]:
+    def deadline(self) -> Deadline:
+        """A new deadline of the query time limit, for a caller that may cancel it earlier."""
+        return Deadline(self.timeout_seconds)
+
+    @contextmanager
+    def _limited(self, deadline: Deadline | None) -> Iterator[None]:
+        with self._store.cancellable(deadline or self.deadline()):
+            yield
+
+    def trace_tree(self, trace_hex: str, deadline: Deadline | None = None) -> dict[str, Any]:
         trace_id = _render.parse_hex_id(trace_hex, 16, "trace_id")
-        found = self._store.trace(trace_id, columns="tree")
+        with self._limited(deadline):
+            found = self._store.trace(trace_id, columns="tree")
         if found is None:
             raise NotFound(f"trace {trace_hex} not found")
         summary, records = found
@@ -30,21 +46,30 @@ class QueryService:
             "roots": build_tree(records, _render.span_node),
         }
 
-    def span(self, trace_hex: str, span_hex: str) -> dict[str, Any]:
+    def span(
+        self, trace_hex: str, span_hex: str, deadline: Deadline | None = None
+    ) -> dict[str, Any]:
         trace_id = _render.parse_hex_id(trace_hex, 16, "trace_id")
         span_id = _render.parse_hex_id(span_hex, 8, "span_id")
-        record = self._store.span(trace_id, span_id)
+        with self._limited(deadline):
+            record = self._store.span(trace_id, span_id)
         if record is None:
             raise NotFound(f"span {span_hex} of trace {trace_hex} not found")
         return _render.span_detail(record)
 
     # -- search, sessions, stats, skeletons, export (docs/query.md) ----------------------------
 
-    def search_traces(self, page: search.PageRequest) -> dict[str, Any]:
-        return search.search_traces(self._store, page)
+    def search_traces(
+        self, page: search.PageRequest, deadline: Deadline | None = None
+    ) -> dict[str, Any]:
+        with self._limited(deadline):
+            return search.search_traces(self._store, page)
 
-    def search_spans(self, page: search.PageRequest) -> dict[str, Any]:
-        return search.search_spans(self._store, page)
+    def search_spans(
+        self, page: search.PageRequest, deadline: Deadline | None = None
+    ) -> dict[str, Any]:
+        with self._limited(deadline):
+            return search.search_spans(self._store, page)
 
     def sessions(
         self,
@@ -52,11 +77,14 @@ class QueryService:
         cursor: str | None = None,
         since_ns: int | None = None,
         user_id: str | None = None,
+        deadline: Deadline | None = None,
     ) -> dict[str, Any]:
-        return insights.sessions(self._store, limit, cursor, since_ns, user_id)
+        with self._limited(deadline):
+            return insights.sessions(self._store, limit, cursor, since_ns, user_id)
 
-    def session(self, session_id: str) -> dict[str, Any]:
-        return insights.session(self._store, session_id)
+    def session(self, session_id: str, deadline: Deadline | None = None) -> dict[str, Any]:
+        with self._limited(deadline):
+            return insights.session(self._store, session_id)
 
     def stats(
         self,
@@ -64,8 +92,10 @@ class QueryService:
         bucket_ns: int | None,
         group_by: str | None,
         level: str = "span",
+        deadline: Deadline | None = None,
     ) -> dict[str, Any]:
-        return stats.stats(self._store, filters, bucket_ns, group_by, level)
+        with self._limited(deadline):
+            return stats.stats(self._store, filters, bucket_ns, group_by, level)
 
     def skeleton(
         self,
@@ -74,8 +104,11 @@ class QueryService:
         max_depth: int | None = None,
         limit: int = insights.MAX_SKELETON_PAGE,
         cursor: str | None = None,
+        deadline: Deadline | None = None,
     ) -> dict[str, Any]:
-        return insights.skeleton(self._store, trace_hex, parent, max_depth, limit, cursor)
+        with self._limited(deadline):
+            return insights.skeleton(self._store, trace_hex, parent, max_depth, limit, cursor)
 
-    def trace_otlp(self, trace_hex: str) -> dict[str, Any]:
-        return insights.trace_otlp(self._store, trace_hex)
+    def trace_otlp(self, trace_hex: str, deadline: Deadline | None = None) -> dict[str, Any]:
+        with self._limited(deadline):
+            return insights.trace_otlp(self._store, trace_hex)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tracepond.store._origins import RESOURCE_JSON
+from tracepond.store._search_sql import json_path
 from tracepond.store.duckdb_store import DuckDBStore
 
 ERROR_STATUS = 2
@@ -30,8 +31,9 @@ class JaegerSearch:
 
 
 def _rows(store: DuckDBStore, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-    # The store's per-thread read cursor (reads never wait for the writer).
-    return list(store._reader().execute(sql, params).fetchall())
+    # The store's per-thread read cursor (reads never wait for the writer), with its deadline
+    # and its error mapping.
+    return store.select(sql, params)
 
 
 def services(store: DuckDBStore) -> list[str]:
@@ -70,9 +72,8 @@ def find_trace_ids(store: DuckDBStore, search: JaegerSearch) -> list[bytes]:
             where.append(condition)
             params[name] = value
     for i, (key, text) in enumerate(sorted(search.tags.items())):
-        quoted = key.replace('"', '\\"')
-        params[f"path{i}"] = f'$."{quoted}"'
-        params[f"rpath{i}"] = f'$.attributes."{quoted}"'
+        params[f"path{i}"] = json_path(key)
+        params[f"rpath{i}"] = "$.attributes." + json_path(key)[2:]
         params[f"value{i}"] = text
         matches = [
             f"json_extract_string(attributes_json, $path{i}) = $value{i}",

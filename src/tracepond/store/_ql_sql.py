@@ -1,8 +1,11 @@
 """Compile a query-language AST (``query/ql_ast.py``) to parameterized SQL over ``spans``.
 
 Each span selector becomes a CTE of matching ``(trace_id, span_id, parent_span_id)`` rows
-within the ingest window; trace-level operators combine those CTEs. Every literal goes through
-``Params``: values are never pasted into SQL text.
+within the ingest window; trace-level operators combine those CTEs. The operands of an operator
+are MATERIALIZED: each is read several times, and DuckDB inlines a CTE at every reference, so a
+chain of n operators would plan ~4^n copies of the first selector, in memory that DuckDB's
+memory limit does not cover (12 chained ``>>`` grew the server past 4 GB while planning).
+Every literal goes through ``Params``: values are never pasted into SQL text.
 """
 
 from __future__ import annotations
@@ -51,8 +54,8 @@ class QueryCompiler:
     def compile(self, expr: ast.TraceExpr) -> str:
         if isinstance(expr, ast.Spanset):
             return self._spanset(expr)
-        left = self.compile(expr.left)
-        right = self.compile(expr.right)
+        left = self._materialized(self.compile(expr.left))
+        right = self._materialized(self.compile(expr.right))
         if expr.op == "and":
             body = (
                 f"SELECT * FROM {left} WHERE trace_id IN (SELECT trace_id FROM {right})"
@@ -74,6 +77,13 @@ class QueryCompiler:
         self.ctes.append(f"{name} AS ({body})")
         return name
 
+    def _materialized(self, name: str) -> str:
+        """Mark the CTE ``name`` (one of ours) to be computed once, however often it is read.
+        The query's result CTE is read once, and stays inlined so that filters reach it."""
+        index = int(name[1:])
+        self.ctes[index] = self.ctes[index].replace(" AS (", " AS MATERIALIZED (", 1)
+        return name
+
     def _spanset(self, spanset: ast.Spanset) -> str:
         condition = "TRUE" if spanset.expr is None else self._expr(spanset.expr)
         return self._cte(
@@ -85,10 +95,12 @@ class QueryCompiler:
         """Right-side spans with an ancestor on the left. Walks parent links upward from the
         right side, only within traces that have both sides (usually few). UNION (not UNION
         ALL) stops the walk on a parent chain that loops."""
-        edges = self._cte(
-            "SELECT trace_id, span_id, parent_span_id FROM spans WHERE "
-            f"{self.window} AND trace_id IN "
-            f"(SELECT trace_id FROM {left} INTERSECT SELECT trace_id FROM {right})"
+        edges = self._materialized(
+            self._cte(
+                "SELECT trace_id, span_id, parent_span_id FROM spans WHERE "
+                f"{self.window} AND trace_id IN "
+                f"(SELECT trace_id FROM {left} INTERSECT SELECT trace_id FROM {right})"
+            )
         )
         walk = f"a{len(self.ctes)}"
         self.ctes.append(

@@ -22,14 +22,21 @@ Reads
     query layer turns it into 404.
   * Ids are raw bytes in the store interface (16-byte trace ids, 8-byte span ids); hex is the
     API's business.
+  * Reads made inside ``with store.cancellable(deadline):`` stop when the deadline is cancelled
+    (its time is up, or the client went away), a running statement included, and raise
+    ``QueryTimeout`` or ``QueryCancelled``. A read that needs more memory than the store allows
+    raises ``QueryMemoryLimit``; any other failure of the engine ``StoreReadError``: no
+    engine-specific exception leaves a read.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
+from tracepond.deadline import Deadline
 from tracepond.ingest._rows import VIEW_COLUMNS, SpanBatch
 from tracepond.query.filters import Filters
 
@@ -218,6 +225,11 @@ class SpanStore(Protocol):
 
     def counts(self) -> tuple[int, int]:
         """(spans stored, traces stored)."""
+        ...
+
+    def cancellable(self, deadline: Deadline) -> AbstractContextManager[None]:
+        """Reads of the calling thread inside this block stop when ``deadline`` is cancelled
+        (see the contract above); raises at once when it already is."""
         ...
 
     def commit_room(self) -> int | None:

@@ -6,19 +6,28 @@ cursor (a DuckDB connection to the same database), so reads never wait for the w
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import duckdb
 import pyarrow as pa
 
 from tracepond.conventions import TraceTotals
-from tracepond.errors import StorageUnavailable, TracepondError
+from tracepond.deadline import Deadline
+from tracepond.errors import (
+    QueryMemoryLimit,
+    QueryTimeout,
+    StorageUnavailable,
+    StoreReadError,
+    TracepondError,
+)
 from tracepond.ingest._rows import DERIVED_COLUMNS, SPAN_COLUMNS, SPAN_SCHEMA, SpanBatch
 from tracepond.ingest._summary import (
     TOTALS_COLUMNS,
@@ -224,8 +233,49 @@ def _execute_over(con: Any, sql: str, arrow_rows: pa.Table) -> None:
     con.execute(sql)
 
 
+def _checked_size(text: str | None, what: str) -> str | None:
+    """A DuckDB size setting, checked here: it is pasted into a SET statement."""
+    if text is None:
+        return None
+    try:
+        return f"{parse_size(text)} bytes"
+    except ValueError as exc:
+        raise TracepondError(f"invalid {what}: {exc}") from None
+
+
 def _scalar(con: Any, sql: str) -> Any:
     return _first(con.execute(sql))[0]
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _read(method: Callable[_P, _R]) -> Callable[_P, _R]:
+    """A read method: checks the thread's deadline first, and turns DuckDB's exceptions into
+    the store contract's errors (store/base.py), so no engine exception leaves a read."""
+
+    @functools.wraps(method)
+    def read(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        store: DuckDBStore = args[0]  # type: ignore[assignment]
+        deadline = store._deadline()
+        if deadline is not None:
+            deadline.check()
+        try:
+            return method(*args, **kwargs)
+        except duckdb.InterruptException as exc:
+            raise (deadline.error() if deadline else QueryTimeout("the read was stopped")) from exc
+        except duckdb.OutOfMemoryException as exc:
+            raise QueryMemoryLimit(
+                "the query needs more memory than the server allows a query; narrow it"
+                " (a time range, fewer selectors) and try again"
+            ) from exc
+        except duckdb.Error as exc:
+            log.warning("a read failed in DuckDB", exc_info=True)
+            first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise StoreReadError(f"the store could not run this read: {first_line}") from exc
+
+    return read
 
 
 def _first(result: Any) -> tuple[Any, ...]:
@@ -245,6 +295,8 @@ class DuckDBStore:
         memory_limit: str = "256MB",
         threads: int = 2,
         checkpoint_threshold: str = "64MB",
+        query_memory_limit: str | None = None,
+        max_temp_size: str | None = None,
     ) -> None:
         try:
             threshold_bytes = parse_size(checkpoint_threshold)
@@ -262,6 +314,12 @@ class DuckDBStore:
             "python_enable_replacements": True,
             "python_scan_all_frames": False,
         }
+        # Reads: sorts and hash tables of one read spill past query_memory_limit (per
+        # connection); spilling past max_temp_size fails the read (QueryMemoryLimit).
+        self._query_memory_limit = _checked_size(query_memory_limit, "query memory limit")
+        temp_limit = _checked_size(max_temp_size, "max temp size")
+        if temp_limit is not None:
+            config["max_temp_directory_size"] = temp_limit
         try:
             self._con = duckdb.connect(str(self.path), config=config)
         except duckdb.Error as exc:
@@ -549,18 +607,49 @@ class DuckDBStore:
         cursor = getattr(self._local, "cursor", None)
         if cursor is None:
             cursor = self._con.cursor()
+            if self._query_memory_limit is not None:
+                cursor.execute(f"SET operator_memory_limit = '{self._query_memory_limit}'")
             self._local.cursor = cursor
         return cursor
+
+    def _deadline(self) -> Deadline | None:
+        return getattr(self._local, "deadline", None)
+
+    @contextmanager
+    def cancellable(self, deadline: Deadline) -> Iterator[None]:
+        """Reads of this thread inside the block are interrupted when ``deadline`` is
+        cancelled (``interrupt()`` on the thread's cursor, from whichever thread cancels)."""
+        deadline.check()
+        cursor = self._reader()
+        forget = deadline.on_cancel(cursor.interrupt)
+        self._local.deadline = deadline
+        try:
+            yield
+        finally:
+            forget()
+            self._local.deadline = None
+            if deadline.stopped:
+                # An interrupt that came after the last statement may still be pending on the
+                # cursor: the next read of this thread gets a fresh one.
+                self._local.cursor = None
+                cursor.close()
+
+    @_read
+    def select(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """Rows of a read-only statement, for the Jaeger API's SQL (store/_jaeger_sql.py)."""
+        return list(self._reader().execute(sql, params).fetchall())
 
     def _records(self, sql: str, params: dict[str, Any]) -> list[SpanRecord]:
         cursor = self._reader().execute(sql, params)
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
+    @_read
     def trace_spans(self, trace_id: bytes) -> list[SpanRecord]:
         found = self.trace(trace_id)
         return found[1] if found else []
 
+    @_read
     def trace(
         self, trace_id: bytes, columns: SpanColumns = "all"
     ) -> tuple[TraceSummary, list[SpanRecord]] | None:
@@ -582,6 +671,7 @@ class DuckDBStore:
         spans.sort(key=_start_order)
         return TraceSummary(*summary), spans
 
+    @_read
     def span(self, trace_id: bytes, span_id: bytes) -> SpanRecord | None:
         window = self._ingest_window(trace_id)
         if window is None:
@@ -593,6 +683,7 @@ class DuckDBStore:
         )
         return rows[0] if rows else None
 
+    @_read
     def _ingest_window(self, trace_id: bytes) -> tuple[int, int] | None:
         """When the trace's spans were committed. Passed to the span query as constants so that
         DuckDB prunes row groups by their ingested_ns zone maps (a subquery would not prune)."""
@@ -606,6 +697,7 @@ class DuckDBStore:
         )
         return (int(rows[0][0]), int(rows[0][1])) if rows else None
 
+    @_read
     def trace_summary(self, trace_id: bytes) -> TraceSummary | None:
         rows = (
             self._reader()
@@ -616,6 +708,7 @@ class DuckDBStore:
         )
         return TraceSummary(*rows[0]) if rows else None
 
+    @_read
     def list_traces(self, limit: int, after: tuple[int, bytes] | None = None) -> TracePage:
         sql = f"SELECT {_SUMMARY_COLUMNS} FROM traces"
         params: list[Any] = []
@@ -632,26 +725,33 @@ class DuckDBStore:
 
     # -- search, sessions, stats, skeletons (SQL in store/_search*.py, _sessions, _stats) ------
 
+    @_read
     def search_traces(self, request: SearchRequest) -> SearchPage[TraceSummary]:
         return _search.search_traces(self._reader(), request)
 
+    @_read
     def search_spans(self, request: SearchRequest) -> SearchPage[SpanRecord]:
         return _search.search_spans(self._reader(), request)
 
+    @_read
     def sessions(
         self, limit: int, after: tuple[int, str] | None, since_ns: int | None, user_id: str | None
     ) -> list[dict[str, Any]]:
         return _sessions.sessions(self._reader(), limit, after, since_ns, user_id)
 
+    @_read
     def session_traces(self, session_id: str, limit: int) -> list[TraceSummary]:
         return _sessions.session_traces(self._reader(), session_id, limit)
 
+    @_read
     def stats(self, request: StatsRequest) -> list[dict[str, Any]]:
         return _stats.stats(self._reader(), request)
 
+    @_read
     def trace_stats(self, request: StatsRequest) -> list[dict[str, Any]]:
         return _stats.trace_stats(self._reader(), request)
 
+    @_read
     def skeleton_rows(self, trace_id: bytes, as_of: int | None = None) -> list[SpanRecord]:
         window = self._ingest_window(trace_id)
         if window is None:
@@ -661,10 +761,12 @@ class DuckDBStore:
             self._reader(), trace_id, (first, last if as_of is None else min(last, as_of))
         )
 
+    @_read
     def trace_watermark(self, trace_id: bytes) -> int | None:
         window = self._ingest_window(trace_id)
         return None if window is None else window[1]
 
+    @_read
     def counts(self) -> tuple[int, int]:
         cursor = self._reader()
         spans = _scalar(cursor, "SELECT count(*) FROM spans")
