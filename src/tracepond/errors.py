@@ -64,3 +64,16 @@ class StorageUnavailable(TracepondError):
 
     http_status = 503
     code = "storage_unavailable"
+
+
+class HostNotAllowed(TracepondError):
+    """The request's Host is not one this server answers (DNS rebinding protection)."""
+
+    http_status = 403
+    code = "host_not_allowed"
+
+
+class PortInUse(TracepondError):
+    """A port the server must listen on is taken (another tracepond, most likely)."""
+
+    code = "port_in_use"

@@ -18,6 +18,20 @@ class Settings:
     db_path: Path = Path(DEFAULT_DB)
     # Largest accepted request body, compressed and again after decompression.
     max_body_bytes: int = 32 * 1024 * 1024
+    # Request bodies being read, inflated, decoded or waiting for their commit (HTTP and gRPC,
+    # compressed and inflated bytes both count); past this, receivers answer 503 / UNAVAILABLE.
+    # An empty budget always admits one request, so a body under max_body_bytes is never
+    # refused forever.
+    max_inflight_bytes: int = 128 * 1024 * 1024
+    # Longest request head (request line and headers) over HTTP; 431 beyond it.
+    max_header_bytes: int = 64 * 1024
+    # An HTTP client must send a request's headers, and then its body, within this many seconds
+    # each, or its connection is closed: a client that trickles bytes cannot hold a connection.
+    read_timeout_seconds: float = 30.0
+    # Host names (comma separated; "*.example.com" matches subdomains) the HTTP port answers
+    # besides the loopback names. Bound to loopback, only those are served (a browser page
+    # cannot reach the API through DNS rebinding); bound elsewhere, any Host unless set.
+    allowed_hosts: tuple[str, ...] = ()
     # String attribute values longer than this are truncated (and the span says so).
     max_attribute_bytes: int = 4 * 1024 * 1024
     # Spans waiting to be committed; past this, receivers answer 503 / UNAVAILABLE.
@@ -113,6 +127,17 @@ def _nice(text: str) -> int:
     return number
 
 
+def _positive_float(text: str) -> float:
+    number = float(text)
+    if not number > 0:
+        raise ValueError(f"must be positive: {number}")
+    return number
+
+
+def _host_list(text: str) -> tuple[str, ...]:
+    return tuple(name.strip().lower() for name in text.split(",") if name.strip())
+
+
 def _bool(text: str) -> bool:
     return text.strip().lower() in {"1", "true", "yes", "on"}
 
@@ -123,6 +148,10 @@ _SOURCES: list[tuple[str, str, Callable[[str], object]]] = [
     ("http_port", "TRACEPOND_HTTP_PORT", _port),
     ("db_path", "TRACEPOND_DB", Path),
     ("max_body_bytes", "TRACEPOND_MAX_BODY_BYTES", _positive),
+    ("max_inflight_bytes", "TRACEPOND_MAX_INFLIGHT_BYTES", _positive),
+    ("max_header_bytes", "TRACEPOND_MAX_HEADER_BYTES", _positive),
+    ("read_timeout_seconds", "TRACEPOND_READ_TIMEOUT", _positive_float),
+    ("allowed_hosts", "TRACEPOND_ALLOWED_HOSTS", _host_list),
     ("max_attribute_bytes", "TRACEPOND_MAX_ATTRIBUTE_BYTES", _positive),
     ("max_queued_spans", "TRACEPOND_MAX_QUEUED_SPANS", _positive),
     ("max_commit_spans", "TRACEPOND_MAX_COMMIT_SPANS", _positive),
