@@ -38,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--max-inflight-bytes",
         type=int,
-        help="request bytes held at once before 503 (TRACEPOND_MAX_INFLIGHT_BYTES, 128 MiB)",
+        help="request bytes held at once before 503 (TRACEPOND_MAX_INFLIGHT_BYTES, 32 MiB)",
     )
     serve.add_argument("--max-header-bytes", type=int, help="HTTP request head size limit (64 KiB)")
     serve.add_argument(

@@ -21,8 +21,11 @@ class Settings:
     # Request bodies being read, inflated, decoded or waiting for their commit (HTTP and gRPC,
     # compressed and inflated bytes both count); past this, receivers answer 503 / UNAVAILABLE.
     # An empty budget always admits one request, so a body under max_body_bytes is never
-    # refused forever.
-    max_inflight_bytes: int = 128 * 1024 * 1024
+    # refused forever. Every in-flight byte costs several more on its way to the store (one
+    # 30 MiB request: ~190 MiB more in the server, ~250 MiB in a decode worker), so the default
+    # is small: 32 concurrent 30 MiB requests peaked at 967 MiB (server + workers; 1379 MiB at
+    # 64 MiB, 2581 MiB unbounded), and small requests still get many slots.
+    max_inflight_bytes: int = 32 * 1024 * 1024
     # Longest request head (request line and headers) over HTTP; 431 beyond it.
     max_header_bytes: int = 64 * 1024
     # An HTTP client must send a request's headers, and then its body, within this many seconds
