@@ -36,6 +36,22 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--db", help="database file (TRACEPOND_DB, ./tracepond.duckdb)")
     serve.add_argument("--max-body-bytes", type=int, help="request size limit (32 MiB)")
     serve.add_argument(
+        "--max-inflight-bytes",
+        type=int,
+        help="request bytes held at once before 503 (TRACEPOND_MAX_INFLIGHT_BYTES, 32 MiB)",
+    )
+    serve.add_argument("--max-header-bytes", type=int, help="HTTP request head size limit (64 KiB)")
+    serve.add_argument(
+        "--read-timeout",
+        type=float,
+        help="seconds an HTTP client has to send headers, and then the body (30)",
+    )
+    serve.add_argument(
+        "--allowed-hosts",
+        help="Host names served besides loopback ones, comma separated; *.example.com"
+        " matches subdomains (TRACEPOND_ALLOWED_HOSTS)",
+    )
+    serve.add_argument(
         "--max-attribute-bytes", type=int, help="longest string attribute kept whole (4 MiB)"
     )
     serve.add_argument(
@@ -111,6 +127,10 @@ def _serve(args: argparse.Namespace) -> int:
             http_port=args.http_port,
             db_path=args.db,
             max_body_bytes=args.max_body_bytes,
+            max_inflight_bytes=args.max_inflight_bytes,
+            max_header_bytes=args.max_header_bytes,
+            read_timeout_seconds=args.read_timeout,
+            allowed_hosts=args.allowed_hosts,
             max_attribute_bytes=args.max_attribute_bytes,
             max_name_bytes=args.max_name_bytes,
             max_span_attribute_bytes=args.max_span_attribute_bytes,

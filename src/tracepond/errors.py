@@ -105,3 +105,16 @@ class StoreReadError(TracepondError):
     """The store failed a read for a reason of its own (logged with the engine's message)."""
 
     code = "store_error"
+
+
+class HostNotAllowed(TracepondError):
+    """The request's Host is not one this server answers (DNS rebinding protection)."""
+
+    http_status = 403
+    code = "host_not_allowed"
+
+
+class PortInUse(TracepondError):
+    """A port the server must listen on is taken (another tracepond, most likely)."""
+
+    code = "port_in_use"

@@ -1,6 +1,7 @@
 """``tracepond serve``: one process, one event loop, the gRPC and HTTP receivers and the API.
 
-Start-up order: open (and migrate) the store, start the writer, bind both ports, then print the
+Start-up order: bind both ports (a port in use fails the start before the database is
+touched), open (and migrate) the store, start the writer and the receivers, then print the
 ready line. Shutdown (SIGINT/SIGTERM): stop taking requests, commit what is queued, checkpoint
 and close the database, so nothing acknowledged is lost and nothing queued is dropped.
 """
@@ -17,14 +18,20 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import TextIO
 
+import grpc
 import uvicorn
+from fastapi import FastAPI
 
 from tracepond._logging import ready_line
 from tracepond._version import __version__
 from tracepond.api.app import create_app
+from tracepond.api.hosts import HostPolicy
+from tracepond.errors import PortInUse
+from tracepond.http_guard import guarded_protocol
 from tracepond.ingest._limits import SpanLimits
+from tracepond.ingest.budget import MemoryBudget
 from tracepond.ingest.decoding import Decoder, InlineDecoder, ProcessDecoder
-from tracepond.ingest.grpc_receiver import GrpcReceiver, start_grpc_server
+from tracepond.ingest.grpc_receiver import GrpcReceiver, bind_grpc_server, start_grpc_server
 from tracepond.ingest.http_receiver import HttpReceiver
 from tracepond.ingest.pipeline import WritePipeline
 from tracepond.ingest.service import IngestService
@@ -50,6 +57,14 @@ class _Uvicorn(uvicorn.Server):
 class TracepondServer:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._ready = False
+        self.grpc_port = 0
+        self.http_port = 0
+
+    def _open(self) -> None:
+        """Open (and migrate) the store and build what uses it: only once both ports are
+        bound, so that a start that cannot listen leaves no database files behind."""
+        settings = self.settings
         self.store = DuckDBStore(
             settings.db_path,
             memory_limit=settings.duckdb_memory_limit,
@@ -85,9 +100,7 @@ class TracepondServer:
         self.ingest = IngestService(self.decoder, self.pipeline)
         self.metrics.watch(self.pipeline, self.ingest, settings.max_queued_spans)
         self.query = QueryService(self.store, settings.query_timeout)
-        self._ready = False
-        self.grpc_port = 0
-        self.http_port = 0
+        self.budget = MemoryBudget(settings.max_inflight_bytes)
 
     def is_ready(self) -> bool:
         return self._ready
@@ -103,19 +116,40 @@ class TracepondServer:
         on_ready: Callable[[TracepondServer], None] | None = None,
     ) -> None:
         settings = self.settings
+        grpc_server, self.grpc_port = bind_grpc_server(
+            settings.host, settings.grpc_port, settings.max_body_bytes, settings.max_inflight_bytes
+        )
+        try:
+            http_socket = _bind_http(settings.host, settings.http_port)
+        except PortInUse:
+            await grpc_server.stop(None)
+            raise
+        self.http_port = http_socket.getsockname()[1]
+        try:
+            self._open()
+        except BaseException:
+            http_socket.close()
+            await grpc_server.stop(None)
+            raise
+        await self._serve(grpc_server, http_socket, announce, on_ready)
+
+    async def _serve(
+        self,
+        grpc_server: grpc.aio.Server,
+        http_socket: socket.socket,
+        announce: TextIO,
+        on_ready: Callable[[TracepondServer], None] | None,
+    ) -> None:
+        settings = self.settings
         self.decoder.start()
         self.pipeline.start()
-        grpc_server, self.grpc_port = await start_grpc_server(
-            GrpcReceiver(self.ingest), settings.host, settings.grpc_port, settings.max_body_bytes
-        )
-        http_socket = _bind(settings.host, settings.http_port)
-        self.http_port = http_socket.getsockname()[1]
-        app = create_app(
-            self.query, HttpReceiver(self.ingest, settings.max_body_bytes), self.is_ready
-        )
+        await start_grpc_server(grpc_server, GrpcReceiver(self.ingest, self.budget))
+        receiver = HttpReceiver(self.ingest, settings.max_body_bytes, self.budget)
+        hosts = HostPolicy(settings.host, settings.allowed_hosts)
+        app = create_app(self.query, receiver, self.is_ready, hosts)
         mount_metrics(app, self.metrics)
         mount_jaeger(app, self.store, self.query.deadline)
-        http = _Uvicorn(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
+        http = _Uvicorn(_uvicorn_config(app, settings))
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, self._request_exit, http)
@@ -168,12 +202,27 @@ class TracepondServer:
         out.flush()
 
 
-def _bind(host: str, port: int) -> socket.socket:
+def _uvicorn_config(app: FastAPI, settings: Settings) -> uvicorn.Config:
+    # uvicorn's httptools protocol (fast), with a bound on request heads and read deadlines.
+    protocol = guarded_protocol(settings.max_header_bytes, settings.read_timeout_seconds)
+    return uvicorn.Config(app, http=protocol, log_level="warning", access_log=False, lifespan="off")
+
+
+def _bind_http(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(2048)
+    try:
+        # SO_REUSEADDR lets a restart bind while old connections linger in TIME_WAIT; unlike
+        # SO_REUSEPORT it does not let a second live server share the port.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        raise PortInUse(
+            f"cannot listen for HTTP on {host}:{port}: {exc.strerror or exc};"
+            " choose another port with --http-port"
+        ) from exc
     sock.setblocking(False)
     return sock
 

@@ -18,6 +18,23 @@ class Settings:
     db_path: Path = Path(DEFAULT_DB)
     # Largest accepted request body, compressed and again after decompression.
     max_body_bytes: int = 32 * 1024 * 1024
+    # Request bodies being read, inflated, decoded or waiting for their commit (HTTP and gRPC,
+    # compressed and inflated bytes both count); past this, receivers answer 503 / UNAVAILABLE.
+    # An empty budget always admits one request, so a body under max_body_bytes is never
+    # refused forever. Every in-flight byte costs several more on its way to the store (one
+    # 30 MiB request: ~190 MiB more in the server, ~250 MiB in a decode worker), so the default
+    # is small: 32 concurrent 30 MiB requests peaked at 967 MiB (server + workers; 1379 MiB at
+    # 64 MiB, 2581 MiB unbounded), and small requests still get many slots.
+    max_inflight_bytes: int = 32 * 1024 * 1024
+    # Longest request head (request line and headers) over HTTP; 431 beyond it.
+    max_header_bytes: int = 64 * 1024
+    # An HTTP client must send a request's headers, and then its body, within this many seconds
+    # each, or its connection is closed: a client that trickles bytes cannot hold a connection.
+    read_timeout_seconds: float = 30.0
+    # Host names (comma separated; "*.example.com" matches subdomains) the HTTP port answers
+    # besides the loopback names. Bound to loopback, only those are served (a browser page
+    # cannot reach the API through DNS rebinding); bound elsewhere, any Host unless set.
+    allowed_hosts: tuple[str, ...] = ()
     # String attribute values longer than this are truncated (and the span says so).
     max_attribute_bytes: int = 4 * 1024 * 1024
     # What one span may hold (ingest/_limits.py), so that no span row is too large for the
@@ -140,6 +157,10 @@ def _positive_seconds(text: str) -> float:
     return seconds
 
 
+def _host_list(text: str) -> tuple[str, ...]:
+    return tuple(name.strip().lower() for name in text.split(",") if name.strip())
+
+
 def _bool(text: str) -> bool:
     return text.strip().lower() in {"1", "true", "yes", "on"}
 
@@ -150,6 +171,10 @@ _SOURCES: list[tuple[str, str, Callable[[str], object]]] = [
     ("http_port", "TRACEPOND_HTTP_PORT", _port),
     ("db_path", "TRACEPOND_DB", Path),
     ("max_body_bytes", "TRACEPOND_MAX_BODY_BYTES", _positive),
+    ("max_inflight_bytes", "TRACEPOND_MAX_INFLIGHT_BYTES", _positive),
+    ("max_header_bytes", "TRACEPOND_MAX_HEADER_BYTES", _positive),
+    ("read_timeout_seconds", "TRACEPOND_READ_TIMEOUT", _positive_seconds),
+    ("allowed_hosts", "TRACEPOND_ALLOWED_HOSTS", _host_list),
     ("max_attribute_bytes", "TRACEPOND_MAX_ATTRIBUTE_BYTES", _positive),
     ("max_name_bytes", "TRACEPOND_MAX_NAME_BYTES", _positive),
     ("max_span_attribute_bytes", "TRACEPOND_MAX_SPAN_ATTRIBUTE_BYTES", _positive),

@@ -13,6 +13,7 @@ from tracepond._version import __version__
 from tracepond.api import errors
 from tracepond.api._cancel import run_query
 from tracepond.api._json import json_response
+from tracepond.api.hosts import HostCheck, HostPolicy
 from tracepond.api.models import ErrorResponse, Span, TraceTree
 from tracepond.api.query_routes import add_query_routes
 from tracepond.ingest.http_receiver import HttpReceiver
@@ -33,7 +34,13 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def create_app(query: QueryService, receiver: HttpReceiver, ready: Callable[[], bool]) -> FastAPI:
+def create_app(
+    query: QueryService,
+    receiver: HttpReceiver,
+    ready: Callable[[], bool],
+    hosts: HostPolicy | None = None,
+) -> FastAPI:
+    """The HTTP application; ``hosts`` says which Host names it answers (None: any)."""
     app = FastAPI(
         title="tracepond",
         version=__version__,
@@ -41,8 +48,13 @@ def create_app(query: QueryService, receiver: HttpReceiver, ready: Callable[[], 
         # A tracing backend must not trace its own requests: they would cost time per request
         # and, with a global provider set, loop back into itself.
         telemetry={"tracing": False, "metrics": False, "logs": False},
+        # /docs is the web view's own page (web/__init__.py); FastAPI's load from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     errors.install(app)
+    if hosts is not None and hosts.checks:
+        app.add_middleware(HostCheck, policy=hosts)
     app.router.add_route("/v1/traces", receiver.handle, methods=["POST"], include_in_schema=False)
 
     @app.get("/healthz", tags=["health"], summary="The process is alive")

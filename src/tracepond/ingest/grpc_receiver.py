@@ -4,10 +4,16 @@ The handler takes raw bytes (no generated deserializer) so that a malformed mess
 INVALID_ARGUMENT with what was wrong, instead of gRPC's generic INTERNAL. gzip-compressed calls
 are decompressed by gRPC itself; ``grpc.max_receive_message_length`` bounds the decompressed size
 (RESOURCE_EXHAUSTED beyond it).
+
+Memory: gRPC reads a whole message before the handler sees it, so the server bounds how many
+calls run at once (``maximum_concurrent_rpcs``, and streams per connection, which makes clients
+wait rather than fail); from the handler on, the message holds its bytes in the shared memory
+budget until its spans are committed (UNAVAILABLE beyond it, which exporters retry).
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import grpc
@@ -16,53 +22,112 @@ from tracepond.errors import (
     InvalidRequest,
     Overloaded,
     PayloadTooLarge,
+    PortInUse,
     StorageUnavailable,
     TracepondError,
+    UnsupportedMediaType,
 )
+from tracepond.ingest.budget import MemoryBudget
 from tracepond.ingest.service import IngestService, response_message
 
 SERVICE = "opentelemetry.proto.collector.trace.v1.TraceService"
 
-_STATUS = {
+log = logging.getLogger(__name__)
+
+# By the errors.py hierarchy: the most specific class listed for an error's type wins.
+_STATUS: dict[type[TracepondError], grpc.StatusCode] = {
     InvalidRequest: grpc.StatusCode.INVALID_ARGUMENT,
+    UnsupportedMediaType: grpc.StatusCode.INVALID_ARGUMENT,
     PayloadTooLarge: grpc.StatusCode.RESOURCE_EXHAUSTED,
     # UNAVAILABLE is the retryable code OTLP exporters back off and retry on.
     Overloaded: grpc.StatusCode.UNAVAILABLE,
     StorageUnavailable: grpc.StatusCode.UNAVAILABLE,
+    TracepondError: grpc.StatusCode.INTERNAL,
 }
+# HTTP/2 streams per connection: a client past it queues its calls instead of failing them.
+MAX_STREAMS_PER_CONNECTION = 4
+# Calls served at once, at least: beyond the limit gRPC answers RESOURCE_EXHAUSTED (retried by
+# the Python exporter; by Go's only with RetryInfo), so it must not trip on many small calls.
+MIN_CONCURRENT_RPCS = 16
+
+
+def max_concurrent_rpcs(max_inflight_bytes: int, max_message_bytes: int) -> int:
+    """How many calls gRPC may buffer at once: their messages are read before the handler (and
+    the memory budget) sees them, so up to this many times the largest message is held."""
+    return max(MIN_CONCURRENT_RPCS, 4 * max_inflight_bytes // max_message_bytes)
+
+
+def status_for(exc: BaseException) -> grpc.StatusCode:
+    """The gRPC status of an exception: INTERNAL for anything not raised on purpose."""
+    for cls in type(exc).__mro__:
+        if cls in _STATUS:
+            return _STATUS[cls]
+    return grpc.StatusCode.INTERNAL
 
 
 class GrpcReceiver:
-    def __init__(self, ingest: IngestService) -> None:
+    def __init__(self, ingest: IngestService, budget: MemoryBudget) -> None:
         self._ingest = ingest
+        self._budget = budget
 
     async def export(self, body: bytes, context: Any) -> bytes:
         try:
-            outcome = await self._ingest.export(body, "protobuf", "grpc")
+            with self._budget.reservation() as reservation:
+                try:
+                    reservation.grow(len(body))
+                except Overloaded:
+                    self._ingest.stats.requests[("grpc", "refused")] += 1
+                    raise
+                outcome = await self._ingest.export(body, "protobuf", "grpc")
         except TracepondError as exc:
-            await context.abort(_STATUS.get(type(exc), grpc.StatusCode.INTERNAL), exc.message)
-            raise AssertionError("unreachable: abort raises") from exc
-        return bytes(response_message(outcome).SerializeToString())
+            status, message = status_for(exc), exc.message
+        except Exception as exc:
+            # Never let grpc answer UNKNOWN with a Python traceback for its message.
+            log.exception("OTLP/gRPC export failed")
+            status, message = grpc.StatusCode.INTERNAL, f"internal error: {type(exc).__name__}"
+        else:
+            return bytes(response_message(outcome).SerializeToString())
+        await context.abort(status, message)
+        raise AssertionError("unreachable: abort raises")
 
     def handler(self) -> grpc.GenericRpcHandler:
         method = grpc.unary_unary_rpc_method_handler(self.export)
         return grpc.method_handlers_generic_handler(SERVICE, {"Export": method})
 
 
-async def start_grpc_server(
-    receiver: GrpcReceiver, host: str, port: int, max_message_bytes: int
+def bind_grpc_server(
+    host: str, port: int, max_message_bytes: int, max_inflight_bytes: int
 ) -> tuple[grpc.aio.Server, int]:
-    """Start the gRPC server; returns it and the port it is bound to (port 0 = any free)."""
+    """A gRPC server bound to ``host:port`` (port 0 = any free), not started yet, and its port.
+
+    Raises PortInUse when the port is taken. gRPC sets SO_REUSEPORT by default, which would let
+    a second server share the port and silently split the exports between two databases."""
     server = grpc.aio.server(
         options=[
+            ("grpc.so_reuseport", 0),
             ("grpc.max_receive_message_length", max_message_bytes),
             ("grpc.max_send_message_length", 4 * 1024 * 1024),
-        ]
+            ("grpc.max_concurrent_streams", MAX_STREAMS_PER_CONNECTION),
+        ],
+        maximum_concurrent_rpcs=max_concurrent_rpcs(max_inflight_bytes, max_message_bytes),
     )
-    server.add_generic_rpc_handlers((receiver.handler(),))
     address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    bound = server.add_insecure_port(address)
+    try:
+        bound = server.add_insecure_port(address)
+    except RuntimeError as exc:
+        raise PortInUse(_port_message("gRPC", address, "--grpc-port")) from exc
     if bound == 0:
-        raise OSError(f"cannot bind gRPC to {address}")
-    await server.start()
+        raise PortInUse(_port_message("gRPC", address, "--grpc-port"))
     return server, bound
+
+
+def _port_message(what: str, address: str, flag: str) -> str:
+    return (
+        f"cannot listen for {what} on {address}: the port is in use or the address is not"
+        f" available (another tracepond running?); choose another port with {flag}"
+    )
+
+
+async def start_grpc_server(server: grpc.aio.Server, receiver: GrpcReceiver) -> None:
+    server.add_generic_rpc_handlers((receiver.handler(),))
+    await server.start()

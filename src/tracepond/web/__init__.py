@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 
 from fastapi import FastAPI
-from starlette.responses import FileResponse, Response
+from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -34,6 +34,9 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
 # Paths whose GET answers the page shell; the modules route on location.pathname.
 PAGES = ("/", "/traces", "/sessions", "/sessions/{session_id}", "/dashboard")
 TRACE_PAGE = "/traces/{trace_id}"
+# The API reference: our own page reading /openapi.json (Swagger UI and ReDoc come from a CDN,
+# which the CSP blocks and which a server must not depend on).
+DOCS_PAGE = "/docs"
 # static/js/api.js: SKELETON_PAGE and compactSkeletonPath.
 SKELETON_PAGE = 100_000
 _TRACE_ID = re.compile(r"[0-9a-fA-F]{32}")
@@ -65,8 +68,20 @@ def mount(app: FastAPI) -> None:
     for path in PAGES:
         app.add_api_route(path, page, methods=["GET", "HEAD"], include_in_schema=False)
     app.add_api_route(TRACE_PAGE, trace_page, methods=["GET", "HEAD"], include_in_schema=False)
+    _add_docs(app)
     app.mount("/static", _NoCache(StaticFiles(directory=STATIC)), name="static")
     app.add_middleware(SecurityHeaders)
+
+
+def _add_docs(app: FastAPI) -> None:
+    def docs() -> Response:
+        return FileResponse(STATIC / "docs.html", headers={"Cache-Control": "no-cache"})
+
+    def redoc() -> Response:
+        return RedirectResponse(DOCS_PAGE)
+
+    app.add_api_route(DOCS_PAGE, docs, methods=["GET", "HEAD"], include_in_schema=False)
+    app.add_api_route("/redoc", redoc, methods=["GET", "HEAD"], include_in_schema=False)
 
 
 class SecurityHeaders:
