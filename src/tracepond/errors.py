@@ -64,3 +64,12 @@ class StorageUnavailable(TracepondError):
 
     http_status = 503
     code = "storage_unavailable"
+
+
+class StorageRejected(TracepondError):
+    """The store refused the data for a reason retrying cannot fix (a value it cannot convert,
+    a constraint). Nothing of the request was stored. HTTP 500 / gRPC INTERNAL, which OTLP
+    exporters do not retry: answering 503 would make them retry the same data forever."""
+
+    http_status = 500
+    code = "storage_rejected"

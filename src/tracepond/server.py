@@ -54,6 +54,8 @@ class TracepondServer:
             memory_limit=settings.duckdb_memory_limit,
             threads=settings.duckdb_threads,
             checkpoint_threshold=settings.duckdb_checkpoint_threshold,
+            # A span can be as large as a request body; DuckDB's memory is sized for one.
+            max_row_bytes=settings.max_body_bytes,
         )
         self.metrics = Metrics(self.store)
         self.pipeline = WritePipeline(
@@ -101,7 +103,10 @@ class TracepondServer:
         http_socket = _bind(settings.host, settings.http_port)
         self.http_port = http_socket.getsockname()[1]
         app = create_app(
-            self.query, HttpReceiver(self.ingest, settings.max_body_bytes), self.is_ready
+            self.query,
+            HttpReceiver(self.ingest, settings.max_body_bytes),
+            self.is_ready,
+            self.store.health,
         )
         mount_metrics(app, self.metrics)
         mount_jaeger(app, self.store)

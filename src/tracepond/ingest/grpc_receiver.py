@@ -16,6 +16,7 @@ from tracepond.errors import (
     InvalidRequest,
     Overloaded,
     PayloadTooLarge,
+    StorageRejected,
     StorageUnavailable,
     TracepondError,
 )
@@ -29,6 +30,7 @@ _STATUS = {
     # UNAVAILABLE is the retryable code OTLP exporters back off and retry on.
     Overloaded: grpc.StatusCode.UNAVAILABLE,
     StorageUnavailable: grpc.StatusCode.UNAVAILABLE,
+    StorageRejected: grpc.StatusCode.INTERNAL,
 }
 
 
