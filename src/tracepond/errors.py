@@ -118,3 +118,12 @@ class PortInUse(TracepondError):
     """A port the server must listen on is taken (another tracepond, most likely)."""
 
     code = "port_in_use"
+
+
+class StorageRejected(TracepondError):
+    """The store refused the data for a reason retrying cannot fix (a value it cannot convert,
+    a constraint). Nothing of the request was stored. HTTP 500 / gRPC INTERNAL, which OTLP
+    exporters do not retry: answering 503 would make them retry the same data forever."""
+
+    http_status = 500
+    code = "storage_rejected"

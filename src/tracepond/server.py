@@ -65,6 +65,13 @@ class TracepondServer:
         """Open (and migrate) the store and build what uses it: only once both ports are
         bound, so that a start that cannot listen leaves no database files behind."""
         settings = self.settings
+        limits = SpanLimits(
+            max_value_bytes=settings.max_attribute_bytes,
+            max_name_bytes=settings.max_name_bytes,
+            max_span_attribute_bytes=settings.max_span_attribute_bytes,
+            max_array_items=settings.max_array_items,
+            max_attributes=settings.max_span_attributes,
+        )
         self.store = DuckDBStore(
             settings.db_path,
             memory_limit=settings.duckdb_memory_limit,
@@ -72,6 +79,8 @@ class TracepondServer:
             checkpoint_threshold=settings.duckdb_checkpoint_threshold,
             query_memory_limit=settings.query_memory_limit,
             max_temp_size=settings.duckdb_max_temp_size,
+            # DuckDB's memory is sized for the largest span row the decoder can make.
+            max_row_bytes=limits.max_row_bytes,
         )
         self.metrics = Metrics(self.store)
         self.pipeline = WritePipeline(
@@ -79,13 +88,6 @@ class TracepondServer:
             max_queued_spans=settings.max_queued_spans,
             max_commit_spans=settings.max_commit_spans,
             on_commit=self.metrics.on_commit,
-        )
-        limits = SpanLimits(
-            max_value_bytes=settings.max_attribute_bytes,
-            max_name_bytes=settings.max_name_bytes,
-            max_span_attribute_bytes=settings.max_span_attribute_bytes,
-            max_array_items=settings.max_array_items,
-            max_attributes=settings.max_span_attributes,
         )
         self.decoder: Decoder = (
             ProcessDecoder(
@@ -146,7 +148,7 @@ class TracepondServer:
         await start_grpc_server(grpc_server, GrpcReceiver(self.ingest, self.budget))
         receiver = HttpReceiver(self.ingest, settings.max_body_bytes, self.budget)
         hosts = HostPolicy(settings.host, settings.allowed_hosts)
-        app = create_app(self.query, receiver, self.is_ready, hosts)
+        app = create_app(self.query, receiver, self.is_ready, self.store.health, hosts)
         mount_metrics(app, self.metrics)
         mount_jaeger(app, self.store, self.query.deadline)
         http = _Uvicorn(_uvicorn_config(app, settings))

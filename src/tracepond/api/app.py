@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import FastAPI, Path
 from starlette.requests import Request
@@ -19,6 +19,9 @@ from tracepond.api.query_routes import add_query_routes
 from tracepond.ingest.http_receiver import HttpReceiver
 from tracepond.query.service import QueryService
 from tracepond.web import mount as mount_web_view
+
+if TYPE_CHECKING:
+    from tracepond.store.base import StoreHealth
 
 TraceId = Annotated[
     str,
@@ -38,6 +41,7 @@ def create_app(
     query: QueryService,
     receiver: HttpReceiver,
     ready: Callable[[], bool],
+    store_health: Callable[[], StoreHealth],
     hosts: HostPolicy | None = None,
 ) -> FastAPI:
     """The HTTP application; ``hosts`` says which Host names it answers (None: any)."""
@@ -59,14 +63,25 @@ def create_app(
 
     @app.get("/healthz", tags=["health"], summary="The process is alive")
     def healthz() -> Response:
-        return json_response({"status": "ok"})
+        # 200 even while the store cannot write: the writer recovers it by itself (reopening
+        # it, as a restart would), so a liveness probe that failed would only make Kubernetes
+        # restart a process that is already doing what the restart would do (docs/operate.md).
+        health = store_health()
+        if health.writable:
+            return json_response({"status": "ok"})
+        store = {"state": health.state, "reason": health.reason}
+        return json_response({"status": "degraded", "store": store})
 
     @app.get("/readyz", tags=["health"], summary="Ready to accept spans")
     def readyz() -> Response:
-        if ready():
-            return json_response({"status": "ready"})
-        body = errors.error_body(503, "not_ready", "starting up or shutting down")
-        return json_response(body, 503)
+        if not ready():
+            body = errors.error_body(503, "not_ready", "starting up or shutting down")
+            return json_response(body, 503)
+        health = store_health()
+        if not health.writable:
+            message = f"the store cannot write ({health.state}): {health.reason}"
+            return json_response(errors.error_body(503, "storage_unavailable", message), 503)
+        return json_response({"status": "ready"})
 
     add_query_routes(app, query)
 

@@ -23,6 +23,7 @@ from tracepond.errors import (
     Overloaded,
     PayloadTooLarge,
     PortInUse,
+    StorageRejected,
     StorageUnavailable,
     TracepondError,
     UnsupportedMediaType,
@@ -42,6 +43,7 @@ _STATUS: dict[type[TracepondError], grpc.StatusCode] = {
     # UNAVAILABLE is the retryable code OTLP exporters back off and retry on.
     Overloaded: grpc.StatusCode.UNAVAILABLE,
     StorageUnavailable: grpc.StatusCode.UNAVAILABLE,
+    StorageRejected: grpc.StatusCode.INTERNAL,
     TracepondError: grpc.StatusCode.INTERNAL,
 }
 # HTTP/2 streams per connection: a client past it queues its calls instead of failing them.

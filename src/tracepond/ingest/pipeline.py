@@ -6,7 +6,12 @@
   the store asks for it: ``SpanStore.commit_room``) and stores it in one transaction, so a busy
   server commits large groups and a quiet one commits at once.
 * Acknowledge only what is committed: each batch's future resolves after its transaction has
-  committed, and fails (nothing stored) if the transaction failed.
+  committed, and fails (nothing stored) if the transaction failed: with StorageUnavailable when
+  a retry can succeed, StorageRejected when the batch itself cannot be stored. A failed group is
+  retried one batch at a time, so that a batch the store rejects fails alone.
+* Self-healing: while the store cannot write (``SpanStore.health``), the writer asks it to
+  ``recover`` before each commit and every ``RECOVERY_SECONDS`` when idle; while it is
+  recovering, ``submit`` refuses batches at once (503 / UNAVAILABLE, retry later).
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ log = logging.getLogger(__name__)
 
 # After this long without a request, the writer checkpoints the database.
 IDLE_CHECKPOINT_SECONDS = 2.0
+# While the store cannot write, the writer tries to recover it this often when idle.
+RECOVERY_SECONDS = 0.5
 # Every commit costs a fixed ~10 ms of statement overhead, so under load bigger groups mean less
 # CPU per span. When requests are being decoded as a commit group forms, the writer waits this
 # long at most for them to join (and never when nothing is on its way: no added latency then).
@@ -105,6 +112,9 @@ class WritePipeline:
         with self._cond:
             if self._stopping:
                 raise StorageUnavailable("server is shutting down")
+            health = self._store.health()
+            if health.state == "recovering":
+                raise StorageUnavailable(f"the store is recovering: {health.reason}")
             # An empty queue always admits one batch, however large, so that no request that
             # passed the body-size limit can be refused forever.
             if self._queue and self._queued_spans + batch.num_rows > self._max_queued:
@@ -129,7 +139,8 @@ class WritePipeline:
         """The next commit group; [] when the writer fell idle; None when stopping and drained."""
         with self._cond:
             if not self._queue and not self._stopping:
-                self._cond.wait(IDLE_CHECKPOINT_SECONDS)
+                healthy = self._store.health().writable
+                self._cond.wait(IDLE_CHECKPOINT_SECONDS if healthy else RECOVERY_SECONDS)
             if not self._queue:
                 return None if self._stopping else []
             self._linger()
@@ -160,11 +171,20 @@ class WritePipeline:
         self._dirty = False
         try:
             self._store.checkpoint()
-        except Exception:
-            log.exception("idle checkpoint failed")
+        except Exception as exc:
+            # The store notes the failure in its health; the next iteration recovers it.
+            log.warning("idle checkpoint failed: %s", exc)
+
+    def _recover(self) -> None:
+        try:
+            self._store.recover()
+        except Exception:  # the contract says it never raises: a bug, not a reason to stop
+            log.exception("store recovery failed")
 
     def _run(self) -> None:
         while (group := self._take_group()) is not None:
+            if not self._store.health().writable:
+                self._recover()
             if group:
                 self._commit(group)
             elif self._dirty:
@@ -176,9 +196,10 @@ class WritePipeline:
             result = self._store.write([p.batch for p in group])
         except Exception as exc:
             self.stats.failed_commits += 1
-            log.exception("commit of %d batches failed", len(group))
+            log.warning("commit of %d batches failed: %s", len(group), exc)
             if len(group) > 1:
-                # Retry one by one so that one bad batch cannot fail its neighbours.
+                # Retry one by one so that one bad batch (rejected, or too large to commit
+                # beside the others) cannot fail its neighbours.
                 for pending in group:
                     self._commit([pending])
                 return

@@ -34,8 +34,9 @@ class IngestService:
     async def export(self, body: bytes, encoding: Encoding, transport: str) -> DecodeOutcome:
         """Store the valid spans of one request body; returns once they are committed.
 
-        Raises InvalidRequest (nothing stored), Overloaded (queue full: retry later) or
-        StorageUnavailable (the commit failed: nothing stored, retry later)."""
+        Raises InvalidRequest (nothing stored), Overloaded (queue full: retry later),
+        StorageUnavailable (the commit failed: nothing stored, retry later) or StorageRejected
+        (the store cannot store these spans: nothing stored, retrying will not help)."""
         self._pipeline.expect()
         try:
             outcome = await self._decoder.decode(body, encoding)

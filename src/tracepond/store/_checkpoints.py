@@ -15,6 +15,16 @@ that would cross one. A checkpoint that did land mid-row-group (the writer's idl
 a clean stop) is mended by the next one at a boundary, which merges the row groups back into
 full ones. DuckDB's own automatic checkpoint, which fires inside whatever commit crosses its
 threshold, stays at twice the threshold as a backstop.
+
+Memory decides too. DuckDB spills most committed data to ``<db>.tmp`` when its buffer pool is
+full, but string values of about 30 kB and more stay pinned in memory from their commit until
+the next checkpoint (a probe, DuckDB 2.0.1: 28 kB attribute JSON spilled, 30 kB did not), and a
+commit or checkpoint that cannot pin a block fails; a failed checkpoint invalidates the
+database. So the policy also counts the bytes of large values committed since the last
+checkpoint, and checkpoints before a commit that would not fit beside them. Measured there:
+committing one N-byte span, or replaying it from the WAL at start-up, needs a buffer pool of
+about 2N + 3 MB (the value is copied once on its way in); checkpointing it, about N + 3 MB;
+several large spans add up. ``memory_limit_bytes`` sizes the pool for the largest span.
 """
 
 from __future__ import annotations
@@ -23,8 +33,35 @@ import os
 import re
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 # DuckDB's row-group size (a test pins it against the installed DuckDB).
 ROW_GROUP_ROWS = 122_880
+# String values this long or longer are counted as pinned until the next checkpoint (about half
+# the length measured to pin, for a margin).
+PINNED_VALUE_BYTES = 16 * 1024
+# Buffer pool kept free of large values for everything else (queries, the WAL, indexes).
+HEADROOM_BYTES = 16 * 1024**2
+
+
+def memory_limit_bytes(configured: int, max_row_bytes: int) -> int:
+    """The buffer pool to give DuckDB: the configured size, raised when spans of
+    ``max_row_bytes`` (their string values together) need more to commit and to replay."""
+    return max(configured, 2 * max_row_bytes + HEADROOM_BYTES)
+
+
+def pinned_bytes(table: pa.Table) -> int:
+    """Bytes of the table's string values that DuckDB keeps in memory until a checkpoint."""
+    total = 0
+    for column in table.columns:
+        if not (pa.types.is_string(column.type) or pa.types.is_binary(column.type)):
+            continue
+        lengths = pc.binary_length(column)
+        large = pc.if_else(pc.greater_equal(lengths, PINNED_VALUE_BYTES), lengths, 0)
+        total += pc.sum(large).as_py() or 0
+    return int(total)
+
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b|b|bytes)?\s*$", re.IGNORECASE)
 _UNITS = {
@@ -52,12 +89,18 @@ def parse_size(text: str) -> int:
 
 
 class CheckpointPolicy:
-    """Tracks the spans table's length and the WAL's size (writer thread only)."""
+    """Tracks the spans table's length, the WAL's size and the large values pinned in memory
+    (writer thread only)."""
 
-    def __init__(self, wal_path: Path, threshold_bytes: int, span_rows: int) -> None:
+    def __init__(
+        self, wal_path: Path, threshold_bytes: int, span_rows: int, memory_bytes: int
+    ) -> None:
         self._wal_path = wal_path
         self._threshold = threshold_bytes
         self._rows = span_rows
+        self._memory = memory_bytes
+        # A WAL replayed at open may hold large values: its size bounds theirs.
+        self._pinned = self.wal_bytes()
 
     def room(self) -> int | None:
         """Spans that fit before the next row-group boundary when a checkpoint is due there;
@@ -66,19 +109,30 @@ class CheckpointPolicy:
             return None
         return ROW_GROUP_ROWS - self._rows % ROW_GROUP_ROWS
 
-    def due_before(self, incoming: int) -> bool:
-        """Whether to checkpoint before committing ``incoming`` more spans: the WAL is past the
-        threshold and the table ends on a row-group boundary, or this commit would cross one."""
+    def due_before(self, incoming: int, incoming_pinned: int = 0) -> bool:
+        """Whether to checkpoint before committing ``incoming`` more spans holding
+        ``incoming_pinned`` bytes of large values: they would not fit in memory beside those
+        pinned already; or the WAL is past the threshold and the table ends on a row-group
+        boundary, or this commit would cross one."""
+        if self._pinned and self._pinned + 2 * incoming_pinned + HEADROOM_BYTES > self._memory:
+            return True
         filled = self._rows % ROW_GROUP_ROWS
         if filled and filled + incoming <= ROW_GROUP_ROWS:
             return False
         return self._wal_full()
 
-    def committed(self, inserted: int) -> None:
+    def committed(self, inserted: int, pinned: int = 0) -> None:
         self._rows += inserted
+        self._pinned += pinned
+
+    def checkpointed(self) -> None:
+        self._pinned = 0
+
+    def wal_bytes(self) -> int:
+        try:
+            return os.path.getsize(self._wal_path)
+        except FileNotFoundError:  # no WAL: everything is in the file
+            return 0
 
     def _wal_full(self) -> bool:
-        try:
-            return os.path.getsize(self._wal_path) >= self._threshold
-        except FileNotFoundError:  # no WAL: everything is in the file
-            return False
+        return self.wal_bytes() >= self._threshold

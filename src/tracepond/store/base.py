@@ -16,6 +16,12 @@ Writes
     log) and survives the process being killed. Receivers acknowledge a request only after that.
   * Spans of one trace may arrive over many writes, in any order (children before parents); the
     per-trace summary is kept current after every write.
+  * A failed write stored nothing and raises ``StorageUnavailable`` when retrying later can
+    succeed (a full disk, memory, a store recovering) or ``StorageRejected`` when it cannot (the
+    data itself: a value the store cannot convert, a constraint).
+  * A store that cannot write says so in ``health`` and gets itself writing again when the
+    writer calls ``recover`` (DuckDB: reopening an invalidated database, replaying its WAL),
+    with nothing committed lost.
 Reads
   * Reads run concurrently with writes and see only committed data.
   * An unknown trace or span is an empty result (``[]`` / ``None``), never an exception; the
@@ -47,6 +53,23 @@ class WriteResult:
 
     inserted: int
     duplicates: int
+
+
+StoreState = Literal["ok", "failing", "recovering", "closed"]
+
+
+@dataclass(frozen=True)
+class StoreHealth:
+    """Whether the store can write. ``failing``: the last write or checkpoint failed for a
+    reason retrying can fix (writes are still tried); ``recovering``: the store refuses writes
+    until ``recover`` has reopened it; ``reason`` says why, for operators."""
+
+    state: StoreState
+    reason: str = ""
+
+    @property
+    def writable(self) -> bool:
+        return self.state == "ok"
 
 
 @dataclass(frozen=True)
@@ -240,6 +263,15 @@ class SpanStore(Protocol):
 
     def checkpoint(self) -> None:
         """Optional housekeeping the writer runs when idle; must not change what reads return."""
+        ...
+
+    def health(self) -> StoreHealth:
+        """Whether writes can succeed now (any thread; cheap: health probes call it)."""
+        ...
+
+    def recover(self) -> bool:
+        """(The writer thread.) Try to get a store whose health is not ``ok`` writing again;
+        returns whether it can write now. Never raises."""
         ...
 
     def close(self) -> None:

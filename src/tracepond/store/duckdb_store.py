@@ -6,8 +6,10 @@ cursor (a DuckDB connection to the same database), so reads never wait for the w
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
+import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -37,7 +39,13 @@ from tracepond.ingest._summary import (
     totals_by_trace,
 )
 from tracepond.store import _origins, _search, _sessions, _skeleton, _stats
-from tracepond.store._checkpoints import CheckpointPolicy, parse_size
+from tracepond.store._checkpoints import (
+    CheckpointPolicy,
+    memory_limit_bytes,
+    parse_size,
+    pinned_bytes,
+)
+from tracepond.store._failures import classify, describe, is_fatal
 from tracepond.store._known_traces import KnownTraceIds
 from tracepond.store._literals import blob_literal, in_trace, int_literal
 from tracepond.store._schema import MIGRATIONS, migrate
@@ -48,6 +56,7 @@ from tracepond.store.base import (
     SpanColumns,
     SpanRecord,
     StatsRequest,
+    StoreHealth,
     TracePage,
     TraceSummary,
     WriteResult,
@@ -198,6 +207,10 @@ def _rows_table(rows: list[tuple[Any, ...]]) -> pa.Table:
     )
 
 
+# Recovery waits for at least this much free space on the database's disk (and for the WAL's
+# size: the checkpoint that proves the store can write rewrites it into the file).
+RECOVERY_FREE_BYTES = 16 * 1024**2
+
 _ORIGINS_SCHEMA = pa.schema(
     [("id", pa.int64()), ("resource_json", pa.string()), ("scope_json", pa.string())]
 )
@@ -241,6 +254,16 @@ def _checked_size(text: str | None, what: str) -> str | None:
         return f"{parse_size(text)} bytes"
     except ValueError as exc:
         raise TracepondError(f"invalid {what}: {exc}") from None
+
+
+def _rollback(con: Any) -> None:
+    """Roll back the transaction under way. A COMMIT that failed has already ended it, and the
+    error of a second ROLLBACK must not hide the first one's."""
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error as exc:
+        if "no transaction is active" not in str(exc):
+            log.warning("rollback failed: %s", describe(exc))
 
 
 def _scalar(con: Any, sql: str) -> Any:
@@ -297,15 +320,24 @@ class DuckDBStore:
         checkpoint_threshold: str = "64MB",
         query_memory_limit: str | None = None,
         max_temp_size: str | None = None,
+        max_row_bytes: int = 0,
     ) -> None:
+        """``max_row_bytes``: the largest span (its values together) a write may hold; DuckDB's
+        memory limit is raised to what committing and replaying one that large needs
+        (``_checkpoints.memory_limit_bytes``), never lowered below ``memory_limit``."""
         try:
             threshold_bytes = parse_size(checkpoint_threshold)
         except ValueError as exc:
             raise TracepondError(f"invalid checkpoint threshold: {exc}") from None
+        try:
+            self.memory_bytes = memory_limit_bytes(parse_size(memory_limit), max_row_bytes)
+        except ValueError as exc:
+            raise TracepondError(f"invalid memory limit: {exc}") from None
+        self._threshold_bytes = threshold_bytes
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        config: dict[str, str | bool | int | float | list[str]] = {
-            "memory_limit": memory_limit,
+        self._config: dict[str, str | bool | int | float | list[str]] = {
+            "memory_limit": f"{self.memory_bytes} bytes",
             "threads": threads,
             # A backstop: the writer checkpoints at the threshold itself (_checkpoints.py).
             "checkpoint_threshold": f"{2 * threshold_bytes} bytes",
@@ -319,9 +351,25 @@ class DuckDBStore:
         self._query_memory_limit = _checked_size(query_memory_limit, "query memory limit")
         temp_limit = _checked_size(max_temp_size, "max temp size")
         if temp_limit is not None:
-            config["max_temp_directory_size"] = temp_limit
+            self._config["max_temp_directory_size"] = temp_limit
+        self._local = threading.local()
+        self._closed = False
+        # Why writes fail now (None: they do not); set by a failed write or checkpoint, cleared
+        # by a successful one or by recover(). Read by health() from any thread.
+        self._problem: str | None = None
+        # The connection refuses every statement (DuckDB invalidated it): writes are refused
+        # until recover() has opened the database again.
+        self._invalidated = False
+        # Bumped at each (re)open: readers' cursors of an older connection are replaced.
+        self._generation = 0
+        self._cursors: list[Any] = []
+        self._cursors_lock = threading.Lock()
+        self._open()
+
+    def _open(self) -> None:
+        """Open the database (replaying its WAL) and load the writer's state from it."""
         try:
-            self._con = duckdb.connect(str(self.path), config=config)
+            self._con = duckdb.connect(str(self.path), config=self._config)
         except duckdb.Error as exc:
             raise TracepondError(f"cannot open database {self.path}: {exc}") from exc
         self._check_version()
@@ -330,16 +378,15 @@ class DuckDBStore:
             _scalar(self._con, "SELECT coalesce(max(last_ingested_ns), 0) FROM traces")
         )
         self._checkpoints = CheckpointPolicy(
-            Path(f"{self.path}.wal"), threshold_bytes, self.span_count()
+            Path(f"{self.path}.wal"), self._threshold_bytes, self.span_count(), self.memory_bytes
         )
-        self._local = threading.local()
-        self._closed = False
         # Stored summaries of the traces in the commit under way (writer thread only).
         self._stored: dict[bytes, tuple[TracePartial, int]] = {}
         self._known = KnownTraceIds()
         self._loader: threading.Thread | None = None
         # Ids of the stored origins (writer thread only; read at the first write: they are few).
         self._origin_ids: set[int] | None = None
+        self._generation += 1
 
     def _start_loading_known(self) -> None:
         """Load the stored trace ids into the writer's filter, in the background, on the first
@@ -351,16 +398,21 @@ class DuckDBStore:
 
     def _load_known(self) -> None:
         cursor = self._con.cursor()
+        known, generation = self._known, self._generation
+
+        def current() -> bool:
+            return not self._closed and generation == self._generation
+
         try:
             result = cursor.execute("SELECT trace_id FROM traces")
-            # Chunked, so that close() never waits for more than one chunk.
-            while not self._closed and (rows := result.fetchmany(8192)):
-                self._known.add(row[0] for row in rows)
-            if not self._closed:
-                self._known.mark_loaded()
+            # Chunked, so that close() and recover() never wait for more than one chunk.
+            while current() and (rows := result.fetchmany(8192)):
+                known.add(row[0] for row in rows)
+            if current():
+                known.mark_loaded()
         except Exception:
             # Without the filter every commit looks its trace ids up: slower, still correct.
-            if not self._closed:
+            if current():
                 log.exception("loading the stored trace ids failed")
         finally:
             cursor.close()
@@ -383,13 +435,39 @@ class DuckDBStore:
     # -- writes (the writer thread only) -------------------------------------------------------
 
     def write(self, batches: Sequence[SpanBatch]) -> WriteResult:
+        """Raises StorageUnavailable (retry later) or StorageRejected (the data cannot be
+        stored); either way nothing of ``batches`` was stored."""
+        self._check_writable()
+        try:
+            result = self._write(_one_chunk(batches), batches)
+        except Exception as exc:
+            raise self._failed(exc) from exc
+        if result.inserted:
+            self._problem = None  # it wrote to disk: whatever failed before is over
+        return result
+
+    def _check_writable(self) -> None:
         if self._closed:
             raise StorageUnavailable("store is closed")
-        table = _one_chunk(batches)
+        if self._invalidated:
+            raise StorageUnavailable(f"the store is recovering from: {self._problem}")
+
+    def _failed(self, exc: Exception) -> TracepondError:
+        """Note a failed write or checkpoint; the error to raise for it."""
+        error = classify(exc)
+        if isinstance(error, StorageUnavailable):
+            self._problem = describe(exc)
+            if is_fatal(exc):
+                self._invalidated = True
+            log.warning("the store cannot write: %s", self._problem)
+        return error
+
+    def _write(self, table: pa.Table, batches: Sequence[SpanBatch]) -> WriteResult:
         received = table.num_rows
         if self._loader is None:
             self._start_loading_known()
-        if self._checkpoints.due_before(received):
+        pinned = pinned_bytes(table)
+        if self._checkpoints.due_before(received, pinned):
             self._checkpoint_between_writes()
         con = self._con
         origins = self._new_origins(batches)
@@ -404,10 +482,10 @@ class DuckDBStore:
                 self._write_summaries(traces, now)
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            _rollback(con)
             raise
         self._known.add(t for t in traces if t not in self._stored)
-        self._checkpoints.committed(table.num_rows)
+        self._checkpoints.committed(table.num_rows, pinned if table.num_rows else 0)
         if table.num_rows:
             self._stored_origin_ids().update(origins)
         return WriteResult(inserted=table.num_rows, duplicates=received - table.num_rows)
@@ -513,14 +591,86 @@ class DuckDBStore:
     def _checkpoint_between_writes(self) -> None:
         try:
             self._con.execute("CHECKPOINT")
-        except duckdb.Error:
+        except duckdb.Error as exc:
+            if is_fatal(exc):
+                raise  # the database is invalidated: this write fails, recovery reopens it
             # The data is safe in the WAL; the backstop (or the next boundary) checkpoints later.
             log.warning("checkpoint before a write failed", exc_info=True)
+        else:
+            self._checkpoints.checkpointed()
 
     def checkpoint(self) -> None:
-        """Fold the WAL into the database file now (the writer calls this when idle)."""
-        if not self._closed:
+        """Fold the WAL into the database file now (the writer calls this when idle). Raises
+        StorageUnavailable when it fails."""
+        if self._closed or self._invalidated:
+            return
+        try:
             self._con.execute("CHECKPOINT")
+        except Exception as exc:
+            raise self._failed(exc) from exc
+        self._checkpoints.checkpointed()
+
+    # -- health and recovery -------------------------------------------------------------------
+
+    def health(self) -> StoreHealth:
+        problem = self._problem or ""
+        if self._closed:
+            return StoreHealth("closed", "the store is closed")
+        if self._invalidated:
+            return StoreHealth("recovering", problem)
+        return StoreHealth("failing", problem) if problem else StoreHealth("ok")
+
+    def recover(self) -> bool:
+        if self._closed:
+            return False
+        if self._problem is None:
+            return True
+        if not self._enough_free_space():
+            return False
+        try:
+            if self._invalidated:
+                self._reopen()
+            # Proves the store can write again, and frees what the failure left pinned.
+            self._con.execute("CHECKPOINT")
+        except Exception as exc:
+            self._failed(exc)
+            return False
+        self._checkpoints.checkpointed()
+        self._problem = None
+        log.warning("the store writes again")
+        return True
+
+    def _enough_free_space(self) -> bool:
+        needed = max(RECOVERY_FREE_BYTES, self._checkpoints.wal_bytes())
+        try:
+            free = shutil.disk_usage(self.path.parent).free
+        except OSError as exc:
+            free, needed = 0, 1
+            log.warning("cannot tell the free space for %s: %s", self.path, exc)
+        if free >= needed:
+            return True
+        reason = f"{free} bytes free on the database's disk, waiting for {needed}"
+        if self._problem and "waiting for" not in self._problem:
+            reason = f"{self._problem}; {reason}"
+        self._problem = reason
+        return False
+
+    def _reopen(self) -> None:
+        """Close the invalidated connection and open the database again: DuckDB replays the
+        WAL, which holds every committed write, and the writer's state is loaded anew."""
+        log.warning("reopening %s after: %s", self.path, self._problem)
+        self._generation += 1  # stops the known-trace loader and retires readers' cursors
+        if self._loader is not None:
+            self._loader.join()
+        # Every connection to the old database must be closed, or connect() would hand back
+        # the same invalidated instance.
+        with self._cursors_lock:
+            cursors, self._cursors = self._cursors, []
+        for cursor in [*cursors, self._con]:
+            with contextlib.suppress(Exception):
+                cursor.close()
+        self._open()
+        self._invalidated = False
 
     # -- reindexing (offline: `tracepond reindex`, with the server stopped) --------------------
 
@@ -604,12 +754,16 @@ class DuckDBStore:
     def _reader(self) -> Any:
         if self._closed:
             raise StorageUnavailable("store is closed")
+        if self._invalidated:
+            raise StorageUnavailable(f"the store is recovering from: {self._problem}")
         cursor = getattr(self._local, "cursor", None)
-        if cursor is None:
+        if cursor is None or self._local.generation != self._generation:
             cursor = self._con.cursor()
             if self._query_memory_limit is not None:
                 cursor.execute(f"SET operator_memory_limit = '{self._query_memory_limit}'")
-            self._local.cursor = cursor
+            self._local.cursor, self._local.generation = cursor, self._generation
+            with self._cursors_lock:
+                self._cursors.append(cursor)
         return cursor
 
     def _deadline(self) -> Deadline | None:
@@ -632,6 +786,9 @@ class DuckDBStore:
                 # An interrupt that came after the last statement may still be pending on the
                 # cursor: the next read of this thread gets a fresh one.
                 self._local.cursor = None
+                with self._cursors_lock:
+                    if cursor in self._cursors:
+                        self._cursors.remove(cursor)
                 cursor.close()
 
     @_read
@@ -786,5 +943,10 @@ class DuckDBStore:
         self._closed = True
         if self._loader is not None:
             self._loader.join()
-        self._con.execute("CHECKPOINT")
-        self._con.close()
+        try:
+            self._con.execute("CHECKPOINT")
+        except duckdb.Error as exc:
+            # Everything committed is in the WAL: the next start replays it.
+            log.warning("checkpoint at close failed: %s", describe(exc))
+        with contextlib.suppress(duckdb.Error):
+            self._con.close()
