@@ -31,7 +31,9 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -43,6 +45,32 @@ ROW_GROUP_ROWS = 122_880
 PINNED_VALUE_BYTES = 16 * 1024
 # Buffer pool kept free of large values for everything else (queries, the WAL, indexes).
 HEADROOM_BYTES = 16 * 1024**2
+# How many times their bytes the large values pinned since the last checkpoint need in the
+# buffer pool when it runs (measured: checkpoint_memory_bytes).
+CHECKPOINT_MEMORY_FACTOR = 5
+# The buffer pool a checkpoint or a WAL replay may be given at most, in multiples of the
+# configured one; past it the store stays unable to write and says so (docs/operate.md).
+MAX_MEMORY_FACTOR = 16
+
+
+def replay_memory_bytes(configured: int, wal_size: int) -> int:
+    """The buffer pool to replay a WAL of ``wal_size`` bytes and checkpoint it: its large values
+    (at most its size) are pinned again, and the checkpoint needs them all at once."""
+    return max(configured, CHECKPOINT_MEMORY_FACTOR * wal_size + HEADROOM_BYTES)
+
+
+def next_recovery_memory(current: int, configured: int) -> int | None:
+    """The larger buffer pool to try after a replay or checkpoint failed for memory at
+    ``current``; None past the ceiling (``MAX_MEMORY_FACTOR`` times the configured pool)."""
+    ceiling = MAX_MEMORY_FACTOR * configured
+    return None if current >= ceiling else min(2 * current, ceiling)
+
+
+def wal_bytes(wal_path: Path) -> int:
+    try:
+        return os.path.getsize(wal_path)
+    except FileNotFoundError:  # no WAL: everything is in the file
+        return 0
 
 
 def memory_limit_bytes(configured: int, max_row_bytes: int) -> int:
@@ -121,6 +149,39 @@ class CheckpointPolicy:
             return False
         return self._wal_full()
 
+    def parts(self, batches: Sequence[Any]) -> Iterator[tuple[list[Any], int]]:
+        """The batches of one commit group in parts that each fit in memory (with the bytes of
+        large values each pins): one part, unless their large values together would need more
+        than the buffer pool; then as many parts as it takes, each batch whole in one."""
+        tables = [batch.table for batch in batches]
+        total = pinned_bytes(tables[0] if len(tables) == 1 else pa.concat_tables(tables))
+        if len(batches) == 1 or self.commit_memory_bytes(total) <= self._memory:
+            yield list(batches), total
+            return
+        part: list[Any] = []
+        part_pinned = 0
+        for batch, table in zip(batches, tables, strict=True):
+            pinned = pinned_bytes(table)
+            if part and self.commit_memory_bytes(part_pinned + pinned) > self._memory:
+                yield part, part_pinned
+                part, part_pinned = [], 0
+            part.append(batch)
+            part_pinned += pinned
+        yield part, part_pinned
+
+    @staticmethod
+    def commit_memory_bytes(incoming_pinned: int) -> int:
+        """The buffer pool a commit of ``incoming_pinned`` bytes of large values needs right
+        after a checkpoint (each value is copied once on its way in)."""
+        return 2 * incoming_pinned + HEADROOM_BYTES
+
+    def checkpoint_memory_bytes(self, incoming_pinned: int) -> int:
+        """The buffer pool the next checkpoint needs for the large values pinned since the
+        last one (and ``incoming_pinned`` more, committed before it). One large span measured
+        about N + 3 MB, but many ~60 kB values need far more (a WAL of 30 MB of them failed at
+        120 MB and passed at 160 MB), hence the factor."""
+        return CHECKPOINT_MEMORY_FACTOR * (self._pinned + incoming_pinned) + HEADROOM_BYTES
+
     def committed(self, inserted: int, pinned: int = 0) -> None:
         self._rows += inserted
         self._pinned += pinned
@@ -129,10 +190,7 @@ class CheckpointPolicy:
         self._pinned = 0
 
     def wal_bytes(self) -> int:
-        try:
-            return os.path.getsize(self._wal_path)
-        except FileNotFoundError:  # no WAL: everything is in the file
-            return 0
+        return wal_bytes(self._wal_path)
 
     def _wal_full(self) -> bool:
         return self.wal_bytes() >= self._threshold

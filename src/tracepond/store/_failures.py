@@ -36,6 +36,16 @@ def is_fatal(exc: BaseException) -> bool:
     return isinstance(exc, _FATAL) or _INVALIDATED in str(exc)
 
 
+def is_memory_error(exc: BaseException) -> bool:
+    """Whether DuckDB failed for want of buffer pool (a checkpoint's own failure says so only
+    in its message)."""
+    text = str(exc)
+    return isinstance(exc, duckdb.OutOfMemoryException) or any(
+        marker in text
+        for marker in ("could not allocate block", "failed to pin block", "Out of Memory")
+    )
+
+
 def describe(exc: BaseException) -> str:
     first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return f"{type(exc).__name__}: {first_line}"[:300]

@@ -42,10 +42,12 @@ from tracepond.store import _origins, _search, _sessions, _skeleton, _stats
 from tracepond.store._checkpoints import (
     CheckpointPolicy,
     memory_limit_bytes,
+    next_recovery_memory,
     parse_size,
-    pinned_bytes,
+    replay_memory_bytes,
+    wal_bytes,
 )
-from tracepond.store._failures import classify, describe, is_fatal
+from tracepond.store._failures import classify, describe, is_fatal, is_memory_error
 from tracepond.store._known_traces import KnownTraceIds
 from tracepond.store._literals import blob_literal, in_trace, int_literal
 from tracepond.store._schema import MIGRATIONS, migrate
@@ -364,14 +366,38 @@ class DuckDBStore:
         self._generation = 0
         self._cursors: list[Any] = []
         self._cursors_lock = threading.Lock()
+        # The least buffer pool a checkpoint gets: raised when a WAL needed more to fold in.
+        self._checkpoint_floor = self.memory_bytes
         self._open()
 
     def _open(self) -> None:
-        """Open the database (replaying its WAL) and load the writer's state from it."""
-        try:
-            self._con = duckdb.connect(str(self.path), config=self._config)
-        except duckdb.Error as exc:
-            raise TracepondError(f"cannot open database {self.path}: {exc}") from exc
+        """Open the database (replaying its WAL) and load the writer's state from it.
+
+        Replaying a WAL pins its large values in memory again, and the checkpoint after it
+        needs them all at once: with the everyday memory limit a WAL of large spans could fail
+        every start (and every recovery) the same way. So a WAL is replayed and folded into the
+        file under a limit sized for it, and the everyday limit is set once it is gone."""
+        wal = wal_bytes(Path(f"{self.path}.wal"))
+        limit = max(replay_memory_bytes(self.memory_bytes, wal), self._checkpoint_floor)
+        while True:
+            try:
+                self._connect(limit, checkpoint=bool(wal))
+                break
+            except duckdb.Error as exc:
+                larger = next_recovery_memory(limit, self.memory_bytes)
+                if larger is None or not is_memory_error(exc):
+                    raise TracepondError(f"cannot open database {self.path}: {exc}") from exc
+                log.warning(
+                    "replaying the WAL of %s needs more than %d bytes of memory; trying %d",
+                    self.path,
+                    limit,
+                    larger,
+                )
+                limit = larger
+        if wal and limit > self.memory_bytes:
+            # What this WAL's checkpoint needed, later checkpoints get too (they fold the same
+            # row group in), so that they do not fail the same way.
+            self._checkpoint_floor = max(self._checkpoint_floor, limit)
         self._check_version()
         self.schema_version = migrate(self._con)
         self._last_ingested_ns = int(
@@ -387,6 +413,19 @@ class DuckDBStore:
         # Ids of the stored origins (writer thread only; read at the first write: they are few).
         self._origin_ids: set[int] | None = None
         self._generation += 1
+
+    def _connect(self, memory_limit: int, checkpoint: bool) -> None:
+        config = {**self._config, "memory_limit": f"{memory_limit} bytes"}
+        self._con = duckdb.connect(str(self.path), config=config)
+        if not checkpoint:
+            return
+        try:
+            self._con.execute("CHECKPOINT")
+        except duckdb.Error:
+            with contextlib.suppress(duckdb.Error):
+                self._con.close()
+            raise
+        self._set_memory_limit(self.memory_bytes)
 
     def _start_loading_known(self) -> None:
         """Load the stored trace ids into the writer's filter, in the background, on the first
@@ -436,15 +475,22 @@ class DuckDBStore:
 
     def write(self, batches: Sequence[SpanBatch]) -> WriteResult:
         """Raises StorageUnavailable (retry later) or StorageRejected (the data cannot be
-        stored); either way nothing of ``batches`` was stored."""
+        stored); either way nothing of the batch that failed was stored. A group whose large
+        values would not fit in memory together is committed in parts (``_checkpoints``), each
+        batch whole in one of them; when a later part fails, the earlier ones stay stored and
+        are found as duplicates when the writer retries the batches one by one."""
         self._check_writable()
+        inserted = duplicates = 0
         try:
-            result = self._write(_one_chunk(batches), batches)
+            for part, pinned in self._checkpoints.parts(batches):
+                result = self._write(_one_chunk(part), part, pinned)
+                inserted += result.inserted
+                duplicates += result.duplicates
         except Exception as exc:
             raise self._failed(exc) from exc
-        if result.inserted:
+        if inserted:
             self._problem = None  # it wrote to disk: whatever failed before is over
-        return result
+        return WriteResult(inserted=inserted, duplicates=duplicates)
 
     def _check_writable(self) -> None:
         if self._closed:
@@ -462,13 +508,29 @@ class DuckDBStore:
             log.warning("the store cannot write: %s", self._problem)
         return error
 
-    def _write(self, table: pa.Table, batches: Sequence[SpanBatch]) -> WriteResult:
+    def _write(self, table: pa.Table, batches: Sequence[SpanBatch], pinned: int) -> WriteResult:
         received = table.num_rows
         if self._loader is None:
             self._start_loading_known()
-        pinned = pinned_bytes(table)
         if self._checkpoints.due_before(received, pinned):
             self._checkpoint_between_writes()
+        needed = self._checkpoints.commit_memory_bytes(pinned)
+        if needed <= self.memory_bytes:
+            return self._commit(table, batches, pinned)
+        needed = max(needed, self._checkpoints.checkpoint_memory_bytes(pinned))
+        # One batch larger than the buffer pool holds: committed under a limit raised for it,
+        # and checkpointed before the limit comes down, so that nothing stays pinned above it.
+        self._set_memory_limit(needed)
+        try:
+            result = self._commit(table, batches, pinned)
+            self._con.execute("CHECKPOINT")
+            self._checkpoints.checkpointed()
+        finally:
+            self._set_memory_limit(self.memory_bytes)
+        return result
+
+    def _commit(self, table: pa.Table, batches: Sequence[SpanBatch], pinned: int) -> WriteResult:
+        received = table.num_rows
         con = self._con
         origins = self._new_origins(batches)
         con.execute("BEGIN TRANSACTION")
@@ -588,9 +650,26 @@ class DuckDBStore:
     def commit_room(self) -> int | None:
         return self._checkpoints.room()
 
+    def _checkpoint_now(self) -> None:
+        """CHECKPOINT, under a memory limit raised for the large values it must hold at once
+        (a checkpoint that cannot pin a block invalidates the database)."""
+        needed = max(self._checkpoints.checkpoint_memory_bytes(0), self._checkpoint_floor)
+        if needed > self.memory_bytes:
+            self._set_memory_limit(needed)
+            try:
+                self._con.execute("CHECKPOINT")
+            finally:
+                self._set_memory_limit(self.memory_bytes)
+        else:
+            self._con.execute("CHECKPOINT")
+
+    def _set_memory_limit(self, size: int) -> None:
+        with contextlib.suppress(duckdb.Error):  # an invalidated database refuses it: harmless
+            self._con.execute(f"SET memory_limit = '{int(size)} bytes'")
+
     def _checkpoint_between_writes(self) -> None:
         try:
-            self._con.execute("CHECKPOINT")
+            self._checkpoint_now()
         except duckdb.Error as exc:
             if is_fatal(exc):
                 raise  # the database is invalidated: this write fails, recovery reopens it
@@ -605,7 +684,7 @@ class DuckDBStore:
         if self._closed or self._invalidated:
             return
         try:
-            self._con.execute("CHECKPOINT")
+            self._checkpoint_now()
         except Exception as exc:
             raise self._failed(exc) from exc
         self._checkpoints.checkpointed()
@@ -631,7 +710,7 @@ class DuckDBStore:
             if self._invalidated:
                 self._reopen()
             # Proves the store can write again, and frees what the failure left pinned.
-            self._con.execute("CHECKPOINT")
+            self._checkpoint_now()
         except Exception as exc:
             self._failed(exc)
             return False
@@ -944,7 +1023,7 @@ class DuckDBStore:
         if self._loader is not None:
             self._loader.join()
         try:
-            self._con.execute("CHECKPOINT")
+            self._checkpoint_now()
         except duckdb.Error as exc:
             # Everything committed is in the WAL: the next start replays it.
             log.warning("checkpoint at close failed: %s", describe(exc))

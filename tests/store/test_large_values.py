@@ -1,0 +1,69 @@
+"""Many spans with large string values: what DuckDB keeps pinned in memory until a checkpoint
+adds up, and a checkpoint (or the WAL replay at the next open) needs several times those bytes.
+The store sizes each checkpoint's and each replay's memory for them, commits a group whose large
+values would not fit in parts, and so never fails a checkpoint and never invalidates the
+database (issue #18: 32 concurrent 30 MiB requests of ~60 kB prompts broke a 64MB store)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from ingest.otlp_build import make_request, make_span, span_id, trace_id
+from store.test_conformance import batch_of
+from tracepond.ingest._rows import SpanBatch
+from tracepond.store.duckdb_store import DuckDBStore
+
+PROMPT = ("lorem ipsum dolor sit amet " * 2300)[:60_000]
+REQUEST_SPANS = 160  # ~10 MB of large values a request
+
+
+def prompts_request() -> SpanBatch:
+    """One request of spans with a 60 kB prompt each, one trace each (a busy chat app)."""
+    spans = [
+        make_span(trace_id(), span_id(), "chat", attributes={"input.value": PROMPT})
+        for _ in range(REQUEST_SPANS)
+    ]
+    return batch_of(make_request(spans))
+
+
+def open_store(path: Path) -> DuckDBStore:
+    return DuckDBStore(path, memory_limit="64MB", threads=1, max_row_bytes=1_000_000)
+
+
+def test_groups_of_large_values_commit_and_checkpoint_under_a_small_memory_limit(
+    tmp_path: Path,
+) -> None:
+    store = open_store(tmp_path / "large.duckdb")
+    try:
+        for _ in range(3):
+            store.write([prompts_request() for _ in range(4)])  # ~40 MB of prompts a group
+            store.checkpoint()
+        assert store.health().state == "ok"
+        assert store.counts()[0] == 3 * 4 * REQUEST_SPANS
+    finally:
+        store.close()
+
+
+def test_a_wal_of_large_values_replays_at_the_next_open(tmp_path: Path) -> None:
+    path = tmp_path / "crash.duckdb"
+    store = open_store(path)
+    for _ in range(4):  # large values already on disk, in the row group the WAL's rows join
+        store.write([prompts_request() for _ in range(3)])
+        store.checkpoint()
+    for _ in range(3):
+        store.write([prompts_request()])
+    # What a kill -9 leaves: the file and its WAL, copied while the store is still open.
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for name in (path.name, f"{path.name}.wal"):
+        shutil.copy(tmp_path / name, copy / name)
+    store.close()
+    reopened = open_store(copy / path.name)
+    try:
+        assert reopened.counts()[0] == 15 * REQUEST_SPANS
+        reopened.write([prompts_request()])
+        reopened.checkpoint()
+        assert reopened.health().state == "ok"
+    finally:
+        reopened.close()
