@@ -51,11 +51,14 @@ class Settings:
     max_queued_spans: int = 200_000
     # A commit group closes at this many spans, or when the queue runs dry.
     max_commit_spans: int = 20_000
-    # DuckDB's buffer pool; larger queries spill to <db>.tmp. It trades memory for ingest speed
-    # (bench/README.md, 300k-span fills, two decode workers): 128MB 13.1k spans/s at ~545 MiB
-    # peak RSS (server + workers), 96MB 15.0k at ~515, 80MB 13.5k at ~485, 64MB 13.0k at ~478
-    # (~500 at 1M spans).
-    duckdb_memory_limit: str = "64MB"
+    # DuckDB's buffer pool, shared by the writer and every query; larger queries spill to
+    # <db>.tmp. Each trace-level query operator needs hash tables of a few MB per DuckDB thread
+    # whatever the data's size: at 64MB, queries of three operators (`{} >> {} >> {}`) were
+    # refused on a store of 500 spans; 128MB runs every query the language's limits allow.
+    # It costs memory while ingesting (bench/README.md, 300k-span fills: ~545 MiB peak RSS of
+    # server + workers at 128MB, ~478 at 64MB). The store raises it by itself, for the moment,
+    # for a checkpoint of large values (store/_checkpoints.py).
+    duckdb_memory_limit: str = "128MB"
     # Once the WAL has grown past this, the writer checkpoints (rewrites the WAL into compressed
     # row groups) at the next DuckDB row-group boundary of the spans table (store/_checkpoints.py:
     # a checkpoint that ends inside a row group makes the next one ~3x slower); DuckDB's own
