@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from api.test_errors import assert_error
+from tracepond.deadline import Deadline
 from tracepond.errors import StorageUnavailable
 
 TRACE = "ab" * 16
@@ -30,7 +31,10 @@ class FailingQuery:
     def __init__(self) -> None:
         self.error: Exception = RuntimeError("boom")
 
-    def trace_tree(self, trace_id: str) -> Any:
+    def deadline(self) -> Deadline:
+        return Deadline(WAIT)
+
+    def trace_tree(self, trace_id: str, deadline: Deadline | None = None) -> Any:
         raise self.error
 
     def __getattr__(self, name: str) -> Any:
@@ -42,10 +46,12 @@ def app_server() -> Iterator[tuple[str, FailingQuery]]:
     from tracepond.api.app import create_app
     from tracepond.server import _Uvicorn, _uvicorn_config
     from tracepond.settings import Settings
+    from tracepond.store.base import StoreHealth
 
     query = FailingQuery()
     receiver = type("NoReceiver", (), {"handle": None})()
-    app = create_app(query, receiver, lambda: True)  # type: ignore[arg-type]
+    healthy = lambda: StoreHealth("ok")  # noqa: E731
+    app = create_app(query, receiver, lambda: True, healthy)  # type: ignore[arg-type]
     server = _Uvicorn(_uvicorn_config(app, Settings()))
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
