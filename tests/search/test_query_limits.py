@@ -32,19 +32,19 @@ SIMPLE = {"q": '{ name = "s1" }', "limit": 5}
 def server(launch_shared_tracepond: Callable[..., Any]) -> Any:
     server = launch_shared_tracepond("--query-timeout", str(QUERY_TIMEOUT))
     for _ in range(50):  # ~500 spans of small chains, as in the report
-        spans, parent, trace = [], b"", trace_id()
-        for i in range(10):
-            sid = span_id()
-            spans.append(make_span(trace, sid, f"s{i}", parent=parent, start=BASE_NS + i))
-            parent = sid
-        assert server.post_otlp(make_request(spans).SerializeToString()).status_code == 200
+        _post_chain(server, 10, "s")
+    _post_chain(server, CHAIN_SPANS, "c")
+    return server
+
+
+def _post_chain(server: Any, length: int, prefix: str) -> None:
+    """One trace of ``length`` spans, each the parent of the next, named prefix + depth."""
     spans, parent, trace = [], b"", trace_id()
-    for i in range(CHAIN_SPANS):
+    for i in range(length):
         sid = span_id()
-        spans.append(make_span(trace, sid, f"c{i}", parent=parent, start=BASE_NS + i))
+        spans.append(make_span(trace, sid, f"{prefix}{i}", parent=parent, start=BASE_NS + i))
         parent = sid
     assert server.post_otlp(make_request(spans).SerializeToString()).status_code == 200
-    return server
 
 
 def _client(server: Any, timeout: float = QUERY_TIMEOUT + 60) -> httpx.Client:
@@ -92,12 +92,7 @@ def hasty_server(launch_shared_tracepond: Callable[..., Any]) -> Any:
     memory to spare, so that the time limit is what stops it (memory has tests of its own)."""
     roomy = {"TRACEPOND_DUCKDB_MEMORY_LIMIT": "2GB", "TRACEPOND_QUERY_MEMORY_LIMIT": "1GB"}
     server = launch_shared_tracepond("--query-timeout", str(HASTY_TIMEOUT), env=roomy)
-    spans, parent, trace = [], b"", trace_id()
-    for i in range(CHAIN_SPANS):
-        sid = span_id()
-        spans.append(make_span(trace, sid, f"c{i}", parent=parent, start=BASE_NS + i))
-        parent = sid
-    assert server.post_otlp(make_request(spans).SerializeToString()).status_code == 200
+    _post_chain(server, CHAIN_SPANS, "c")
     small = trace_id()
     request = make_request([make_span(small, span_id(), "small", start=BASE_NS)])
     assert server.post_otlp(request.SerializeToString()).status_code == 200
