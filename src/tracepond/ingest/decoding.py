@@ -52,20 +52,29 @@ class DecodeOutcome:
         return f"rejected {self.rejected} invalid span(s): " + "; ".join(parts)
 
 
-def decode_body(decoder: SpanDecoder, body: bytes, encoding: Encoding) -> DecodeOutcome:
-    """Parse, validate and convert one request body. Raises InvalidRequest if unparseable."""
+def decode_body(
+    decoder: SpanDecoder, body: bytes | list[bytes], encoding: Encoding
+) -> DecodeOutcome:
+    """Parse, validate and convert one request body. Raises InvalidRequest if unparseable.
+
+    Given as a one-item list, the body is taken out of it and dropped once parsed: the parsed
+    message holds its own copy, and a large request need not be held twice while decoded."""
     unparsed: Counter[str] = Counter()
+    if isinstance(body, list):
+        body = body.pop()
     if encoding == "protobuf":
         request = parse_protobuf(body)
     else:
         request, unparsed = parse_json_spans(body)
+    del body
     decoded = decoder.decode(request)
+    del request  # the rows hold what is stored of it
     decoded.rejected += unparsed.total()
     decoded.reasons.update(unparsed)
     batch = None
     if decoded.accepted:
         rows = decoded.rows
-        batch = SpanBatch(to_arrow(rows), summarize(rows.columns, rows.views), rows.origins)
+        batch = SpanBatch(to_arrow(rows), summarize(rows.row_columns, rows.views), rows.origins)
     return DecodeOutcome(batch, decoded.rejected, dict(decoded.reasons))
 
 
@@ -132,7 +141,7 @@ class ProcessDecoder:
         loop = asyncio.get_running_loop()
         try:
             ipc, traces, origins, rejected, reasons = await loop.run_in_executor(
-                self._pool, _decode_in_worker, body, encoding
+                self._pool, _decode_in_worker, [body], encoding
             )
         except concurrent.futures.process.BrokenProcessPool:
             # A worker died (out of memory, killed): start fresh ones; the sender retries.
@@ -185,14 +194,37 @@ _WorkerResult = tuple[
 ]
 
 
-def _decode_in_worker(body: bytes, encoding: Encoding) -> _WorkerResult:
+def _decode_in_worker(body: list[bytes], encoding: Encoding) -> _WorkerResult:
+    """``body`` is a one-item list so that the body can be dropped once parsed: the pool's
+    call item holds the list, not the bytes, for as long as the call runs."""
     assert _worker_decoder is not None, "worker initializer did not run"
     outcome = decode_body(_worker_decoder, body, encoding)
-    if outcome.batch is None:
-        return b"", {}, {}, outcome.rejected, outcome.reasons
-    batch = outcome.batch
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, batch.table.schema) as writer:
-        writer.write_table(batch.table)
-    ipc = sink.getvalue().to_pybytes()
-    return ipc, batch.traces, batch.origins, outcome.rejected, outcome.reasons
+    batch, rejected, reasons = outcome.batch, outcome.rejected, outcome.reasons
+    del outcome
+    if batch is None:
+        return b"", {}, {}, rejected, reasons
+    ipc = _ipc_buffer(batch.table)
+    traces, origins = batch.traces, batch.origins
+    # The columns go before the stream is copied out (and pickled by the pool): a large
+    # request is held at most twice at any moment.
+    del batch
+    return ipc.to_pybytes(), traces, origins, rejected, reasons
+
+
+def _ipc_buffer(table: pa.Table) -> pa.Buffer:
+    """``table`` as an Arrow IPC stream, in a buffer of its exact size (a growing stream would
+    hold up to twice that)."""
+    buffer = pa.allocate_buffer(_ipc_size(table))
+    _write_ipc(table, pa.FixedSizeBufferWriter(buffer))
+    return buffer
+
+
+def _ipc_size(table: pa.Table) -> int:
+    counter = pa.MockOutputStream()
+    _write_ipc(table, counter)
+    return int(counter.size())
+
+
+def _write_ipc(table: pa.Table, sink: pa.NativeFile) -> None:
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
