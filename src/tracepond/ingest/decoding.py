@@ -24,6 +24,7 @@ import pyarrow as pa
 from tracepond._arrow import settle_pandas_probe
 from tracepond.errors import Overloaded
 from tracepond.ingest._limits import SpanLimits
+from tracepond.ingest._memory import release_large_buffers
 from tracepond.ingest._rows import SpanBatch, to_arrow
 from tracepond.ingest._summary import TracePartial, summarize
 from tracepond.ingest.decode import SpanDecoder, parse_protobuf
@@ -79,7 +80,10 @@ def decode_body(
 
 
 class Decoder(Protocol):
-    async def decode(self, body: bytes, encoding: Encoding) -> DecodeOutcome: ...
+    """``decode`` takes a body given as a one-item list out of it: the caller then holds no
+    reference, and the body is freed as soon as the decoder is done with it."""
+
+    async def decode(self, body: bytes | list[bytes], encoding: Encoding) -> DecodeOutcome: ...
 
     def start(self) -> concurrent.futures.Future[None] | None: ...
 
@@ -88,9 +92,11 @@ class Decoder(Protocol):
 
 class InlineDecoder:
     def __init__(self, limits: SpanLimits, normalize: bool = True) -> None:
+        # Request bodies are read and decoded in this process.
+        release_large_buffers()
         self.decoder = SpanDecoder(limits=limits, normalize=normalize)
 
-    async def decode(self, body: bytes, encoding: Encoding) -> DecodeOutcome:
+    async def decode(self, body: bytes | list[bytes], encoding: Encoding) -> DecodeOutcome:
         return decode_body(self.decoder, body, encoding)
 
     def start(self) -> None:
@@ -112,6 +118,8 @@ class ProcessDecoder:
         self._limits = limits
         self._normalize = normalize
         self._nice = nice
+        # Request bodies are read here and their decoded rows come back here.
+        release_large_buffers()
         self._pool = self._new_pool()
         # Until the workers have imported what they need (~1 s after start), requests are
         # decoded in this process, so the server accepts spans as soon as its ports are bound.
@@ -134,15 +142,17 @@ class ProcessDecoder:
         self._warm = self._pool.submit(_warm)
         return self._warm
 
-    async def decode(self, body: bytes, encoding: Encoding) -> DecodeOutcome:
+    async def decode(self, body: bytes | list[bytes], encoding: Encoding) -> DecodeOutcome:
         if self._warm is None or not self._warm.done():
             # Off the event loop; one GIL with the rest of the server, but only at start.
             return await asyncio.to_thread(decode_body, self._inline.decoder, body, encoding)
-        loop = asyncio.get_running_loop()
+        # The pool holds the body until the worker's answer is in; from then on nothing does.
+        pending = asyncio.get_running_loop().run_in_executor(
+            self._pool, _decode_in_worker, [_taken(body)], encoding
+        )
+        del body
         try:
-            ipc, traces, origins, rejected, reasons = await loop.run_in_executor(
-                self._pool, _decode_in_worker, [body], encoding
-            )
+            ipc, traces, origins, rejected, reasons = await pending
         except concurrent.futures.process.BrokenProcessPool:
             # A worker died (out of memory, killed): start fresh ones; the sender retries.
             self._pool = self._new_pool()
@@ -156,6 +166,10 @@ class ProcessDecoder:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _taken(body: bytes | list[bytes]) -> bytes:
+    return body.pop() if isinstance(body, list) else body
+
+
 _worker_decoder: SpanDecoder | None = None
 PARENT_CHECK_SECONDS = 0.5
 
@@ -163,6 +177,7 @@ PARENT_CHECK_SECONDS = 0.5
 def _init_worker(limits: SpanLimits, normalize: bool, nice: int, server_pid: int) -> None:
     global _worker_decoder
     _lower_priority(nice)
+    release_large_buffers()
     settle_pandas_probe()
     _worker_decoder = SpanDecoder(limits=limits, normalize=normalize)
     threading.Thread(
