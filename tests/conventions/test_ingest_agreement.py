@@ -1,7 +1,8 @@
 """The ingest decoder's per-span records normalize exactly like this package's own converter.
 
 This is also the integration recipe: ``SpanRows`` keeps each span's decoded ``attributes`` and
-``events`` next to its columns, which is all ``normalize`` needs.
+``events`` next to its columns (``SpanDecoder(keep_values=True)``), which is all ``normalize``
+needs.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ def _decoded_rows(producer: str) -> list[SpanRows]:
         if path.name.endswith(".gz"):
             body = gzip.decompress(body)
         request = parse_json(body) if ".json" in path.name else parse_protobuf(body)
-        out.append(SpanDecoder(max_attribute_bytes=1 << 20).decode(request).rows)
+        decoder = SpanDecoder(max_attribute_bytes=1 << 20, keep_values=True)
+        out.append(decoder.decode(request).rows)
     return out
 
 
@@ -67,7 +69,8 @@ def test_the_stored_view_reads_back_as_the_reference_view(producer: str) -> None
     attributes: list[dict[str, object]] = []
     for rows in _decoded_rows(producer):
         stored += rows.columns["view_json"]
-        columns += [dict(zip(SPAN_COLUMNS, row, strict=True)) for row in rows.rows]
+        values = zip(*(rows.columns[name] for name in SPAN_COLUMNS), strict=True)
+        columns += [dict(zip(SPAN_COLUMNS, row, strict=True)) for row in values]
         attributes += rows.attributes
     assert all(text is not None for text in stored)
     read_back = [

@@ -53,6 +53,8 @@ def test_a_wal_of_large_values_replays_at_the_next_open(tmp_path: Path) -> None:
         store.checkpoint()
     for _ in range(3):
         store.write([prompts_request()])
+    # Large values pile up in the WAL only to CHECKPOINT_PINNED_BYTES: one request's are there.
+    assert (tmp_path / f"{path.name}.wal").stat().st_size > REQUEST_SPANS * len(PROMPT)
     # What a kill -9 leaves: the file and its WAL, copied while the store is still open.
     copy = tmp_path / "copy"
     copy.mkdir()
@@ -67,3 +69,21 @@ def test_a_wal_of_large_values_replays_at_the_next_open(tmp_path: Path) -> None:
         assert reopened.health().state == "ok"
     finally:
         reopened.close()
+
+
+def test_large_values_are_checkpointed_once_they_pass_the_pinned_limit(tmp_path: Path) -> None:
+    # Piling them up to the buffer pool's size made each checkpoint need a multiple of the
+    # pool (the server's peak memory under 32 concurrent 30 MiB requests); past
+    # CHECKPOINT_PINNED_BYTES they are checkpointed right after the commit that pinned them.
+    path = tmp_path / "pinned.duckdb"
+    store = DuckDBStore(path, memory_limit="256MB", threads=1, max_row_bytes=1_000_000)
+    wal = tmp_path / f"{path.name}.wal"
+    try:
+        store.write([prompts_request()])  # ~10 MB: under the limit, stays in the WAL
+        assert wal.stat().st_size > REQUEST_SPANS * len(PROMPT)
+        store.write([prompts_request()])  # ~20 MB pinned: checkpointed before write returns
+        assert not wal.exists() or wal.stat().st_size < len(PROMPT)
+        assert store.health().state == "ok"
+        assert store.counts()[0] == 2 * REQUEST_SPANS
+    finally:
+        store.close()

@@ -31,6 +31,9 @@ MAX_TIME_NS = 2**63 - 1
 # all (and would not fit the one-byte columns), so such a span is rejected on its own.
 MAX_SPAN_KIND = 5  # SPAN_KIND_CONSUMER
 MAX_STATUS_CODE = 2  # STATUS_CODE_ERROR
+# A span whose attribute and event JSON passes this many bytes keeps only the part of its view
+# that trace totals read (the rest is in view_json already).
+LARGE_SPAN_BYTES = 16 * 1024
 
 
 @dataclass
@@ -64,6 +67,7 @@ class SpanDecoder:
         normalize: bool = True,
         *,
         limits: SpanLimits | None = None,
+        keep_values: bool = False,
     ) -> None:
         if limits is None:
             limits = SpanLimits(**_value_limit(max_attribute_bytes))
@@ -72,6 +76,8 @@ class SpanDecoder:
         self._limits = limits
         self._attrs = AttributeDecoder(limits)
         self._normalize = normalize
+        # Whether SpanRows keeps each span's decoded attributes and events (tests, tools).
+        self._keep_values = keep_values
         # Names of at most this many characters fit for sure (4 bytes per character at most).
         self._name_chars = limits.max_name_bytes // 4
         self._value_chars = limits.max_value_bytes // 4
@@ -165,13 +171,17 @@ class SpanDecoder:
             stored_view = view_json(view, attributes)
             if stored_view is not None and len(stored_view) > budget // 4:
                 stored_view = self._bounded_view_json(stored_view)
+            if len(attributes_json) + len(events_json) > LARGE_SPAN_BYTES:
+                # The view holds the span's texts (input, messages...) until the request's
+                # summaries are made; a large span's would keep them all alive till then.
+                view = _totals_view(view)
         else:
             view, stored_view = SpanView(), None
         trace_state = span.trace_state
         if len(trace_state) > self._name_chars:
             trace_state = self._name(trace_state, Marker.TRACE_STATE, truncated)
         view_columns = self._view_columns(view, truncated)
-        # In SPAN_COLUMNS order (a test pins it).
+        # In ROW_COLUMNS order (a test pins it); the JSON texts go to their own columns.
         rows.rows.append(
             (
                 span.trace_id,
@@ -189,20 +199,22 @@ class SpanDecoder:
                 origin,
                 scope_name,
                 scope_version,
-                attributes_json.decode(),
-                events_json.decode(),
-                links_json.decode(),
                 _plus(span.dropped_attributes_count, dropped_attributes),
                 _plus(span.dropped_events_count, dropped_events),
                 _plus(span.dropped_links_count, dropped_links),
-                markers_json(truncated) if truncated else None,
-                stored_view,
                 *view_columns,
             )
         )
-        rows.attributes.append(attributes)
-        rows.events.append(events)
+        texts = rows.texts
+        texts["attributes_json"].append(attributes_json)
+        texts["events_json"].append(events_json)
+        texts["links_json"].append(links_json)
+        texts["truncated_json"].append(markers_json(truncated) if truncated else None)
+        texts["view_json"].append(None if stored_view is None else stored_view.encode())
         rows.views.append(view)
+        if self._keep_values:
+            rows.attributes.append(attributes)
+            rows.events.append(events)
 
     def _event(self, event: Any, truncated: list[str]) -> dict[str, Any]:
         cuts: list[str] = []
@@ -320,13 +332,13 @@ def _value_limit(max_attribute_bytes: int | None) -> dict[str, int]:
     return {} if max_attribute_bytes is None else {"max_value_bytes": max_attribute_bytes}
 
 
-def markers_json(truncated: list[str]) -> str:
+def markers_json(truncated: list[str]) -> bytes:
     """The span's ``truncated_attributes`` as JSON: each marker once, in order, at most
     MAX_MARKER_BYTES of them, then one marker saying how many more there were."""
     markers = list(dict.fromkeys(truncated))
     text = orjson.dumps(markers)
     if len(text) <= MAX_MARKER_BYTES:
-        return text.decode()
+        return text
     kept: list[str] = []
     size = 2  # the brackets
     for marker in markers:
@@ -335,7 +347,7 @@ def markers_json(truncated: list[str]) -> str:
             break
         kept.append(marker)
     kept.append(Marker.more(len(markers) - len(kept)))
-    return orjson.dumps(kept).decode()
+    return orjson.dumps(kept)
 
 
 def _under(prefix: str, marker: str) -> str:
@@ -353,6 +365,18 @@ _VIEW_TEXT_COLUMNS = (
     "tool_name",
     "error_type",
 )
+
+
+def _totals_view(view: SpanView) -> SpanView:
+    """The fields of ``view`` that trace totals read (``conventions.trace_totals``)."""
+    return SpanView(
+        view.category,
+        view.model,
+        usage=view.usage,
+        cost=view.cost,
+        session_id=view.session_id,
+        user_id=view.user_id,
+    )
 
 
 def _plus(count: int, more: int) -> int:

@@ -24,6 +24,7 @@ import pyarrow as pa
 from tracepond._arrow import settle_pandas_probe
 from tracepond.errors import Overloaded
 from tracepond.ingest._limits import SpanLimits
+from tracepond.ingest._memory import release_large_buffers
 from tracepond.ingest._rows import SpanBatch, to_arrow
 from tracepond.ingest._summary import TracePartial, summarize
 from tracepond.ingest.decode import SpanDecoder, parse_protobuf
@@ -52,25 +53,37 @@ class DecodeOutcome:
         return f"rejected {self.rejected} invalid span(s): " + "; ".join(parts)
 
 
-def decode_body(decoder: SpanDecoder, body: bytes, encoding: Encoding) -> DecodeOutcome:
-    """Parse, validate and convert one request body. Raises InvalidRequest if unparseable."""
+def decode_body(
+    decoder: SpanDecoder, body: bytes | list[bytes], encoding: Encoding
+) -> DecodeOutcome:
+    """Parse, validate and convert one request body. Raises InvalidRequest if unparseable.
+
+    Given as a one-item list, the body is taken out of it and dropped once parsed: the parsed
+    message holds its own copy, and a large request need not be held twice while decoded."""
     unparsed: Counter[str] = Counter()
+    if isinstance(body, list):
+        body = body.pop()
     if encoding == "protobuf":
         request = parse_protobuf(body)
     else:
         request, unparsed = parse_json_spans(body)
+    del body
     decoded = decoder.decode(request)
+    del request  # the rows hold what is stored of it
     decoded.rejected += unparsed.total()
     decoded.reasons.update(unparsed)
     batch = None
     if decoded.accepted:
         rows = decoded.rows
-        batch = SpanBatch(to_arrow(rows), summarize(rows.columns, rows.views), rows.origins)
+        batch = SpanBatch(to_arrow(rows), summarize(rows.row_columns, rows.views), rows.origins)
     return DecodeOutcome(batch, decoded.rejected, dict(decoded.reasons))
 
 
 class Decoder(Protocol):
-    async def decode(self, body: bytes, encoding: Encoding) -> DecodeOutcome: ...
+    """``decode`` takes a body given as a one-item list out of it: the caller then holds no
+    reference, and the body is freed as soon as the decoder is done with it."""
+
+    async def decode(self, body: bytes | list[bytes], encoding: Encoding) -> DecodeOutcome: ...
 
     def start(self) -> concurrent.futures.Future[None] | None: ...
 
@@ -79,9 +92,11 @@ class Decoder(Protocol):
 
 class InlineDecoder:
     def __init__(self, limits: SpanLimits, normalize: bool = True) -> None:
+        # Request bodies are read and decoded in this process.
+        release_large_buffers()
         self.decoder = SpanDecoder(limits=limits, normalize=normalize)
 
-    async def decode(self, body: bytes, encoding: Encoding) -> DecodeOutcome:
+    async def decode(self, body: bytes | list[bytes], encoding: Encoding) -> DecodeOutcome:
         return decode_body(self.decoder, body, encoding)
 
     def start(self) -> None:
@@ -103,6 +118,8 @@ class ProcessDecoder:
         self._limits = limits
         self._normalize = normalize
         self._nice = nice
+        # Request bodies are read here and their decoded rows come back here.
+        release_large_buffers()
         self._pool = self._new_pool()
         # Until the workers have imported what they need (~1 s after start), requests are
         # decoded in this process, so the server accepts spans as soon as its ports are bound.
@@ -125,15 +142,17 @@ class ProcessDecoder:
         self._warm = self._pool.submit(_warm)
         return self._warm
 
-    async def decode(self, body: bytes, encoding: Encoding) -> DecodeOutcome:
+    async def decode(self, body: bytes | list[bytes], encoding: Encoding) -> DecodeOutcome:
         if self._warm is None or not self._warm.done():
             # Off the event loop; one GIL with the rest of the server, but only at start.
             return await asyncio.to_thread(decode_body, self._inline.decoder, body, encoding)
-        loop = asyncio.get_running_loop()
+        # The pool holds the body until the worker's answer is in; from then on nothing does.
+        pending = asyncio.get_running_loop().run_in_executor(
+            self._pool, _decode_in_worker, [_taken(body)], encoding
+        )
+        del body
         try:
-            ipc, traces, origins, rejected, reasons = await loop.run_in_executor(
-                self._pool, _decode_in_worker, body, encoding
-            )
+            ipc, traces, origins, rejected, reasons = await pending
         except concurrent.futures.process.BrokenProcessPool:
             # A worker died (out of memory, killed): start fresh ones; the sender retries.
             self._pool = self._new_pool()
@@ -147,6 +166,10 @@ class ProcessDecoder:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _taken(body: bytes | list[bytes]) -> bytes:
+    return body.pop() if isinstance(body, list) else body
+
+
 _worker_decoder: SpanDecoder | None = None
 PARENT_CHECK_SECONDS = 0.5
 
@@ -154,6 +177,7 @@ PARENT_CHECK_SECONDS = 0.5
 def _init_worker(limits: SpanLimits, normalize: bool, nice: int, server_pid: int) -> None:
     global _worker_decoder
     _lower_priority(nice)
+    release_large_buffers()
     settle_pandas_probe()
     _worker_decoder = SpanDecoder(limits=limits, normalize=normalize)
     threading.Thread(
@@ -185,14 +209,37 @@ _WorkerResult = tuple[
 ]
 
 
-def _decode_in_worker(body: bytes, encoding: Encoding) -> _WorkerResult:
+def _decode_in_worker(body: list[bytes], encoding: Encoding) -> _WorkerResult:
+    """``body`` is a one-item list so that the body can be dropped once parsed: the pool's
+    call item holds the list, not the bytes, for as long as the call runs."""
     assert _worker_decoder is not None, "worker initializer did not run"
     outcome = decode_body(_worker_decoder, body, encoding)
-    if outcome.batch is None:
-        return b"", {}, {}, outcome.rejected, outcome.reasons
-    batch = outcome.batch
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, batch.table.schema) as writer:
-        writer.write_table(batch.table)
-    ipc = sink.getvalue().to_pybytes()
-    return ipc, batch.traces, batch.origins, outcome.rejected, outcome.reasons
+    batch, rejected, reasons = outcome.batch, outcome.rejected, outcome.reasons
+    del outcome
+    if batch is None:
+        return b"", {}, {}, rejected, reasons
+    ipc = _ipc_buffer(batch.table)
+    traces, origins = batch.traces, batch.origins
+    # The columns go before the stream is copied out (and pickled by the pool): a large
+    # request is held at most twice at any moment.
+    del batch
+    return ipc.to_pybytes(), traces, origins, rejected, reasons
+
+
+def _ipc_buffer(table: pa.Table) -> pa.Buffer:
+    """``table`` as an Arrow IPC stream, in a buffer of its exact size (a growing stream would
+    hold up to twice that)."""
+    buffer = pa.allocate_buffer(_ipc_size(table))
+    _write_ipc(table, pa.FixedSizeBufferWriter(buffer))
+    return buffer
+
+
+def _ipc_size(table: pa.Table) -> int:
+    counter = pa.MockOutputStream()
+    _write_ipc(table, counter)
+    return int(counter.size())
+
+
+def _write_ipc(table: pa.Table, sink: pa.NativeFile) -> None:
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)

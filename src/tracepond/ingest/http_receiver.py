@@ -59,9 +59,12 @@ class HttpReceiver:
             except TracepondError as exc:
                 self._ingest.record_bad_request("http")
                 return _error(exc, media)
-            return await self._export(body, media)
+            # Handed over in a list that the decoder empties: the body is freed once decoded,
+            # not held while the spans wait for their commit.
+            held, body = [body], b""
+            return await self._export(held, media)
 
-    async def _export(self, body: bytes, media: str) -> Response:
+    async def _export(self, body: list[bytes], media: str) -> Response:
         try:
             outcome = await self._ingest.export(
                 body, "protobuf" if media == PROTOBUF else "json", "http"

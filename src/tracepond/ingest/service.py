@@ -31,8 +31,11 @@ class IngestService:
         self._pipeline = pipeline
         self.stats = IngestStats()
 
-    async def export(self, body: bytes, encoding: Encoding, transport: str) -> DecodeOutcome:
-        """Store the valid spans of one request body; returns once they are committed.
+    async def export(
+        self, body: bytes | list[bytes], encoding: Encoding, transport: str
+    ) -> DecodeOutcome:
+        """Store the valid spans of one request body; returns once they are committed. A body
+        given as a one-item list is taken out of it, so that it can be freed once decoded.
 
         Raises InvalidRequest (nothing stored), Overloaded (queue full: retry later),
         StorageUnavailable (the commit failed: nothing stored, retry later) or StorageRejected

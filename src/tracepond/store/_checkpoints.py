@@ -48,6 +48,14 @@ HEADROOM_BYTES = 16 * 1024**2
 # How many times their bytes the large values pinned since the last checkpoint need in the
 # buffer pool when it runs (measured: checkpoint_memory_bytes).
 CHECKPOINT_MEMORY_FACTOR = 5
+# Once the large values pinned since the last checkpoint pass this many bytes, the writer
+# checkpoints right after the commit that pinned them. A checkpoint needs several times their
+# bytes (and more when it merges the row groups they were committed in with those already on
+# disk), so letting them pile up to the buffer pool's size made each checkpoint cost a multiple
+# of the pool. Right after the commit is also the cheapest moment: the request that sent them
+# still holds its share of the ingest memory budget, so no other large body is in memory then.
+# Spans without such values never pin anything: ordinary ingest never checkpoints for this.
+CHECKPOINT_PINNED_BYTES = 16 * 1024**2
 # The buffer pool a checkpoint or a WAL replay may be given at most, in multiples of the
 # configured one; past it the store stays unable to write and says so (docs/operate.md).
 MAX_MEMORY_FACTOR = 16
@@ -181,6 +189,10 @@ class CheckpointPolicy:
         about N + 3 MB, but many ~60 kB values need far more (a WAL of 30 MB of them failed at
         120 MB and passed at 160 MB), hence the factor."""
         return CHECKPOINT_MEMORY_FACTOR * (self._pinned + incoming_pinned) + HEADROOM_BYTES
+
+    def due_after(self) -> bool:
+        """Whether to checkpoint now, right after a commit (CHECKPOINT_PINNED_BYTES)."""
+        return self._pinned >= CHECKPOINT_PINNED_BYTES
 
     def committed(self, inserted: int, pinned: int = 0) -> None:
         self._rows += inserted

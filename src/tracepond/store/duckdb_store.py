@@ -490,7 +490,20 @@ class DuckDBStore:
             raise self._failed(exc) from exc
         if inserted:
             self._problem = None  # it wrote to disk: whatever failed before is over
+        if self._checkpoints.due_after():
+            self._checkpoint_after_write()
         return WriteResult(inserted=inserted, duplicates=duplicates)
+
+    def _checkpoint_after_write(self) -> None:
+        """Checkpoint the large values just committed (``_checkpoints.due_after``). The commit
+        stands whatever happens here (it is in the WAL): a failure is noted in the store's
+        health, and recovery or the next checkpoint deals with it."""
+        try:
+            self._checkpoint_now()
+        except duckdb.Error as exc:
+            self._failed(exc)
+        else:
+            self._checkpoints.checkpointed()
 
     def _check_writable(self) -> None:
         if self._closed:
