@@ -86,3 +86,23 @@ def test_a_process_that_decodes_gives_freed_large_buffers_back() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
     )
     assert int(out.stdout.strip()) < 8
+
+
+def test_a_large_span_keeps_every_view_column() -> None:
+    """A large span's view is slimmed to what trace totals read once its columns are taken:
+    the stored provider, tool, document and error columns are those of the whole view."""
+    attributes = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.system": "openai",
+        "gen_ai.request.model": "gpt-4o",
+        "gen_ai.usage.input_tokens": 7,
+        "error.type": "timeout",
+        "input.value": "x" * 40_000,
+    }
+    span = make_span(trace_id(), span_id(), "chat", attributes=attributes)
+    decoded = SpanDecoder(1 << 20).decode(make_request([span]))
+    columns = decoded.rows.columns
+    assert columns["provider"] == ["openai"]
+    assert columns["model"] == ["gpt-4o"]
+    assert columns["error_type"] == ["timeout"]
+    assert columns["input_tokens"] == [7]

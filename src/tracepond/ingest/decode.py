@@ -171,16 +171,17 @@ class SpanDecoder:
             stored_view = view_json(view, attributes)
             if stored_view is not None and len(stored_view) > budget // 4:
                 stored_view = self._bounded_view_json(stored_view)
-            if len(attributes_json) + len(events_json) > LARGE_SPAN_BYTES:
-                # The view holds the span's texts (input, messages...) until the request's
-                # summaries are made; a large span's would keep them all alive till then.
-                view = _totals_view(view)
         else:
             view, stored_view = SpanView(), None
+        view_columns = self._view_columns(view, truncated)
+        if self._normalize and len(attributes_json) + len(events_json) > LARGE_SPAN_BYTES:
+            # The view holds the span's texts (input, messages...) until the request's
+            # summaries are made; a large span's would keep them all alive till then. Its
+            # columns are taken above, whole.
+            view = _totals_view(view)
         trace_state = span.trace_state
         if len(trace_state) > self._name_chars:
             trace_state = self._name(trace_state, Marker.TRACE_STATE, truncated)
-        view_columns = self._view_columns(view, truncated)
         # In ROW_COLUMNS order (a test pins it); the JSON texts go to their own columns.
         rows.rows.append(
             (
