@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tracepond._version import __version__
-from tracepond.metrics._genai import GENAI_LABELS, SPAN_LABELS, GenAIMetrics
+from tracepond.metrics._genai import GENAI_LABELS, METRIC_COLUMNS, SPAN_LABELS, GenAIMetrics
 from tracepond.metrics._observer import BackgroundObserver
 from tracepond.metrics._state import Histogram, Lock, bucket_bounds
 from tracepond.store.base import WriteResult
@@ -78,7 +78,7 @@ class Metrics:
         with self._lock:
             self._commit_sizes.observe((), float(result.inserted + result.duplicates))
             self._commit_seconds.observe((), seconds)
-        self._genai_observer.submit(table, result)
+        self._genai_observer.submit(table.select(METRIC_COLUMNS), result)
 
     def render(self) -> bytes:
         """The exposition text, counting every commit made before the call (off the event

@@ -146,6 +146,26 @@ class GenAIMetrics:
             )
 
 
+# The columns of a committed group the metrics read: the rest (attribute and view JSON, most of
+# a group's bytes) is left behind at the commit, so that the metrics thread neither holds nor
+# copies it.
+METRIC_COLUMNS = (
+    "trace_id",
+    "span_id",
+    "parent_span_id",
+    "start_ns",
+    "end_ns",
+    "status_code",
+    "service_name",
+    "category",
+    "model",
+    "provider",
+    "input_tokens",
+    "output_tokens",
+    "cost",
+)
+
+
 def _first_copies(table: pa.Table) -> pa.Table:
     """The first copy of each (trace_id, span_id), as the store keeps it (vectorized)."""
     indexed = table.select(["trace_id", "span_id"]).append_column(
