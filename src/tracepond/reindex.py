@@ -13,9 +13,10 @@ from typing import Any
 
 import orjson
 
-from tracepond.conventions import normalize_fields, view_json
-from tracepond.ingest._rows import DERIVED_COLUMNS
+from tracepond.ingest._limits import SpanLimits
+from tracepond.ingest._rows import DERIVED_COLUMNS, VIEW_COLUMNS
 from tracepond.ingest._summary import totals_by_trace
+from tracepond.ingest.decode import SpanDecoder
 from tracepond.store.duckdb_store import DuckDBStore
 
 SPAN_CHUNK = 20_000
@@ -36,14 +37,16 @@ def _reindex_spans(store: DuckDBStore, progress: Progress) -> int:
     total = store.span_count()
     done = 0
     progress("spans", done, total)
+    # The same calls and bounds as ingest, so both store the same (stored attributes are within
+    # the default limits already; the view made from them is bounded again, as at ingest).
+    decoder = SpanDecoder(limits=SpanLimits())
     for chunk in store.raw_span_chunks(SPAN_CHUNK):
         columns: dict[str, list[Any]] = {name: [] for name in DERIVED_COLUMNS}
         for _, name, _kind, status, message, attributes, events in chunk:
-            # The same calls as ingest (ingest.decode.SpanDecoder), so both store the same.
             raw = orjson.loads(attributes)
-            view = normalize_fields(name, status, message or "", raw, orjson.loads(events))
-            columns["view_json"].append(view_json(view, raw))
-            for column, value in view.columns().items():
+            stored, values = decoder.view_of(name, status, message or "", raw, orjson.loads(events))
+            columns["view_json"].append(stored)
+            for column, value in zip(VIEW_COLUMNS, values, strict=True):
                 columns[column].append(value)
         store.update_view_columns([row[0] for row in chunk], columns)
         done += len(chunk)

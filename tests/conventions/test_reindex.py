@@ -8,6 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import orjson
+
+from tracepond.ingest._limits import TRUNCATION_MARK, SpanLimits
+from tracepond.ingest._rows import VIEW_COLUMNS
+from tracepond.ingest.decode import SpanDecoder
 
 from .test_through_server import EXPECTED_TOTALS, captured_requests, trace_ids
 
@@ -86,3 +91,21 @@ def test_reindex_without_a_database(tmp_path: Path) -> None:
     done = reindex(tmp_path / "missing.duckdb")
     assert done.returncode == 1
     assert "no database" in done.stderr
+
+
+def test_reindexed_views_are_bounded_as_at_ingest() -> None:
+    """Reindex recomputes views with the decoder's own bounds: a view column is a name (cut at
+    the name limit) and a view JSON past the span budget is not stored (readers derive it)."""
+    limits = SpanLimits(max_name_bytes=64, max_span_attribute_bytes=4096)
+    decoder = SpanDecoder(limits=limits)
+    attributes = {
+        "gen_ai.operation.name": "execute_tool",
+        "gen_ai.tool.name": "t" * 1000,
+        "gen_ai.input.messages": orjson.dumps([{"role": "user", "content": "q" * 8000}]).decode(),
+    }
+    stored, columns = decoder.view_of("tool", 0, "", attributes, [])
+    tool_name = dict(zip(VIEW_COLUMNS, columns, strict=True))["tool_name"]
+    assert tool_name is not None and len(tool_name.encode()) <= 64 + len(TRUNCATION_MARK.encode())
+    assert stored is None
+    small, _ = decoder.view_of("tool", 0, "", {"gen_ai.tool.name": "lookup"}, [])
+    assert small is not None

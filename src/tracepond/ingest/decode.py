@@ -168,9 +168,7 @@ class SpanDecoder:
             )
         if self._normalize:
             view = normalize_fields(name, status.code, status_message, attributes, events)
-            stored_view = view_json(view, attributes)
-            if stored_view is not None and len(stored_view) > budget // 4:
-                stored_view = self._bounded_view_json(stored_view)
+            stored_view = self._stored_view(view, attributes)
         else:
             view, stored_view = SpanView(), None
         view_columns = self._view_columns(view, truncated)
@@ -309,6 +307,25 @@ class SpanDecoder:
             return text
         truncated.append(marker)
         return kept
+
+    def view_of(
+        self,
+        name: str,
+        status_code: int,
+        status_message: str,
+        attributes: dict[str, Any],
+        events: list[Any],
+    ) -> tuple[str | None, tuple[Any, ...]]:
+        """A span's stored view JSON and view columns (VIEW_COLUMNS order), bounded as ingest
+        bounds them: what ``tracepond reindex`` recomputes from stored attributes."""
+        view = normalize_fields(name, status_code, status_message, attributes, events)
+        return self._stored_view(view, attributes), self._view_columns(view, [])
+
+    def _stored_view(self, view: SpanView, attributes: dict[str, Any]) -> str | None:
+        stored = view_json(view, attributes)
+        if stored is not None and len(stored) > self._limits.max_span_attribute_bytes // 4:
+            return self._bounded_view_json(stored)
+        return stored
 
     def _bounded_view_json(self, text: str) -> str | None:
         # The view is derived from the attributes and can repeat them (messages built from
