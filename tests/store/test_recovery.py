@@ -15,9 +15,12 @@ import pytest
 
 from ingest.otlp_build import make_request, make_span, span_id, trace_id
 from store.test_conformance import batch_of
-from tracepond.errors import StorageRejected, StorageUnavailable
+from tracepond.errors import StorageRejected, StorageUnavailable, TracepondError
+from tracepond.ingest._limits import SpanLimits
 from tracepond.ingest._rows import SpanBatch
+from tracepond.ingest.decoding import InlineDecoder
 from tracepond.ingest.pipeline import WritePipeline
+from tracepond.ingest.service import IngestService
 from tracepond.store.base import WriteResult
 from tracepond.store.duckdb_store import DuckDBStore
 
@@ -197,3 +200,26 @@ def test_after_a_crash_the_wal_of_large_spans_replays(tmp_path: Path) -> None:
         again.checkpoint()
     finally:
         again.close()
+
+
+async def test_an_unexpected_commit_failure_is_not_answered_retryable(
+    store: DuckDBStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure outside the store contract (a bug) is a 500, never the 503 that would have
+    exporters retry the same request forever."""
+
+    def broken_write(batches: object) -> WriteResult:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(store, "write", broken_write)
+    pipeline = WritePipeline(store, max_queued_spans=1000, max_commit_spans=1000)
+    ingest = IngestService(InlineDecoder(SpanLimits()), pipeline)
+    pipeline.start()
+    try:
+        body = make_request([make_span(trace_id(), span_id(), "s")]).SerializeToString()
+        with pytest.raises(TracepondError) as raised:
+            await ingest.export(body, "protobuf", "http")
+        assert raised.value.http_status == 500
+        assert raised.value.retry_after is None
+    finally:
+        pipeline.stop()

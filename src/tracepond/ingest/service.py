@@ -6,14 +6,17 @@ Both receivers call this; it knows nothing of HTTP or gRPC.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import Counter
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 
-from tracepond.errors import Overloaded, StorageUnavailable, TracepondError
+from tracepond.errors import Overloaded, TracepondError
 from tracepond.ingest._rows import SpanBatch
 from tracepond.ingest.decoding import DecodeOutcome, Decoder, Encoding
 from tracepond.ingest.pipeline import WritePipeline
+
+log = logging.getLogger(__name__)
 
 
 class IngestStats:
@@ -75,7 +78,10 @@ class IngestService:
             self.stats.requests[(transport, "failed")] += 1
             if isinstance(exc, TracepondError):
                 raise
-            raise StorageUnavailable(f"commit failed, nothing stored: {exc}") from exc
+            # The store answers every failure it knows as retryable or rejected (store/base.py);
+            # anything else is a fault of ours, and a 503 would have exporters retry it forever.
+            log.exception("commit failed with an unexpected error")
+            raise TracepondError(f"internal error, nothing stored: {exc}") from exc
 
     def record_bad_request(self, transport: str) -> None:
         self.stats.requests[(transport, "invalid")] += 1
