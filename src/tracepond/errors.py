@@ -17,6 +17,12 @@ class TracepondError(Exception):
         super().__init__(message)
         self.message = message
 
+    @property
+    def retry_after(self) -> int | None:
+        """Seconds to wait before retrying (the Retry-After header): every 503 is transient, a
+        retry after a second by default; None for the errors retrying cannot fix."""
+        return 1 if self.http_status == 503 else None
+
 
 class InvalidRequest(TracepondError):
     """The request could not be understood (malformed protobuf/JSON, bad parameter)."""
@@ -48,6 +54,10 @@ class Overloaded(TracepondError):
     def __init__(self, message: str, retry_after_seconds: int = 1) -> None:
         super().__init__(message)
         self.retry_after_seconds = retry_after_seconds
+
+    @property
+    def retry_after(self) -> int | None:
+        return self.retry_after_seconds
 
 
 class NotFound(TracepondError):

@@ -21,7 +21,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tracepond.api._json import json_response
-from tracepond.errors import Overloaded, TracepondError
+from tracepond.errors import TracepondError
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +45,8 @@ def tracepond_error_response(exc: TracepondError) -> Response:
         if hasattr(exc, extra):
             body["error"][extra] = getattr(exc, extra)  # type: ignore[index]
     response = json_response(body, exc.http_status)
-    if isinstance(exc, Overloaded):
-        response.headers["Retry-After"] = str(exc.retry_after_seconds)
-    elif exc.http_status == 503:
-        response.headers["Retry-After"] = "1"
+    if exc.retry_after is not None:
+        response.headers["Retry-After"] = str(exc.retry_after)
     return response
 
 

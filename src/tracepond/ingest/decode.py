@@ -18,7 +18,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from tracepond.conventions import SpanView, normalize_fields, view_json
 from tracepond.errors import InvalidRequest
 from tracepond.ingest._anyvalue import AttributeDecoder, cut, limited_map
-from tracepond.ingest._budget import add_count, fit_map, fit_span
+from tracepond.ingest._fit import add_count, fit_map, fit_span
 from tracepond.ingest._limits import MAX_MARKER_BYTES, Marker, SpanLimits
 from tracepond.ingest._rows import SpanRows
 

@@ -139,11 +139,7 @@ def _media_type(request: Request) -> str:
 
 def _error(exc: TracepondError, media: str) -> Response:
     status = status_pb2.Status(code=_GRPC_CODE.get(exc.http_status, 13), message=exc.message)
-    headers = {}
-    if isinstance(exc, Overloaded):
-        headers["Retry-After"] = str(exc.retry_after_seconds)
-    elif exc.http_status == 503:
-        headers["Retry-After"] = "1"
+    headers = {} if exc.retry_after is None else {"Retry-After": str(exc.retry_after)}
     if media == PROTOBUF:
         return Response(
             status.SerializeToString(), exc.http_status, headers=headers, media_type=PROTOBUF

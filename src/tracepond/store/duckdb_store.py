@@ -248,14 +248,16 @@ def _execute_over(con: Any, sql: str, arrow_rows: pa.Table) -> None:
     con.execute(sql)
 
 
-def _checked_size(text: str | None, what: str) -> str | None:
-    """A DuckDB size setting, checked here: it is pasted into a SET statement."""
-    if text is None:
-        return None
+def _size(text: str, what: str) -> int:
+    """Bytes of a DuckDB size setting, checked here: sizes are pasted into SET statements."""
     try:
-        return f"{parse_size(text)} bytes"
+        return parse_size(text)
     except ValueError as exc:
         raise TracepondError(f"invalid {what}: {exc}") from None
+
+
+def _checked_size(text: str | None, what: str) -> str | None:
+    return None if text is None else f"{_size(text, what)} bytes"
 
 
 def _rollback(con: Any) -> None:
@@ -297,8 +299,7 @@ def _read(method: Callable[_P, _R]) -> Callable[_P, _R]:
             ) from exc
         except duckdb.Error as exc:
             log.warning("a read failed in DuckDB", exc_info=True)
-            first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise StoreReadError(f"the store could not run this read: {first_line}") from exc
+            raise StoreReadError(f"the store could not run this read: {describe(exc)}") from exc
 
     return read
 
@@ -327,14 +328,8 @@ class DuckDBStore:
         """``max_row_bytes``: the largest span (its values together) a write may hold; DuckDB's
         memory limit is raised to what committing and replaying one that large needs
         (``_checkpoints.memory_limit_bytes``), never lowered below ``memory_limit``."""
-        try:
-            threshold_bytes = parse_size(checkpoint_threshold)
-        except ValueError as exc:
-            raise TracepondError(f"invalid checkpoint threshold: {exc}") from None
-        try:
-            self.memory_bytes = memory_limit_bytes(parse_size(memory_limit), max_row_bytes)
-        except ValueError as exc:
-            raise TracepondError(f"invalid memory limit: {exc}") from None
+        threshold_bytes = _size(checkpoint_threshold, "checkpoint threshold")
+        self.memory_bytes = memory_limit_bytes(_size(memory_limit, "memory limit"), max_row_bytes)
         self._threshold_bytes = threshold_bytes
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
