@@ -87,3 +87,49 @@ def test_large_values_are_checkpointed_once_they_pass_the_pinned_limit(tmp_path:
         assert store.counts()[0] == 2 * REQUEST_SPANS
     finally:
         store.close()
+
+
+def test_one_request_of_more_large_values_than_a_checkpoint_takes_is_committed_in_parts(
+    tmp_path: Path,
+) -> None:
+    # One 30 MB request was committed whole, then checkpointed under a limit raised to 5 times
+    # its large values (the server's peak under 32 concurrent 30 MiB requests). It is committed
+    # in parts of CHECKPOINT_PINNED_BYTES, each checkpointed under the configured limit; its
+    # traces' summaries still count every span, whichever part it was committed in.
+    trace = trace_id()
+    root = span_id()
+    spans = [make_span(trace, root, "agent")] + [
+        make_span(
+            trace,
+            span_id(),
+            "chat",
+            parent=root,
+            attributes={
+                "input.value": PROMPT,
+                "gen_ai.operation.name": "chat",
+                "gen_ai.usage.input_tokens": 10,
+                "gen_ai.usage.output_tokens": 1,
+            },
+        )
+        for _ in range(3 * REQUEST_SPANS)
+    ]
+    path = tmp_path / "parts.duckdb"
+    store = DuckDBStore(path, memory_limit="128MB", threads=1, max_row_bytes=1_000_000)
+    limits: list[int] = []
+    set_limit = store._set_memory_limit
+
+    def record(size: int) -> None:
+        limits.append(size)
+        set_limit(size)
+
+    store._set_memory_limit = record  # type: ignore[method-assign]
+    try:
+        assert store.write([batch_of(make_request(spans))]).inserted == len(spans)
+        assert [size for size in limits if size > store.memory_bytes] == []
+        summary = store.trace_summary(trace)
+        assert summary is not None
+        assert summary.span_count == len(spans)
+        assert summary.input_tokens == 10 * 3 * REQUEST_SPANS
+        assert store.health().state == "ok"
+    finally:
+        store.close()

@@ -234,6 +234,10 @@ class SpanBatch:
     def num_rows(self) -> int:
         return int(self.table.num_rows)
 
+    def rows(self, offset: int, length: int) -> SpanBatch:
+        """``length`` of its rows from ``offset``, summarized on their own."""
+        return SpanBatch.from_table(self.table.slice(offset, length), self.origins)
+
 
 def to_arrow(rows: SpanRows) -> pa.Table:
     """The stored columns of ``rows`` as one Arrow table (the store's bulk-insert format)."""

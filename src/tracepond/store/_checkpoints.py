@@ -49,8 +49,9 @@ HEADROOM_BYTES = 16 * 1024**2
 # buffer pool when it runs (measured: checkpoint_memory_bytes).
 CHECKPOINT_MEMORY_FACTOR = 5
 # Once the large values pinned since the last checkpoint pass this many bytes, the writer
-# checkpoints right after the commit that pinned them. A checkpoint needs several times their
-# bytes (and more when it merges the row groups they were committed in with those already on
+# checkpoints right after the commit that pinned them; one request holding more is committed in
+# parts of at most this much, each checkpointed before the next. A checkpoint needs several times
+# their bytes (and more when it merges the row groups they were committed in with those already on
 # disk), so letting them pile up to the buffer pool's size made each checkpoint cost a multiple
 # of the pool. Right after the commit is also the cheapest moment: the request that sent them
 # still holds its share of the ingest memory budget, so no other large body is in memory then.
@@ -115,6 +116,37 @@ def pinned_bytes(table: pa.Table) -> int:
     return int(total)
 
 
+def pinned_bytes_per_row(table: pa.Table) -> pa.ChunkedArray | None:
+    """Each row's bytes of large string values; None when the table has no such column."""
+    total = None
+    names = set(table.column_names)
+    for name in LARGE_VALUE_COLUMNS:
+        if name not in names:
+            continue
+        lengths = pc.binary_length(table[name])
+        large = pc.if_else(pc.greater_equal(lengths, PINNED_VALUE_BYTES), lengths, 0)
+        large = pc.fill_null(large, 0)
+        total = large if total is None else pc.add(total, large)
+    return total
+
+
+def slices_by_pinned(table: pa.Table, limit: int) -> list[tuple[int, int, int]]:
+    """``(offset, length, pinned)`` of consecutive row ranges of ``table`` each holding at most
+    ``limit`` bytes of large values (or one row, when a single row holds more)."""
+    per_row = pinned_bytes_per_row(table)
+    if per_row is None:
+        return [(0, table.num_rows, 0)]
+    slices: list[tuple[int, int, int]] = []
+    start = pinned = 0
+    for row, size in enumerate(per_row.to_pylist()):
+        if row > start and pinned + size > limit:
+            slices.append((start, row - start, pinned))
+            start, pinned = row, 0
+        pinned += size
+    slices.append((start, table.num_rows - start, pinned))
+    return slices
+
+
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b|b|bytes)?\s*$", re.IGNORECASE)
 _UNITS = {
     "b": 1,
@@ -173,25 +205,38 @@ class CheckpointPolicy:
             return False
         return self._wal_full()
 
-    def parts(self, batches: Sequence[Any]) -> Iterator[tuple[list[Any], int]]:
+    def parts(self, batches: Sequence[Any]) -> Iterator[tuple[list[Any], int, bool]]:
         """The batches of one commit group in parts that each fit in memory (with the bytes of
         large values each pins): one part, unless their large values together would need more
-        than the buffer pool; then as many parts as it takes, each batch whole in one."""
+        than the buffer pool; then as many parts as it takes, each batch whole in one. A batch
+        holding more than CHECKPOINT_PINNED_BYTES of them is split by rows into parts of at most
+        that much, so that the checkpoint after each (``due_after``) holds only one part's; the
+        flag says which parts are such slices."""
         tables = [batch.table for batch in batches]
         total = pinned_bytes(tables[0] if len(tables) == 1 else pa.concat_tables(tables))
-        if len(batches) == 1 or self.commit_memory_bytes(total) <= self._memory:
-            yield list(batches), total
+        if total <= CHECKPOINT_PINNED_BYTES or (
+            len(batches) > 1 and self.commit_memory_bytes(total) <= self._memory
+        ):
+            yield list(batches), total, False
             return
         part: list[Any] = []
         part_pinned = 0
         for batch, table in zip(batches, tables, strict=True):
             pinned = pinned_bytes(table)
+            if pinned > CHECKPOINT_PINNED_BYTES:
+                if part:
+                    yield part, part_pinned, False
+                    part, part_pinned = [], 0
+                for offset, length, sliced in slices_by_pinned(table, CHECKPOINT_PINNED_BYTES):
+                    yield [batch.rows(offset, length)], sliced, True
+                continue
             if part and self.commit_memory_bytes(part_pinned + pinned) > self._memory:
-                yield part, part_pinned
+                yield part, part_pinned, False
                 part, part_pinned = [], 0
             part.append(batch)
             part_pinned += pinned
-        yield part, part_pinned
+        if part:
+            yield part, part_pinned, False
 
     @staticmethod
     def commit_memory_bytes(incoming_pinned: int) -> int:

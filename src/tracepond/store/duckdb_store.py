@@ -477,10 +477,12 @@ class DuckDBStore:
         self._check_writable()
         inserted = duplicates = 0
         try:
-            for part, pinned in self._checkpoints.parts(batches):
+            for part, pinned, sliced in self._checkpoints.parts(batches):
                 result = self._write(_one_chunk(part), part, pinned)
                 inserted += result.inserted
                 duplicates += result.duplicates
+                if sliced:
+                    self._checkpoint_after_write()
         except Exception as exc:
             raise self._failed(exc) from exc
         if inserted:
