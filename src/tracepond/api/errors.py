@@ -40,8 +40,8 @@ def error_body(status: int, code: str, message: str) -> dict[str, object]:
 
 def tracepond_error_response(exc: TracepondError) -> Response:
     body = error_body(exc.http_status, exc.code, exc.message)
-    # Query syntax errors also say where and what was expected (QuerySyntaxError).
-    for extra in ("position", "expected"):
+    # Query syntax errors also say where, what was expected and the word meant (QuerySyntaxError).
+    for extra in ("position", "expected", "suggestion"):
         if hasattr(exc, extra):
             body["error"][extra] = getattr(exc, extra)  # type: ignore[index]
     response = json_response(body, exc.http_status)
