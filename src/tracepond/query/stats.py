@@ -40,7 +40,9 @@ def stats(
         raise InvalidRequest(
             f"group_by must be one of {', '.join(groups)} for level={level}, got {group_by!r}"
         )
-    if bucket_ns is not None and (bucket_ns <= 0 or (until - since) // bucket_ns > MAX_BUCKETS):
+    if bucket_ns is not None and (
+        bucket_ns <= 0 or _bucket_count(since, until, bucket_ns) > MAX_BUCKETS
+    ):
         raise InvalidRequest(f"bucket must be positive and give at most {MAX_BUCKETS} buckets")
     # The range is applied to span (or trace) start times by the stats query itself.
     request = StatsRequest(
@@ -57,3 +59,9 @@ def stats(
         "level": level,
         "rows": rows,
     }
+
+
+def _bucket_count(since: int, until: int, bucket_ns: int) -> int:
+    """Buckets of [since, until): they are aligned to the clock (multiples of the bucket size
+    since the epoch, store/_stats.py), so the first starts at or before ``since``."""
+    return (until - 1) // bucket_ns - since // bucket_ns + 1
