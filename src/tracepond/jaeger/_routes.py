@@ -16,6 +16,7 @@ from tracepond.deadline import Deadline
 from tracepond.errors import TracepondError
 from tracepond.jaeger._convert import KINDS, trace_json
 from tracepond.query import durations
+from tracepond.query.suggest import did_you_mean, nearest, one_of
 from tracepond.store import _jaeger_sql as sql
 from tracepond.store.duckdb_store import DuckDBStore
 
@@ -153,7 +154,9 @@ def mount(app: FastAPI, store: DuckDBStore, new_deadline: Callable[[], Deadline]
         kind: int | None = None
         if span_kind is not None:
             if span_kind not in KINDS[1:]:
-                return _error(400, f"unknown spanKind {span_kind!r}")
+                meant = did_you_mean(nearest(span_kind, KINDS[1:]))
+                kinds = one_of(KINDS[1:])
+                return _error(400, f"spanKind: `{span_kind}` is not one of {kinds}.{meant}")
             kind = KINDS.index(span_kind)
         found = await read(request, sql.operations, store, service, kind)
         data = [

@@ -12,6 +12,7 @@ from typing import Any, Final
 
 from tracepond.errors import InvalidRequest
 from tracepond.query.filters import Filters
+from tracepond.query.suggest import did_you_mean, nearest, one_of
 from tracepond.store.base import SpanStore, StatsRequest
 
 GROUPS: Final = ("model", "service", "name", "category")
@@ -34,11 +35,13 @@ def stats(
     if since >= until:
         raise InvalidRequest("since must be before until")
     if level not in LEVELS:
-        raise InvalidRequest(f"level must be one of {', '.join(LEVELS)}, got {level!r}")
+        meant = did_you_mean(nearest(level, LEVELS))
+        raise InvalidRequest(f"level: `{level}` is not one of {one_of(LEVELS)}.{meant}")
     groups = TRACE_GROUPS if level == "trace" else GROUPS
     if group_by is not None and group_by not in groups:
+        meant = did_you_mean(nearest(group_by, groups))
         raise InvalidRequest(
-            f"group_by must be one of {', '.join(groups)} for level={level}, got {group_by!r}"
+            f"group_by: `{group_by}` is not one of {one_of(groups)} at level={level}.{meant}"
         )
     if bucket_ns is not None and (
         bucket_ns <= 0 or _bucket_count(since, until, bucket_ns) > MAX_BUCKETS

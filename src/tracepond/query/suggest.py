@@ -17,7 +17,15 @@ def nearest(word: str, choices: Iterable[str]) -> str | None:
     if word.lower() in by_lower:  # only the case differs: ERROR → error
         return by_lower[word.lower()]
     found = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=_CUTOFF)
-    return by_lower[found[0]] if found else None
+    if found:
+        return by_lower[found[0]]
+    # A word and its abbreviation: "ascending" → "asc", "dur" → "duration".
+    related = [c for c in by_lower if len(word) >= 2 and _abbreviates(word.lower(), c)]
+    return by_lower[related[0]] if len(related) == 1 else None
+
+
+def _abbreviates(word: str, choice: str) -> bool:
+    return word.startswith(choice) or choice.startswith(word)
 
 
 def did_you_mean(suggestion: str | None) -> str:
