@@ -81,3 +81,12 @@ def test_bucket_count_limit_counts_aligned_buckets(tracepond_server: Any, servic
     assert tracepond_server.get("/api/stats", bucket="1s", **aligned).status_code == 200
     shifted = {"since": str(MIDNIGHT + S // 2), "until": str(MIDNIGHT + 10_000 * S + S // 2)}
     assert tracepond_server.get("/api/stats", bucket="1s", **shifted).status_code == 400
+
+
+def test_extreme_ranges_stay_in_range(tracepond_server: Any, service: str) -> None:
+    # The first bucket of a range starting at the int64 minimum would start before it: kept in
+    # range (issue 18: no request makes the store overflow).
+    extreme = {"since": str(-(2**63)), "until": str(2**63 - 1), "service": service}
+    stats = tracepond_server.get_json("/api/stats", bucket=str(2**62), **extreme)
+    assert sum(r["count"] for r in stats["rows"]) == len(STARTS)
+    assert all(-(2**63) <= r["bucket_start_ns"] < 2**63 for r in stats["rows"])
