@@ -135,6 +135,7 @@ QUERY_TRIGGERS = {
     "nested-repeats": '{ name =~ "(a{100}){100}" }',
     "service-name-as-number": "{ resource.service.name > 1.5 }",
     "huge-duration": "{ duration > 1e300h }",
+    "duration-of-30-digits": "{ duration > " + "9" * 30 + "h }",
     "infinite-number": "{ cost > 1e999 }",
     "300-chained": " >> ".join(["{}"] * 300),
     "1000-chained-and": " && ".join(["{}"] * 1000),

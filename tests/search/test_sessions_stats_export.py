@@ -46,10 +46,11 @@ def test_stats_buckets_and_groups(server: Any) -> None:
         until=str(BASE_NS + 240 * S),
     )
     rows = {(r["bucket_start_ns"], r["group"]): r for r in stats["rows"]}
-    gpt4o_first = rows[(BASE_NS, "gpt-4o")]
+    first_minute = BASE_NS // (60 * S) * (60 * S)  # buckets start on the minute, in UTC
+    gpt4o_first = rows[(first_minute, "gpt-4o")]
     assert gpt4o_first["count"] == 1 and gpt4o_first["p50_ns"] == 6 * S
     assert gpt4o_first["input_tokens"] == 100 and gpt4o_first["output_tokens"] == 20
-    tool_minute = rows[(BASE_NS + 120 * S, None)]  # agent root + tool span, no model
+    tool_minute = rows[(first_minute + 120 * S, None)]  # agent root + tool span, no model
     assert tool_minute["error_count"] == 2 and tool_minute["error_rate"] == 1.0
     by_category = server.get_json("/api/stats", group_by="category", **MINE)["rows"]
     assert {r["group"]: r["count"] for r in by_category}["retriever"] == 2
@@ -63,7 +64,8 @@ def test_trace_level_stats_count_traces(server: Any, seed: Any) -> None:
     window = {"since": str(BASE_NS), "until": str(BASE_NS + 240 * S)}
     stats = server.get_json("/api/stats", level="trace", bucket="1m", **window)
     assert (stats["level"], stats["bucket_ns"]) == ("trace", 60 * S)
-    rows = {(r["bucket_start_ns"] - BASE_NS) // (60 * S): r for r in stats["rows"]}
+    first_minute = BASE_NS // (60 * S) * (60 * S)  # buckets start on the minute, in UTC
+    rows = {(r["bucket_start_ns"] - first_minute) // (60 * S): r for r in stats["rows"]}
     # One seeded trace a minute, of 3, 3, 3 and 5 spans.
     assert {m: (r["count"], r["error_count"]) for m, r in rows.items()} == {
         0: (1, 0),

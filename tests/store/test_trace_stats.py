@@ -100,7 +100,8 @@ def request(
 
 
 def by_key(rows: list[dict[str, Any]]) -> dict[tuple[int, Any], dict[str, Any]]:
-    return {(r["bucket_start_ns"] - BASE_NS, r["group"]): r for r in rows}
+    first_minute = BASE_NS // MINUTE * MINUTE  # buckets start on the minute, in UTC
+    return {(r["bucket_start_ns"] - first_minute, r["group"]): r for r in rows}
 
 
 def test_traces_per_bucket_count_traces_not_spans(seeded: Seeded) -> None:

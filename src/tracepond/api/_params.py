@@ -3,7 +3,9 @@ OpenAPI through FastAPI's dependency injection), turned into one ``Filters`` val
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import re
+from collections.abc import Iterable, Mapping
+from typing import Annotated, Any, Literal
 
 from fastapi import Query
 
@@ -14,9 +16,12 @@ from tracepond.query.filters import (
     parse_query,
     parse_time,
 )
+from tracepond.query.suggest import did_you_mean, nearest, one_of
 
 _MAX_INT = 2**63 - 1
 _MAX_INT32 = 2**31 - 1
+# The choices of a Literal parameter, as pydantic lists them: "'error' or 'ok'".
+_CHOICE = re.compile(r"'((?:[^'\\]|\\.)*)'")
 _TIME = "unix nanoseconds, ISO-8601 with timezone, or a duration ago (1h, 30m)"
 
 
@@ -112,3 +117,21 @@ def search_filters(
         text=text or None,
         query=parse_query(q),
     )
+
+
+def describe_validation_errors(errors: Iterable[Mapping[str, Any]]) -> str:
+    """FastAPI's validation errors in words, a mistyped choice with the nearest valid one:
+    ``status: `eror` is not one of `error` or `ok`. Did you mean `error`?``."""
+    return "; ".join(_describe(error) for error in errors)
+
+
+def _describe(error: Mapping[str, Any]) -> str:
+    location = error.get("loc", ())
+    name = str(location[-1]) if location else "request"
+    given = error.get("input")
+    expected = str((error.get("ctx") or {}).get("expected", ""))
+    choices = _CHOICE.findall(expected)
+    if error.get("type") == "literal_error" and isinstance(given, str) and choices:
+        meant = did_you_mean(nearest(given, choices))
+        return f"{name}: `{given[:40]}` is not one of {one_of(choices)}.{meant}"
+    return f"{'.'.join(str(p) for p in location)}: {error.get('msg', '')}"

@@ -21,6 +21,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tracepond.api._json import json_response
+from tracepond.api._params import describe_validation_errors
 from tracepond.errors import TracepondError
 
 log = logging.getLogger(__name__)
@@ -40,8 +41,8 @@ def error_body(status: int, code: str, message: str) -> dict[str, object]:
 
 def tracepond_error_response(exc: TracepondError) -> Response:
     body = error_body(exc.http_status, exc.code, exc.message)
-    # Query syntax errors also say where and what was expected (QuerySyntaxError).
-    for extra in ("position", "expected"):
+    # Query syntax errors also say where, what was expected and the word meant (QuerySyntaxError).
+    for extra in ("position", "expected", "suggestion"):
         if hasattr(exc, extra):
             body["error"][extra] = getattr(exc, extra)  # type: ignore[index]
     response = json_response(body, exc.http_status)
@@ -57,10 +58,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> Response:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}"
-            for e in exc.errors()
-        )
+        problems = describe_validation_errors(exc.errors())
         return json_response(error_body(400, "invalid_request", problems), 400)
 
     @app.exception_handler(HTTPException)

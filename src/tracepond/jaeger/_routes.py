@@ -15,21 +15,13 @@ from tracepond.api._cancel import run_query
 from tracepond.deadline import Deadline
 from tracepond.errors import TracepondError
 from tracepond.jaeger._convert import KINDS, trace_json
+from tracepond.query import durations
+from tracepond.query.suggest import did_you_mean, nearest, one_of
 from tracepond.store import _jaeger_sql as sql
 from tracepond.store.duckdb_store import DuckDBStore
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 1500
-_DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
-_UNIT_NS = {
-    "ns": 1,
-    "us": 1_000,
-    "µs": 1_000,
-    "ms": 1_000_000,
-    "s": 1_000_000_000,
-    "m": 60_000_000_000,
-    "h": 3_600_000_000_000,
-}
 
 
 def _json(data: Any, status: int = 200, errors: list[dict[str, Any]] | None = None) -> Response:
@@ -42,23 +34,13 @@ def _error(status: int, message: str) -> Response:
     return _json(None, status, [{"code": status, "msg": message}])
 
 
-def parse_duration(text: str) -> int:
-    """A Go duration (``1.5s``, ``300ms``, ``1m30s``) in nanoseconds."""
-    text = text.strip()
-    if not text:
-        raise ValueError("empty duration")
-    position = 0
-    total = 0.0
-    for match in _DURATION.finditer(text):
-        if match.start() != position:
-            break
-        total += float(match.group(1)) * _UNIT_NS[match.group(2)]
-        position = match.end()
-    if position != len(text):
-        raise ValueError(f"invalid duration {text[:40]!r} (e.g. 1.5s, 300ms, 20us)")
-    if not total < 2**63:  # also inf, from hundreds of digits
-        raise ValueError(f"duration out of range: {text[:40]!r}")
-    return int(total)
+def parse_duration(text: str, what: str) -> int:
+    """A duration parameter in nanoseconds: Go's ``time.ParseDuration`` forms (``1.5s``,
+    ``300ms``, ``1m30s``), as every duration of tracepond (query/durations.py)."""
+    try:
+        return durations.parse_duration(text)
+    except durations.DurationError as exc:
+        raise ValueError(f"{what}: {exc}") from exc
 
 
 def parse_tags(values: list[str]) -> dict[str, str]:
@@ -120,8 +102,8 @@ def search_from_query(request: Request) -> sql.JaegerSearch:
         service=query.get("service") or None,
         operation=query.get("operation") or None,
         tags=parse_tags(query.getlist("tags")),
-        min_duration_ns=parse_duration(min_duration) if min_duration else None,
-        max_duration_ns=parse_duration(max_duration) if max_duration else None,
+        min_duration_ns=parse_duration(min_duration, "minDuration") if min_duration else None,
+        max_duration_ns=parse_duration(max_duration, "maxDuration") if max_duration else None,
         start_ns=start_us * 1000 if start_us is not None else None,
         end_ns=end_us * 1000 if end_us is not None else None,
         limit=min(limit, MAX_LIMIT),
@@ -172,7 +154,9 @@ def mount(app: FastAPI, store: DuckDBStore, new_deadline: Callable[[], Deadline]
         kind: int | None = None
         if span_kind is not None:
             if span_kind not in KINDS[1:]:
-                return _error(400, f"unknown spanKind {span_kind!r}")
+                meant = did_you_mean(nearest(span_kind, KINDS[1:]))
+                kinds = one_of(KINDS[1:])
+                return _error(400, f"spanKind: `{span_kind}` is not one of {kinds}.{meant}")
             kind = KINDS.index(span_kind)
         found = await read(request, sql.operations, store, service, kind)
         data = [

@@ -10,8 +10,9 @@ from datetime import datetime
 from typing import Final, Literal
 
 from tracepond.errors import InvalidRequest
-from tracepond.query import ql_ast
+from tracepond.query import durations, ql_ast
 from tracepond.query.ql_parser import parse
+from tracepond.query.suggest import did_you_mean
 
 AttrOp = Literal["eq", "ne", "gt", "ge", "lt", "le", "exists", "contains"]
 SortKey = Literal["start_time", "duration", "tokens", "cost"]
@@ -27,17 +28,7 @@ _ATTR_OPS: Final[tuple[tuple[str, AttrOp], ...]] = (
     ("<", "lt"),
 )
 # ASCII digits only: str.isdigit() and a Unicode \d accept "²" or "٣", which int() rejects.
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ns|us|ms|s|m|h|d)$", re.ASCII)
 _INTEGER = re.compile(r"-?\d+", re.ASCII)
-_UNIT_NS: Final = {
-    "ns": 1,
-    "us": 1_000,
-    "ms": 1_000_000,
-    "s": 10**9,
-    "m": 60 * 10**9,
-    "h": 3600 * 10**9,
-    "d": 86400 * 10**9,
-}
 
 
 @dataclass(frozen=True)
@@ -100,15 +91,22 @@ def parse_time(text: str | None, what: str, now_ns: int | None = None) -> int | 
     if _INTEGER.fullmatch(text):
         _check_digits(text, what)
         return _int64(int(text), what)
-    ago = _DURATION.match(text)
-    if ago:
-        now = time.time_ns() if now_ns is None else now_ns
-        return now - (parse_duration(text, what) or 0)
+    try:
+        ago = durations.parse_duration(text)
+    except durations.DurationError as not_a_duration:
+        return _iso_time(text, what, not_a_duration)
+    now = time.time_ns() if now_ns is None else now_ns
+    return now - ago
+
+
+def _iso_time(text: str, what: str, not_a_duration: durations.DurationError) -> int:
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as exc:
+        hint = did_you_mean(not_a_duration.suggestion)
         raise InvalidRequest(
-            f"{what} must be unix nanoseconds, ISO-8601 or a duration ago like 1h, got {text!r}"
+            f"{what}: `{text[:40]}` is not a time.{hint} A time is unix nanoseconds,"
+            " ISO-8601 with a timezone (2025-01-31T12:00:00Z) or a duration ago (1h, 30m, 2d)."
         ) from exc
     if moment.tzinfo is None:
         raise InvalidRequest(f"{what} needs a timezone (e.g. Z), got {text!r}")
@@ -116,19 +114,13 @@ def parse_time(text: str | None, what: str, now_ns: int | None = None) -> int | 
 
 
 def parse_duration(text: str | None, what: str) -> int | None:
-    """Nanoseconds, or a number with a unit: 500ms, 2s, 1.5m, 1h."""
+    """Nanoseconds of a duration parameter (query/durations.py: 1500, 500ms, 1h30m, 2d)."""
     if text is None or text == "":
         return None
-    if _INTEGER.fullmatch(text) and not text.startswith("-"):
-        _check_digits(text, what)
-        return _int64(int(text), what)
-    match = _DURATION.match(text)
-    if not match:
-        raise InvalidRequest(f"{what} must be nanoseconds or like 500ms, 2s, 1h; got {text!r}")
-    nanoseconds = float(match.group(1)) * _UNIT_NS[match.group(2)]
-    if not nanoseconds < 2**63:  # also inf, from a number of hundreds of digits
-        raise InvalidRequest(f"{what} is out of range: {text[:40]!r}")
-    return int(nanoseconds)
+    try:
+        return durations.parse_duration(text)
+    except durations.DurationError as exc:
+        raise InvalidRequest(f"{what}: {exc}") from exc
 
 
 def parse_query(text: str | None) -> ql_ast.TraceExpr | None:

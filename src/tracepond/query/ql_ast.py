@@ -27,6 +27,7 @@ class Value:
     # str for string/ident, int for duration (nanoseconds), int|float for number, bool, None.
     value: str | int | float | bool | None
     position: int
+    text: str = ""  # as written in the query (for error messages)
 
 
 @dataclass(frozen=True)

@@ -23,10 +23,14 @@ from typing import Final, cast
 from tracepond.errors import QueryTooComplex
 from tracepond.query import ql_ast as ast
 from tracepond.query.ql_check import check_compare
-from tracepond.query.ql_lexer import QuerySyntaxError, Token, tokenize
+from tracepond.query.ql_lexer import QuerySyntaxError, Token, operator_spelling, tokenize
 
 _COMPARE_OPS: Final = ("=", "!=", ">", ">=", "<", "<=", "=~", "!~")
 _VALUE_KINDS: Final = ("string", "number", "duration", "bool", "nil", "field")
+_BRACES_HINT: Final = 'Conditions go inside a span selector\'s braces: { name = "chat" }.'
+_COMBINE_HINT: Final = (
+    "Selectors combine with && (both), || (either), > (child) or >> (descendant)."
+)
 MAX_DEPTH: Final = 64
 MAX_SELECTORS: Final = 16
 MAX_RELATIONS: Final = 4
@@ -58,20 +62,35 @@ class _Parser:
         self._index += 1
         return token
 
-    def _fail(self, expected: str) -> QuerySyntaxError:
+    def _fail(self, expected: str, hint: str | None = None) -> QuerySyntaxError:
+        """Expected ``expected`` at the next token; what another language calls the operator
+        meant there (``and``, ``==``) is suggested."""
         token = self._peek
-        found = "the end of the query" if token.kind == "end" else repr(token.text)
-        return QuerySyntaxError(token.position, expected, found)
+        found = "the end of the query" if token.kind == "end" else f"`{token.text}`"
+        return QuerySyntaxError(
+            token.position,
+            expected,
+            found,
+            problem=f"Expected {expected}, found {found}.",
+            suggestion=operator_spelling(token.text),
+            hint=hint,
+        )
 
-    def _expect(self, kind: str, expected: str) -> Token:
+    def _expect(self, kind: str, expected: str, hint: str | None = None) -> Token:
         if self._peek.kind != kind:
-            raise self._fail(expected)
+            raise self._fail(expected, hint)
         return self._take()
 
     def _nest(self) -> None:
         self._depth += 1
         if self._depth > MAX_DEPTH:
-            raise self._fail(f"at most {MAX_DEPTH} nested levels")
+            token = self._peek
+            raise QuerySyntaxError(
+                token.position,
+                f"at most {MAX_DEPTH} nested levels",
+                f"`{token.text}`",
+                problem=f"The query nests deeper than {MAX_DEPTH} levels, the most allowed.",
+            )
 
     def _count(self, what: str, limit: int, token: Token) -> None:
         """One more selector, relation or condition (at ``token``); refused past ``limit``."""
@@ -87,7 +106,7 @@ class _Parser:
 
     def expect_end(self) -> None:
         if self._peek.kind != "end":
-            raise self._fail("'&&', '||', '>', '>>' or the end of the query")
+            raise self._fail("`&&`, `||`, `>`, `>>` or the end of the query", _COMBINE_HINT)
 
     # -- trace level ---------------------------------------------------------------------------
 
@@ -118,15 +137,29 @@ class _Parser:
         if self._peek.kind == "(":
             self._take()
             expr = self.trace_or()
-            self._expect(")", "')' or an operator ('&&', '||', '>', '>>')")
+            self._expect(")", "`)` or an operator (`&&`, `||`, `>`, `>>`)")
         else:
             self._count("selectors", MAX_SELECTORS, self._peek)
-            self._expect("{", "'{' (a span selector) or '('")
+            opening = self._expect("{", "`{` (a span selector) or `(`", _BRACES_HINT)
             inner = None if self._peek.kind == "}" else self.span_or()
-            self._expect("}", "'}' or an operator ('&&', '||')")
+            self._close_selector(opening)
             expr = ast.Spanset(inner)
         self._depth -= 1
         return expr
+
+    def _close_selector(self, opening: Token) -> None:
+        if self._peek.kind == "}":
+            self._take()
+            return
+        if self._peek.kind == "end":
+            raise QuerySyntaxError(
+                self._peek.position,
+                "`}`",
+                "the end of the query",
+                problem=f"The selector opened at position {opening.position} is not closed:"
+                " add a `}`.",
+            )
+        raise self._fail("`}` or an operator (`&&`, `||`)")
 
     # -- span level ----------------------------------------------------------------------------
 
@@ -154,7 +187,7 @@ class _Parser:
         elif kind == "(":
             self._take()
             expr = self.span_or()
-            self._expect(")", "')' or an operator ('&&', '||')")
+            self._expect(")", "`)` or an operator (`&&`, `||`)")
         else:
             expr = self.comparison()
         self._depth -= 1
@@ -162,23 +195,73 @@ class _Parser:
 
     def comparison(self) -> ast.Compare:
         token = self._expect(
-            "field", "a field (name, status, duration, span.<key>, ...), '!' or '('"
+            "field", "a field (name, status, duration, span.<key>, ...), `!` or `(`"
         )
         self._count("conditions", MAX_CONDITIONS, token)
+        if operator_spelling(token.text) == "!" and self._peek.kind in ("field", "("):
+            raise QuerySyntaxError(
+                token.position,
+                "a field, `!` or `(`",
+                f"`{token.text}`",
+                problem=f"`{token.text}` is not a field.",
+                suggestion="!",
+            )
         field = _field(token)
         if self._peek.kind not in _COMPARE_OPS:
             raise self._fail("a comparison operator (= != > >= < <= =~ !~)")
-        op = cast(ast.CompareOp, self._take().kind)
+        op_token = self._take()
+        op = cast(ast.CompareOp, op_token.kind)
         if self._peek.kind not in _VALUE_KINDS:
-            raise self._fail(
-                'a value (a "string", a number, a duration like 500ms, true, false, nil,'
-                " or a name like error)"
-            )
+            raise self._missing_value(op_token)
         value_token = self._take()
+        if value_token.kind == "duration" and self._peek.kind in ("duration", "number"):
+            raise self._spaced_duration(value_token)
         value = _value(value_token)
         compare = ast.Compare(field, op, value)
         check_compare(compare)
         return compare
+
+    def _spaced_duration(self, first: Token) -> QuerySyntaxError:
+        """``1h 30m``: one duration written with a space (the parser would read two values)."""
+        parts = [first.text]
+        while self._peek.kind in ("duration", "number"):
+            parts.append(self._take().text)
+        written, meant = " ".join(parts), "".join(parts)
+        return QuerySyntaxError(
+            first.position,
+            "a duration without spaces",
+            f"`{written}`",
+            problem=f"`{written}` has spaces; a duration is written without them.",
+            suggestion=meant,
+        )
+
+    def _missing_value(self, op: Token) -> QuerySyntaxError:
+        """No value after ``op``; an operator right after it (``==``, ``=>``, ``<>``) is most
+        likely another language's spelling of one operator."""
+        token = self._peek
+        expected = (
+            'a value (a "string", a number, a duration like 500ms, true, false, nil,'
+            " or a name like error)"
+        )
+        found = "the end of the query" if token.kind == "end" else f"`{token.text}`"
+        joined = op.text + token.text
+        meant = None
+        if token.kind in _COMPARE_OPS and token.position == op.position + len(op.text):
+            meant = operator_spelling(joined)
+        if meant is not None:
+            return QuerySyntaxError(
+                op.position,
+                "a comparison operator (= != > >= < <= =~ !~)",
+                f"`{joined}`",
+                problem=f"`{joined}` is not an operator.",
+                suggestion=meant,
+            )
+        return QuerySyntaxError(
+            token.position,
+            expected,
+            found,
+            problem=f"Expected {expected} after `{op.text}`, found {found}.",
+        )
 
 
 def _field(token: Token) -> ast.Field:
@@ -193,10 +276,10 @@ def _field(token: Token) -> ast.Field:
 
 def _value(token: Token) -> ast.Value:
     if token.kind == "bool":
-        return ast.Value("bool", token.text == "true", token.position)
+        return ast.Value("bool", token.text == "true", token.position, token.text)
     if token.kind == "nil":
-        return ast.Value("nil", None, token.position)
+        return ast.Value("nil", None, token.position, token.text)
     if token.kind == "field":  # a bare word: error, ok, server, client...
-        return ast.Value("ident", token.text, token.position)
+        return ast.Value("ident", token.text, token.position, token.text)
     kind = cast(ast.ValueKind, token.kind)
-    return ast.Value(kind, token.value, token.position)
+    return ast.Value(kind, token.value, token.position, token.text)

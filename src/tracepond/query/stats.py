@@ -12,6 +12,7 @@ from typing import Any, Final
 
 from tracepond.errors import InvalidRequest
 from tracepond.query.filters import Filters
+from tracepond.query.suggest import did_you_mean, nearest, one_of
 from tracepond.store.base import SpanStore, StatsRequest
 
 GROUPS: Final = ("model", "service", "name", "category")
@@ -34,13 +35,17 @@ def stats(
     if since >= until:
         raise InvalidRequest("since must be before until")
     if level not in LEVELS:
-        raise InvalidRequest(f"level must be one of {', '.join(LEVELS)}, got {level!r}")
+        meant = did_you_mean(nearest(level, LEVELS))
+        raise InvalidRequest(f"level: `{level}` is not one of {one_of(LEVELS)}.{meant}")
     groups = TRACE_GROUPS if level == "trace" else GROUPS
     if group_by is not None and group_by not in groups:
+        meant = did_you_mean(nearest(group_by, groups))
         raise InvalidRequest(
-            f"group_by must be one of {', '.join(groups)} for level={level}, got {group_by!r}"
+            f"group_by: `{group_by}` is not one of {one_of(groups)} at level={level}.{meant}"
         )
-    if bucket_ns is not None and (bucket_ns <= 0 or (until - since) // bucket_ns > MAX_BUCKETS):
+    if bucket_ns is not None and (
+        bucket_ns <= 0 or _bucket_count(since, until, bucket_ns) > MAX_BUCKETS
+    ):
         raise InvalidRequest(f"bucket must be positive and give at most {MAX_BUCKETS} buckets")
     # The range is applied to span (or trace) start times by the stats query itself.
     request = StatsRequest(
@@ -57,3 +62,9 @@ def stats(
         "level": level,
         "rows": rows,
     }
+
+
+def _bucket_count(since: int, until: int, bucket_ns: int) -> int:
+    """Buckets of [since, until): they are aligned to the clock (multiples of the bucket size
+    since the epoch, store/_stats.py), so the first starts at or before ``since``."""
+    return (until - 1) // bucket_ns - since // bucket_ns + 1

@@ -118,10 +118,22 @@ def trace_stats(cursor: Any, request: StatsRequest) -> list[dict[str, Any]]:
 
 
 def _bucket(request: StatsRequest, p: Params, column: str) -> str:
+    """The start of the bucket of ``column``: a multiple of the bucket size since the epoch
+    (UTC), so that 1m buckets start at :00, 1h at the hour and 1d at midnight UTC whatever the
+    range. Every row starts at or after the first bucket's start, so the division is of a
+    non-negative number (DuckDB's // truncates toward zero)."""
     if request.bucket_ns is None:
         return p.add(request.since_ns)
-    size, origin = p.add(request.bucket_ns), p.add(request.since_ns)
-    return f"{origin} + (({column} - {origin}) // {size}) * {size}"
+    first = first_bucket_start(request.since_ns, request.bucket_ns)
+    size, origin = p.add(request.bucket_ns), p.add(first)
+    # HUGEINT: column - origin of int64 values can exceed int64 (a range reaching 1677).
+    return f"({origin} + (({column}::HUGEINT - {origin}) // {size}) * {size})::BIGINT"
+
+
+def first_bucket_start(since_ns: int, bucket_ns: int) -> int:
+    """The start of the bucket holding ``since_ns``: the multiple of the bucket size at or
+    before it (Python's // floors, also before 1970), kept within int64."""
+    return max(since_ns // bucket_ns * bucket_ns, -(2**63))
 
 
 def _rows(cursor: Any, sql: str, p: Params) -> list[dict[str, Any]]:
