@@ -109,28 +109,8 @@ def run(args: argparse.Namespace, progress: Progress) -> int:
                 file=sys.stderr,
             )
             return 2
-    client = Client(args.url)
     what = "spans" if args.spans else "traces"
-    filters: dict[str, Any] = {k: v for k in ("since", "until") if (v := getattr(args, k))}
-    pages: Iterator[Rows]
-    if args.spans:
-        pages = (
-            Rows(page.records(), page.count, page.next_cursor)
-            for page in client.span_pages(
-                args.query, text=args.text, page_size=args.page_size, **filters
-            )
-        )
-    else:
-        pages = (
-            Rows(
-                [t.record() for t in client.trace_data(page.traces, spans=args.with_spans)],
-                page.count,
-                page.next_cursor,
-            )
-            for page in client.trace_pages(
-                args.query, text=args.text, page_size=args.page_size, **filters
-            )
-        )
+    pages = _pages(Client(args.url), args)
     try:
         rows = _write(pages, args.out, fmt, what, progress)
     except APIError as exc:
@@ -138,6 +118,20 @@ def run(args: argparse.Namespace, progress: Progress) -> int:
         return 2 if exc.status == 400 else 1
     print(f"exported {rows} {what} to {args.out}", file=sys.stderr)
     return 0
+
+
+def _pages(client: Client, args: argparse.Namespace) -> Iterator[Rows]:
+    """The export's rows, page by page: span hits with their views, or traces as dataset
+    rows."""
+    filters: dict[str, Any] = {k: v for k in ("since", "until") if (v := getattr(args, k))}
+    search = {"text": args.text, "page_size": args.page_size, **filters}
+    if args.spans:
+        for spans in client.span_pages(args.query, **search):
+            yield Rows(spans.records(), spans.count, spans.next_cursor)
+        return
+    for traces in client.trace_pages(args.query, **search):
+        data = client.trace_data(traces.traces, spans=args.with_spans)
+        yield Rows([row.record() for row in data], traces.count, traces.next_cursor)
 
 
 class Rows(NamedTuple):
