@@ -4,11 +4,12 @@
 
     client = tracepond.Client("http://127.0.0.1:4318")
     page = client.search_traces('{ category = "retriever" && documents.count = 0 }', since="1h")
-    for trace in page:
+    for trace in page.traces:                   # the API's name (``page.items`` too)
         print(trace.trace_id, trace.root_name, trace.duration_ns)
     df = page.to_pandas()                       # needs pandas (or .to_polars(): polars)
     for span in client.iter_spans(status="error", since="24h"):   # every page, via the cursor
-        ...
+        print(span.view["output_messages"])    # normalized messages, documents, tool call...
+    rows = client.trace_data(page.traces)       # each trace with its root input and output
 
 Standard library only (``urllib.request``): it works with the SDK-only install and imports no
 server code. Every API error is raised as :class:`APIError` with the server's status, code and
@@ -26,6 +27,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Generic, Literal, TypedDict, TypeVar, Unpack
@@ -37,15 +39,19 @@ __all__ = [
     "SearchFilters",
     "Session",
     "SessionDetail",
+    "SessionPage",
     "SessionTurn",
     "Skeleton",
     "SkeletonNode",
     "SpanHit",
     "SpanNode",
+    "SpanPage",
     "Stats",
     "StatsRow",
     "Status",
     "SubtreeTotals",
+    "TraceData",
+    "TracePage",
     "TraceSummary",
     "TraceTree",
 ]
@@ -57,6 +63,8 @@ Order = Literal["desc", "asc"]
 GroupBy = Literal["model", "service", "name", "category"]
 Level = Literal["span", "trace"]
 _MAX_PAGE = 1000
+# Requests in flight at once while fetching the views of a page's spans or traces.
+_FETCH_THREADS = 4
 
 
 class APIError(Exception):
@@ -174,6 +182,9 @@ class SpanHit:
     tool_name: str | None = None
     error_type: str | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
+    # The normalized view (messages, documents, tool call, usage...: the API's ``view``), which
+    # the client fetches for search results unless asked not to (``views=False``).
+    view: dict[str, Any] | None = None
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> SpanHit:
@@ -200,6 +211,7 @@ class SpanNode:
     orphan: bool
     cycle: bool
     children: list[SpanNode]
+    view: dict[str, Any] | None = None  # the normalized view (messages, documents, tool...)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> SpanNode:
@@ -315,6 +327,48 @@ class SessionTurn:
     output: Any
 
 
+@dataclass(frozen=True)
+class TraceData:
+    """A trace as a dataset row: its summary, its root span's input and output, the root's
+    metadata and tags and, when asked for, every span's normalized view (``spans``)."""
+
+    trace: TraceSummary
+    input: Any
+    output: Any
+    metadata: dict[str, Any] | None = None
+    tags: list[str] | None = None
+    spans: list[dict[str, Any]] | None = None
+
+    def record(self) -> dict[str, Any]:
+        """The summary's fields, then ``input``, ``output``, ``metadata``, ``tags`` (and
+        ``spans``): one line of a JSON Lines dataset."""
+        return _record(self)
+
+
+# The view fields a span row carries as columns (usage and the scalar ones are columns already).
+_VIEW_COLUMNS = (
+    "input",
+    "output",
+    "input_messages",
+    "output_messages",
+    "documents",
+    "tool",
+    "invocation_parameters",
+    "metadata",
+    "tags",
+    "error",
+)
+# DataFrame columns: unix nanoseconds -> UTC timestamps, nanoseconds -> durations.
+_TIME_COLUMNS = {
+    "start_time_unix_nano": "start_time",
+    "end_time_unix_nano": "end_time",
+    "first_seen_ns": "first_seen",
+    "last_seen_ns": "last_seen",
+    "bucket_start_ns": "bucket_start",
+}
+_DURATION_COLUMNS = {"duration_ns": "duration", "p50_ns": "p50", "p95_ns": "p95", "p99_ns": "p99"}
+
+
 # -- tables: typed items, and DataFrames when pandas or polars is installed ------------------
 
 T = TypeVar("T")
@@ -337,17 +391,28 @@ class _Table(Generic[T]):
         return [_record(item) for item in self._items()]
 
     def to_pandas(self) -> Any:
-        """A ``pandas.DataFrame``; nested values (attributes, status) stay dicts."""
+        """A ``pandas.DataFrame``; nested values (attributes, status, messages) stay dicts and
+        lists. Times are UTC timestamps (``start_time``, ``end_time``, ``first_seen``,
+        ``bucket_start``: ``datetime64[ns, UTC]``) and durations timedeltas (``duration``,
+        ``p50``...: ``timedelta64[ns]``) in place of the API's nanosecond integers."""
         try:
             pandas = importlib.import_module("pandas")
         except ImportError as exc:
             raise ImportError(
                 "to_pandas() needs pandas, which is not installed: pip install pandas"
             ) from exc
-        return pandas.DataFrame.from_records(self.records(), columns=self._columns())
+        frame = pandas.DataFrame.from_records(self.records(), columns=self._columns())
+        for column in _TIME_COLUMNS:
+            if column in frame.columns:
+                frame[column] = pandas.to_datetime(frame[column], unit="ns", utc=True)
+        for column in _DURATION_COLUMNS:
+            if column in frame.columns:
+                frame[column] = pandas.to_timedelta(frame[column], unit="ns")
+        return frame.rename(columns={**_TIME_COLUMNS, **_DURATION_COLUMNS})
 
     def to_polars(self) -> Any:
-        """A ``polars.DataFrame``; nested dict values (attributes, status) become JSON text."""
+        """A ``polars.DataFrame``; nested dict values (attributes, status) become JSON text.
+        Times and durations as in :meth:`to_pandas` (``Datetime("ns", "UTC")``, ``Duration``)."""
         try:
             polars = importlib.import_module("polars")
         except ImportError as exc:
@@ -357,7 +422,23 @@ class _Table(Generic[T]):
         rows = [flat_record(r) for r in self.records()]
         if not rows:
             return polars.DataFrame()
-        return polars.DataFrame(rows, infer_schema_length=None)
+        frame = polars.DataFrame(rows, infer_schema_length=None)
+        converted = [
+            polars.col(c).cast(polars.Int64).cast(polars.Datetime("ns", "UTC")).alias(name)
+            for c, name in _TIME_COLUMNS.items()
+            if c in frame.columns
+        ] + [
+            polars.col(c).cast(polars.Int64).cast(polars.Duration("ns")).alias(name)
+            for c, name in _DURATION_COLUMNS.items()
+            if c in frame.columns
+        ]
+        renamed = {**_TIME_COLUMNS, **_DURATION_COLUMNS}
+        dropped = [c for c in frame.columns if c in renamed]
+        return (
+            frame.with_columns(converted)
+            .drop(dropped)
+            .select([renamed.get(c, c) for c in frame.columns])
+        )
 
     def _columns(self) -> list[str]:
         items = self._items()
@@ -369,30 +450,95 @@ class _Table(Generic[T]):
 def _record(item: Any) -> dict[str, Any]:
     if isinstance(item, SessionTurn):
         return {**dataclasses.asdict(item.trace), "input": item.input, "output": item.output}
+    if isinstance(item, TraceData):
+        record = {**dataclasses.asdict(item.trace), "input": item.input, "output": item.output}
+        record.update(metadata=item.metadata, tags=item.tags)
+        if item.spans is not None:
+            record["spans"] = item.spans
+        return record
+    if isinstance(item, SpanHit):
+        return _span_record(item)
     return dataclasses.asdict(item)
+
+
+def _span_record(hit: SpanHit) -> dict[str, Any]:
+    """A span hit as a row: its fields, then its view's messages, documents, tool call...
+    as columns (without a view, only the fields: the API's span hit as it is)."""
+    record = dataclasses.asdict(hit)
+    view = record.pop("view")
+    if view is not None:
+        record.update({name: view.get(name) for name in _VIEW_COLUMNS})
+    return record
+
+
+# Columns of any JSON value (not one type), kept as JSON text in columnar formats.
+_JSON_COLUMNS = frozenset({"input", "output", *_VIEW_COLUMNS, "spans"})
 
 
 def flat_record(record: Mapping[str, Any]) -> dict[str, Any]:
     """A record for columnar formats: dict values (attributes, status, subtree) as JSON text,
-    and ``input``/``output`` (any JSON) as JSON text."""
+    and the columns that hold any JSON (``input``/``output``, a span's messages, documents,
+    tool call...) as JSON text."""
     return {
-        k: json.dumps(v, sort_keys=True) if isinstance(v, dict) or k in ("input", "output") else v
+        k: json.dumps(v, sort_keys=True) if isinstance(v, dict) or k in _JSON_COLUMNS else v
         for k, v in record.items()
     }
 
 
-@dataclass(frozen=True)
 class Page(_Table[T]):
     """One page of results; ``next_cursor`` is None on the last page. ``count`` is the number of
-    matches over all pages, at most 10,000 (``count_capped`` beyond); None for sessions."""
+    matches over all pages, at most 10,000 (``count_capped`` beyond); None for sessions.
 
-    items: list[T]
+    The rows are under the API's name (:class:`TracePage` ``.traces``, :class:`SpanPage`
+    ``.spans``, :class:`SessionPage` ``.sessions``); ``.items`` is the same list, whatever
+    the page holds."""
+
+    next_cursor: str | None
+    count: int | None
+    count_capped: bool
+
+    @property
+    def items(self) -> list[T]:
+        raise NotImplementedError
+
+    def _items(self) -> Sequence[T]:
+        return self.items
+
+
+@dataclass(frozen=True)
+class TracePage(Page[TraceSummary]):
+    traces: list[TraceSummary]
     next_cursor: str | None
     count: int | None = None
     count_capped: bool = False
 
-    def _items(self) -> Sequence[T]:
-        return self.items
+    @property
+    def items(self) -> list[TraceSummary]:
+        return self.traces
+
+
+@dataclass(frozen=True)
+class SpanPage(Page[SpanHit]):
+    spans: list[SpanHit]
+    next_cursor: str | None
+    count: int | None = None
+    count_capped: bool = False
+
+    @property
+    def items(self) -> list[SpanHit]:
+        return self.spans
+
+
+@dataclass(frozen=True)
+class SessionPage(Page[Session]):
+    sessions: list[Session]
+    next_cursor: str | None
+    count: int | None = None
+    count_capped: bool = False
+
+    @property
+    def items(self) -> list[Session]:
+        return self.sessions
 
 
 @dataclass(frozen=True)
@@ -459,12 +605,12 @@ class Client:
         limit: int = 50,
         cursor: str | None = None,
         **filters: Unpack[SearchFilters],
-    ) -> Page[TraceSummary]:
+    ) -> TracePage:
         """One page of traces; ``q`` is the query language (docs/query.md), ``text`` full
         text. Pass ``page.next_cursor`` as ``cursor`` for the next page."""
         body = self.get("/api/traces", **_search(q, text, sort, order, limit, cursor, filters))
         traces = [TraceSummary.from_json(t) for t in body["traces"]]
-        return Page(traces, body["next_cursor"], body["count"], body["count_capped"])
+        return TracePage(traces, body["next_cursor"], body["count"], body["count_capped"])
 
     def search_spans(
         self,
@@ -475,12 +621,19 @@ class Client:
         order: Order = "desc",
         limit: int = 50,
         cursor: str | None = None,
+        views: bool = True,
         **filters: Unpack[SearchFilters],
-    ) -> Page[SpanHit]:
-        """One page of spans (each with its trace id), filtered at span level."""
+    ) -> SpanPage:
+        """One page of spans (each with its trace id), filtered at span level.
+
+        Each span comes with its normalized ``view`` (messages, documents, tool call: columns
+        of its DataFrame row), fetched with one more request per trace of the page;
+        ``views=False`` skips them (the raw ``attributes`` are always there)."""
         body = self.get("/api/spans", **_search(q, text, sort, order, limit, cursor, filters))
         spans = [SpanHit.from_json(s) for s in body["spans"]]
-        return Page(spans, body["next_cursor"], body["count"], body["count_capped"])
+        if views:
+            spans = self._with_views(spans)
+        return SpanPage(spans, body["next_cursor"], body["count"], body["count_capped"])
 
     def iter_traces(
         self,
@@ -496,7 +649,7 @@ class Client:
         for page in self.trace_pages(
             q, text=text, sort=sort, order=order, page_size=page_size, **filters
         ):
-            yield from page.items
+            yield from page.traces
 
     def iter_spans(
         self,
@@ -506,13 +659,14 @@ class Client:
         sort: Sort = "start_time",
         order: Order = "desc",
         page_size: int = _MAX_PAGE,
+        views: bool = True,
         **filters: Unpack[SearchFilters],
     ) -> Iterator[SpanHit]:
-        """Every matching span, page after page."""
+        """Every matching span, page after page (``views`` as in :meth:`search_spans`)."""
         for page in self.span_pages(
-            q, text=text, sort=sort, order=order, page_size=page_size, **filters
+            q, text=text, sort=sort, order=order, page_size=page_size, views=views, **filters
         ):
-            yield from page.items
+            yield from page.spans
 
     def trace_pages(
         self,
@@ -523,7 +677,7 @@ class Client:
         order: Order = "desc",
         page_size: int = _MAX_PAGE,
         **filters: Unpack[SearchFilters],
-    ) -> Iterator[Page[TraceSummary]]:
+    ) -> Iterator[TracePage]:
         """The pages of a trace search, following ``next_cursor`` to the end."""
         cursor: str | None = None
         while True:
@@ -543,13 +697,21 @@ class Client:
         sort: Sort = "start_time",
         order: Order = "desc",
         page_size: int = _MAX_PAGE,
+        views: bool = True,
         **filters: Unpack[SearchFilters],
-    ) -> Iterator[Page[SpanHit]]:
+    ) -> Iterator[SpanPage]:
         """The pages of a span search, following ``next_cursor`` to the end."""
         cursor: str | None = None
         while True:
             page = self.search_spans(
-                q, text=text, sort=sort, order=order, limit=page_size, cursor=cursor, **filters
+                q,
+                text=text,
+                sort=sort,
+                order=order,
+                limit=page_size,
+                cursor=cursor,
+                views=views,
+                **filters,
             )
             yield page
             if page.next_cursor is None:
@@ -588,6 +750,73 @@ class Client:
             body["next_cursor"],
         )
 
+    def span_view(self, trace_id: str, span_id: str) -> dict[str, Any]:
+        """One span's normalized view (messages, documents, tool call, usage, cost...)."""
+        span = self.get(f"/api/traces/{_segment(trace_id)}/spans/{_segment(span_id)}")
+        view: dict[str, Any] = span["view"]
+        return view
+
+    def trace_data(
+        self, traces: Sequence[TraceSummary | str], *, spans: bool = False
+    ) -> list[TraceData]:
+        """Each trace as a dataset row: its root span's input and output (the view's
+        ``input``/``output``, else its messages), metadata and tags; with ``spans=True`` also
+        every span's normalized view, depth-first. One request per trace (a few at a time)."""
+        summaries = [t if isinstance(t, TraceSummary) else self.trace(t).summary for t in traces]
+        with ThreadPoolExecutor(_FETCH_THREADS) as pool:
+            return list(pool.map(lambda t: self._trace_data(t, spans), summaries))
+
+    def iter_trace_data(
+        self,
+        q: str | None = None,
+        *,
+        text: str | None = None,
+        spans: bool = False,
+        page_size: int = _MAX_PAGE,
+        **filters: Unpack[SearchFilters],
+    ) -> Iterator[TraceData]:
+        """:meth:`trace_data` of every matching trace, page after page."""
+        for page in self.trace_pages(q, text=text, page_size=page_size, **filters):
+            yield from self.trace_data(page.traces, spans=spans)
+
+    def _trace_data(self, summary: TraceSummary, spans: bool) -> TraceData:
+        root: dict[str, Any] | None = None
+        rows: list[dict[str, Any]] | None = None
+        if spans:
+            tree = self.trace(summary.trace_id)
+            rows = [_span_row(depth, node) for depth, node in tree.walk()]
+            root = next((n.view for n in tree.roots if n.span_id == summary.root_span_id), None)
+        elif summary.root_span_id is not None:
+            root = self.span_view(summary.trace_id, summary.root_span_id)
+        root = root or {}
+        return TraceData(
+            summary,
+            _first_present(root, "input", "input_messages"),
+            _first_present(root, "output", "output_messages"),
+            root.get("metadata"),
+            root.get("tags"),
+            rows,
+        )
+
+    def _with_views(self, hits: list[SpanHit]) -> list[SpanHit]:
+        """The hits with their views: a trace with several hits in one request (its tree),
+        a lone hit with its span's."""
+        by_trace: dict[str, list[SpanHit]] = {}
+        for hit in hits:
+            by_trace.setdefault(hit.trace_id, []).append(hit)
+
+        def views_of(trace_id: str) -> dict[str, dict[str, Any] | None]:
+            wanted = by_trace[trace_id]
+            if len(wanted) == 1:
+                return {wanted[0].span_id: self.span_view(trace_id, wanted[0].span_id)}
+            return {node.span_id: node.view for _, node in self.trace(trace_id).walk()}
+
+        with ThreadPoolExecutor(_FETCH_THREADS) as pool:
+            found: dict[str, dict[str, Any] | None] = {}
+            for views in pool.map(views_of, by_trace):
+                found.update(views)
+        return [dataclasses.replace(hit, view=found.get(hit.span_id)) for hit in hits]
+
     # -- sessions
 
     def sessions(
@@ -597,12 +826,12 @@ class Client:
         user_id: str | None = None,
         limit: int = 50,
         cursor: str | None = None,
-    ) -> Page[Session]:
+    ) -> SessionPage:
         """One page of sessions, most recently active first."""
         body = self.get(
             "/api/sessions", since=_time(since), user_id=user_id, limit=limit, cursor=cursor
         )
-        return Page([_build(Session, s) for s in body["sessions"]], body["next_cursor"])
+        return SessionPage([_build(Session, s) for s in body["sessions"]], body["next_cursor"])
 
     def iter_sessions(
         self, *, since: Time | None = None, user_id: str | None = None, page_size: int = 1000
@@ -610,7 +839,7 @@ class Client:
         cursor: str | None = None
         while True:
             page = self.sessions(since=since, user_id=user_id, limit=page_size, cursor=cursor)
-            yield from page.items
+            yield from page.sessions
             if page.next_cursor is None:
                 return
             cursor = page.next_cursor
@@ -685,6 +914,24 @@ class Client:
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             raise APIError(0, "connection_failed", f"{self.url}: {reason}") from exc
+
+
+def _first_present(view: Mapping[str, Any], *names: str) -> Any:
+    return next((view[n] for n in names if view.get(n) is not None), None)
+
+
+def _span_row(depth: int, node: SpanNode) -> dict[str, Any]:
+    """One span of a trace's dataset row: where it is, what it was, and its normalized view."""
+    return {
+        "span_id": node.span_id,
+        "parent_span_id": node.parent_span_id,
+        "depth": depth,
+        "name": node.name,
+        "start_time_unix_nano": node.start_time_unix_nano,
+        "duration_ns": node.duration_ns,
+        "status": dataclasses.asdict(node.status),
+        **(node.view or {}),
+    }
 
 
 def _api_error(status: int, body: bytes) -> APIError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import subprocess
 import sys
@@ -37,6 +38,11 @@ def api_rows(server: Any, path: str, key: str, **params: Any) -> list[dict[str, 
             return rows
 
 
+def summary(row: dict[str, Any]) -> dict[str, Any]:
+    """An exported trace row without what the export adds to the API's summary."""
+    return {k: v for k, v in row.items() if k not in ("input", "output", "metadata", "tags")}
+
+
 def test_jsonl_traces_match_the_api(server: Any, tmp_path: Path) -> None:
     out = tmp_path / "traces.jsonl"
     q = '{ category = "llm" }'
@@ -46,7 +52,9 @@ def test_jsonl_traces_match_the_api(server: Any, tmp_path: Path) -> None:
     expected = api_rows(
         server, "/api/traces", "traces", q=q, since=BASE_NS, until=BASE_NS + 200 * S
     )
-    assert rows == expected and len(rows) == 4
+    # The API's summaries, each with its root's input and output (a dataset row).
+    assert [summary(r) for r in rows] == expected and len(rows) == 4
+    assert all({"input", "output", "metadata", "tags"} <= set(r) for r in rows)
     assert "exported 4 traces" in result.stderr and "[" in result.stderr  # the progress bar
     assert not list(tmp_path.glob("*.partial"))
 
@@ -77,7 +85,7 @@ def test_parquet_traces_keep_lists(server: Any, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     table = pq.read_table(out).to_pylist()
     expected = api_rows(server, "/api/traces", "traces", since=BASE_NS, until=BASE_NS + 200 * S)
-    assert table == expected
+    assert [summary(r) for r in table] == expected
 
 
 @pytest.mark.parametrize(
@@ -111,3 +119,77 @@ def test_unreachable_server(tmp_path: Path) -> None:
         timeout=60,
     )
     assert result.returncode == 1 and "127.0.0.1:9" in result.stderr
+
+
+def test_csv_by_suffix_has_flat_columns(server: Any, tmp_path: Path) -> None:
+    out = tmp_path / "z.csv"
+    result = export(server, *WINDOW, "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    with out.open(newline="", encoding="utf-8") as file:
+        rows = list(csv.DictReader(file))
+    expected = api_rows(server, "/api/traces", "traces", since=BASE_NS, until=BASE_NS + 200 * S)
+    assert [r["trace_id"] for r in rows] == [t["trace_id"] for t in expected]
+    for row, api in zip(rows, expected, strict=True):
+        assert int(row["duration_ns"]) == api["duration_ns"]
+        assert json.loads(row["models"]) == api["models"]  # nested values as JSON text
+        assert row["cost"] == ("" if api["cost"] is None else str(api["cost"]))
+    assert "input" in rows[0] and "output" in rows[0]
+
+
+def test_json_and_ndjson_by_suffix(server: Any, tmp_path: Path) -> None:
+    lines, array = tmp_path / "t.ndjson", tmp_path / "t.json"
+    assert export(server, *WINDOW, "--out", str(lines)).returncode == 0
+    assert export(server, *WINDOW, "--out", str(array)).returncode == 0
+    rows = [json.loads(line) for line in lines.read_text().splitlines()]
+    assert json.loads(array.read_text()) == rows and len(rows) == 4
+    nothing = tmp_path / "none.json"
+    result = export(server, "--since", "1s", "--until", "1s", "--out", str(nothing))
+    assert result.returncode == 0 and json.loads(nothing.read_text()) == []
+
+
+@pytest.mark.parametrize("name", ["z", "z.txt", "traces.jsonl.gz"])
+def test_unknown_suffix_is_refused_with_the_formats(server: Any, tmp_path: Path, name: str) -> None:
+    result = export(server, *WINDOW, "--out", str(tmp_path / name))
+    assert result.returncode == 2
+    assert ".jsonl, .ndjson, .json, .csv, .parquet" in result.stderr
+    assert "--format {jsonl,json,csv,parquet}" in result.stderr
+    assert not list(tmp_path.iterdir())
+    forced = export(server, *WINDOW, "--format", "jsonl", "--out", str(tmp_path / name))
+    assert forced.returncode == 0, forced.stderr
+
+
+def test_traces_export_as_a_dataset(server: Any, seed: Any, tmp_path: Path) -> None:
+    out = tmp_path / "dataset.jsonl"
+    result = export(server, *WINDOW, "--query", '{ service = "rag-svc" }', "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    rows = {r["trace_id"]: r for r in map(json.loads, out.read_text().splitlines())}
+    empty = rows[seed.ids["rag_empty"]]
+    assert empty["input"] == "Where is Atlantis?" and empty["tags"] == ["beta", "eu"]
+    assert "spans" not in empty
+    with_spans = tmp_path / "with-spans.jsonl"
+    result = export(server, *WINDOW, "--with-spans", "--out", str(with_spans))
+    assert result.returncode == 0, result.stderr
+    rows = {r["trace_id"]: r for r in map(json.loads, with_spans.read_text().splitlines())}
+    spans = {s["name"]: s for s in rows[seed.ids["rag_empty"]]["spans"]}
+    assert spans["chat gpt-4o"]["input_messages"] == [
+        {"role": "user", "parts": [{"type": "text", "content": "Where is Atlantis?"}]}
+    ]
+    assert spans["chat gpt-4o"]["usage"]["output_tokens"] == 20
+    assert spans["rag.query"]["depth"] == 0 and spans["vector.search"]["depth"] == 1
+
+
+def test_span_export_carries_the_normalized_fields(server: Any, seed: Any, tmp_path: Path) -> None:
+    out = tmp_path / "spans.csv"
+    result = export(server, *WINDOW, "--spans", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    with out.open(newline="", encoding="utf-8") as file:
+        rows = {r["span_id"]: r for r in csv.DictReader(file)}
+    llm = rows[seed.span_ids["rag_empty.llm"]]
+    assert json.loads(llm["output_messages"]) == [
+        {
+            "role": "assistant",
+            "parts": [{"type": "text", "content": 'Nobody knows 100% "exactly".'}],
+        }
+    ]
+    retrieved = json.loads(rows[seed.span_ids["rag_ok.ret"]]["documents"])
+    assert [d["content"] for d in retrieved] == ["Paris is in France", "Rome"]

@@ -292,7 +292,12 @@ async def test_async_generator_full_and_nested(spans: Spans) -> None:
     assert tokens == ["a", "bb", "ccc"]
     assert spans.tree() == [("stream_tokens", [("add", []), ("add", []), ("add", [])])]
     span = spans.named("stream_tokens")
-    assert json_attr(span, "tracepond.output") == ["a", "bb", "ccc"]
+    # A chat step's streamed text is its reply: joined, as the assistant's output message.
+    assert json_attr(span, "tracepond.output") == "abbccc"
+    assert attr(span, "tracepond.output.yield_count") == 3
+    assert json_attr(span, "gen_ai.output.messages") == [
+        {"role": "assistant", "parts": [{"type": "text", "content": "abbccc"}]}
+    ]
     assert json_attr(span, "gen_ai.input.messages") == [
         {"role": "user", "parts": [{"type": "text", "content": "a bb ccc"}]}
     ]

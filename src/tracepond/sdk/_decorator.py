@@ -169,6 +169,7 @@ def _wrap_generator(func: Callable[..., Any], spec: Spec) -> Callable[..., Any]:
         except BaseException as error:
             run.fail(error)
             raise
+        run.begin_stream()
         to_send: Any = None
         to_throw: BaseException | None = None
         while True:
@@ -222,6 +223,7 @@ def _wrap_async_generator(func: Callable[..., Any], spec: Spec) -> Callable[...,
         except BaseException as error:
             run.fail(error)
             raise
+        run.begin_stream()
         to_send: Any = None
         to_throw: BaseException | None = None
         while True:

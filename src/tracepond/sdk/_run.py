@@ -29,11 +29,11 @@ from tracepond.sdk._serialize import (
     to_jsonable,
 )
 from tracepond.sdk._span import end
+from tracepond.sdk._stream import Stream
 
 logger = logging.getLogger("tracepond")
 
-# A traced generator keeps at most this many yielded items as its output (it counts them all).
-MAX_YIELDED_ITEMS = 100
+_MODEL_KINDS = (SpanKind.CHAT, SpanKind.LLM)
 _MESSAGE_ARGUMENTS = ("messages", "prompt", "prompts")
 
 
@@ -83,7 +83,7 @@ class Spec:
 
 
 class Run:
-    __slots__ = ("_capture", "_max_chars", "_redact", "_yielded", "_yielded_count", "span", "spec")
+    __slots__ = ("_capture", "_max_chars", "_redact", "_stream", "span", "spec")
 
     def __init__(self, spec: Spec, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         self.spec = spec
@@ -116,8 +116,7 @@ class Run:
             self.span = INVALID_SPAN
         # Serializing costs far more than the span; skip it when nobody records the span.
         self._capture = settings.capture_content and self.span.is_recording()
-        self._yielded: list[Any] | None = None  # a generator's first items, once it yields
-        self._yielded_count = 0
+        self._stream: Stream | None = None  # what a generator streamed (see begin_stream)
         if self._capture and pending is not None:
             self._record_inputs(pending, settings.max_value_size)
 
@@ -190,16 +189,31 @@ class Run:
         max_chars = _runtime.settings().max_value_size
         return to_jsonable(value, redact=self._redact, max_chars=max_chars)
 
+    def begin_stream(self) -> None:
+        """Called by the generator wrappers once the span started: the clock of the time to
+        first chunk starts here."""
+        self._stream = Stream(
+            capture=self._capture and self.spec.capture_output,
+            join_text=self.spec.kind in _MODEL_KINDS,
+            max_chars=self._max_chars,
+            redact=self._redact,
+        )
+
     @swallow
     def record_yield(self, item: Any) -> None:
-        self._yielded_count += 1
-        if not (self._capture and self.spec.capture_output):
+        stream = self._stream
+        if stream is None:
             return
-        if self._yielded is None:
-            self._yielded = []
-        if len(self._yielded) < MAX_YIELDED_ITEMS:
-            max_chars = _runtime.settings().max_value_size
-            self._yielded.append(to_jsonable(item, redact=self._redact, max_chars=max_chars))
+        seconds = stream.add(item)
+        if seconds is not None:
+            self._record_first_chunk(seconds)
+
+    def _record_first_chunk(self, seconds: float) -> None:
+        """The attribute and event the LangChain handler records for a streaming model run."""
+        self.span.set_attribute(_attrs.TIME_TO_FIRST_CHUNK, seconds)
+        self.span.add_event(_attrs.FIRST_TOKEN_EVENT, {_attrs.TIME_TO_FIRST_CHUNK: seconds})
+        if self.spec.kind in _MODEL_KINDS:
+            self.span.set_attribute(_attrs.REQUEST_STREAM, True)
 
     def succeed(self, result: Any) -> None:
         if self._capture and self.spec.capture_output:
@@ -214,16 +228,29 @@ class Run:
         end(self.span)
 
     def finish_generator(self, *, closed_early: bool = False) -> None:
-        swallow(self.span.set_attribute)(_attrs.YIELD_COUNT, self._yielded_count)
+        swallow(self._record_streamed)()
         if closed_early:
             swallow(self.span.set_attribute)(_attrs.CLOSED_EARLY, True)
-        if self._capture and self.spec.capture_output:
-            swallow(self.span.set_attribute)(_attrs.OUTPUT, encode(self._yielded or []))
         end(self.span)
 
     def fail_generator(self, error: BaseException) -> None:
-        swallow(self.span.set_attribute)(_attrs.YIELD_COUNT, self._yielded_count)
+        """A stream that broke off still shows what it streamed before the error."""
+        swallow(self._record_streamed)()
         self.fail(error)
+
+    def _record_streamed(self) -> None:
+        stream = self._stream
+        if stream is None:
+            return
+        self.span.set_attribute(_attrs.YIELD_COUNT, stream.count)
+        if not (self._capture and self.spec.capture_output):
+            return
+        if not stream.is_text:
+            self.span.set_attribute(_attrs.OUTPUT, encode(stream.items))
+            return
+        self.span.set_attribute(_attrs.OUTPUT, stream.text_json())
+        if self.spec.kind in _MODEL_KINDS:  # the reply, as a model step's output messages
+            self.span.set_attribute(_attrs.OUTPUT_MESSAGES, stream.text_json(_as_assistant))
 
 
 def bind_arguments(spec: Spec, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:

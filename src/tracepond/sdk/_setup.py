@@ -30,6 +30,10 @@ _atexit_registered = False
 _exporter: SpanExporter | None = None
 # What became of the exported spans since the last flush(), whichever init() exported them.
 _delivery = Delivery()
+# The TracerProvider tracepond made and set globally (at most one per process), and the service
+# names init() was asked for in vain, already warned about.
+_created: list[TracerProvider] = []
+_warned_names: set[str] = set()
 
 
 def init(
@@ -45,7 +49,9 @@ def init(
     batch: bool = True,
     tracer_provider: TracerProvider | None = None,
 ) -> Settings:
-    """Send this process's spans to a tracepond server. Safe to call again (reconfigures).
+    """Send this process's spans to a tracepond server. Safe to call again: the endpoint,
+    exporter and capture settings change; the service name cannot (OpenTelemetry fixes it when
+    the process's TracerProvider is made), and a different one is warned about, once.
 
     `endpoint` is the server's OTLP base URL (`http://host:4318`, or `http://host:4317` with
     `protocol="grpc"`). Each argument falls back to its `OTEL_*` / `TRACEPOND_*` variable, then
@@ -144,6 +150,7 @@ def _choose_provider(explicit: TracerProvider | None, settings: Settings) -> Tra
     provider = TracerProvider(resource=_resource(settings), id_generator=_ids.PrivateIdGenerator())
     if isinstance(current, otel_trace.ProxyTracerProvider):
         otel_trace.set_tracer_provider(provider)
+        _created.append(provider)
     else:
         # A non-SDK provider we cannot add a processor to: our own spans still get exported,
         # through this private provider.
@@ -159,10 +166,35 @@ def _resource(settings: Settings) -> Resource:
 
 
 def _note_service_name(provider: TracerProvider, settings: Settings) -> None:
+    """Say so when the service name asked for cannot be applied: OpenTelemetry fixes it in the
+    provider's resource when the provider is made, and a process sets its provider only once.
+    Once per name asked for, so that a notebook cell run again does not repeat it."""
     existing = provider.resource.attributes.get(SERVICE_NAME)
-    if settings.service_name and existing != settings.service_name:
-        logger.info(
-            "tracepond: keeping the application's TracerProvider (service.name=%s)", existing
+    wanted = settings.service_name
+    if not wanted or existing == wanted or wanted in _warned_names:
+        return
+    _warned_names.add(wanted)
+    if provider in _created:
+        logger.warning(
+            "tracepond: init(service_name=%r) keeps the service name %r of the first init():"
+            " OpenTelemetry sets a process's service name once, when its TracerProvider is made,"
+            " and neither init() again nor shutdown() then init() can change it. To send spans"
+            " as %r, start a new process (in a notebook: restart the kernel) with"
+            " init(service_name=%r) or OTEL_SERVICE_NAME=%s set before the first init()."
+            " (The endpoint and the other settings do change with each init().)",
+            wanted,
+            existing,
+            wanted,
+            wanted,
+            wanted,
+        )
+    else:
+        logger.warning(
+            "tracepond: init(service_name=%r) is ignored: the application's TracerProvider,"
+            " which tracepond exports from, names the service %r. Set service.name in the"
+            " Resource of that TracerProvider (or OTEL_SERVICE_NAME before it is made).",
+            wanted,
+            existing,
         )
 
 
