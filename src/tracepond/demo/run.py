@@ -21,8 +21,9 @@ def run_demo(
 ) -> list[str]:
     """Ask the demo agent every question; returns the trace ids, one per question.
 
-    `endpoint` is the server's OTLP address (its HTTP port for `protocol="http"`, its gRPC
-    port for `"grpc"`). Links printed point at `ui_url`, by default the HTTP endpoint itself.
+    `endpoint` is the server's OTLP address (its HTTP port for `protocol="http"` or
+    `"http/protobuf"`, its gRPC port for `"grpc"`). Links printed point at `ui_url`, by default
+    the HTTP endpoint itself.
     """
     import tracepond.langchain  # needs langchain-core, so only when the demo runs
     from tracepond.demo.agent import build_agent
@@ -37,7 +38,7 @@ def run_demo(
             tracepond.langchain.uninstrument()
     if not tracepond.flush(timeout_millis=10_000):
         out("warning: not every span reached the server (is it running?)")
-    _print_links(trace_ids, ui_url or (endpoint if protocol == "http" else None), out)
+    _print_links(trace_ids, ui_url or (endpoint if protocol != "grpc" else None), out)
     return trace_ids
 
 
