@@ -45,12 +45,9 @@ class LocalServer:
         process: subprocess.Popen[bytes],
         info: dict[str, Any],
         runtime_dir: Path,
-        *,
-        temporary_db: bool,
     ) -> None:
         self._process = process
         self._runtime_dir = runtime_dir
-        self._temporary_db = temporary_db
         self.pid: int = process.pid
         self.url: str = str(info["url"])
         self.http_endpoint: str = f"http://{info['http']}"
@@ -163,7 +160,7 @@ def _start(db_path: str | os.PathLike[str] | None, timeout: float) -> LocalServe
         process.wait()
         shutil.rmtree(runtime_dir, ignore_errors=True)
         raise
-    return LocalServer(process, info, runtime_dir, temporary_db=db_path is None)
+    return LocalServer(process, info, runtime_dir)
 
 
 def _command(db: Path, ready_file: Path) -> list[str]:
