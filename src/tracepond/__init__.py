@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from tracepond._version import __version__
 
 if TYPE_CHECKING:
+    from tracepond._launch import LocalServer, launch
     from tracepond.client import APIError, Client
     from tracepond.sdk import (
         Settings,
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = [
     "APIError",
     "Client",
+    "LocalServer",
     "Settings",
     "SpanHandle",
     "SpanKind",
@@ -41,6 +43,7 @@ __all__ = [
     "current_span",
     "flush",
     "init",
+    "launch",
     "settings",
     "shutdown",
     "span",
@@ -48,14 +51,15 @@ __all__ = [
 ]
 
 # public name -> the module that defines it
-_LAZY = {
+_NOT_SDK = {
     "APIError": "tracepond.client",
     "Client": "tracepond.client",
-    **{
-        name: "tracepond.sdk"
-        for name in __all__
-        if name not in ("APIError", "Client", "__version__")
-    },
+    "LocalServer": "tracepond._launch",
+    "launch": "tracepond._launch",
+}
+_LAZY = {
+    **_NOT_SDK,
+    **{name: "tracepond.sdk" for name in __all__ if name not in (*_NOT_SDK, "__version__")},
 }
 
 

@@ -1,14 +1,15 @@
-"""The ``tracepond`` command line."""
+"""The tracepond command line: the server, the demo, export and reindex."""
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tracepond import _supervised
 from tracepond._version import __version__
 
 if TYPE_CHECKING:
@@ -24,12 +25,71 @@ def main(argv: Sequence[str] | None = None) -> int:
     return int(args.handler(args) or 0)
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tracepond", description=__doc__)
-    parser.add_argument("--version", action="version", version=f"tracepond {__version__}")
-    commands = parser.add_subparsers(title="commands")
+DESCRIPTION = """\
+tracepond: OpenTelemetry-native tracing for LLM agents and RAG pipelines.
 
-    serve = commands.add_parser("serve", help="run the server (OTLP gRPC + HTTP, API, web view)")
+examples:
+  tracepond serve --demo       run the server, filled with the demo agent's traces;
+                               open http://127.0.0.1:4318/
+  tracepond serve              run the server: OTLP on 4317 (gRPC) and 4318 (HTTP)
+  tracepond demo               send the demo agent's traces to a running server
+  tracepond export -q '{ status = error }' --out errors.parquet
+  tracepond reindex            recompute normalized columns (stop the server first)
+
+Run 'tracepond COMMAND --help' for a command's options.
+"""
+
+SERVE_DESCRIPTION = """\
+Run the tracepond server: OTLP receivers for traces over gRPC and HTTP (protobuf or JSON),
+and on the HTTP port the query API and the web view. Spans are kept in one DuckDB file.
+Most flags can also be set by a TRACEPOND_* environment variable (README.md, Configuration);
+a flag wins.
+The server stops cleanly (committing what it accepted) on SIGINT or SIGTERM.
+
+examples:
+  tracepond serve
+      127.0.0.1, OTLP/gRPC on 4317, HTTP (OTLP, API, web view) on 4318, ./tracepond.duckdb
+  tracepond serve --demo
+      the same, filled with the demo agent's traces once ready
+  tracepond serve --host 0.0.0.0 --db /var/lib/tracepond/traces.duckdb
+      listen on every interface (set --allowed-hosts for the names it is reached by)
+  tracepond serve --grpc-port 0 --http-port 0 --ready-file ports.json
+      any free ports, written to ports.json once the server is ready
+"""
+
+DEMO_DESCRIPTION = """\
+Run the demo agent against a running server: a LangChain RAG agent (a BM25 retriever over
+a small bundled knowledge base, a weather tool, and a deterministic stand-in for OpenAI's
+gpt-4o-mini) answers four questions, one trace each, in two users' chat sessions. It needs
+no network and no API key, only langchain-core: pip install 'tracepond[langchain]'.
+
+examples:
+  tracepond demo
+      to http://localhost:4318 over OTLP/HTTP
+  tracepond demo --endpoint http://tracepond.internal:4318
+  tracepond demo --protocol grpc --endpoint http://127.0.0.1:4317
+      over OTLP/gRPC (needs the gRPC exporter: pip install 'tracepond[grpc]')
+"""
+
+# OTLP protocols the SDK's exporters speak (http/json has no Python exporter).
+DEMO_PROTOCOLS = ("http/protobuf", "grpc")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tracepond",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"tracepond {__version__}")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the server (OTLP gRPC + HTTP, API, web view)",
+        description=SERVE_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     serve.add_argument("--host", help="address to bind (env TRACEPOND_HOST, default 127.0.0.1)")
     serve.add_argument("--grpc-port", type=int, help="OTLP/gRPC port (TRACEPOND_GRPC_PORT, 4317)")
     serve.add_argument("--http-port", type=int, help="HTTP port (TRACEPOND_HTTP_PORT, 4318)")
@@ -85,6 +145,16 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="once ready, fill the server with the demo agent's traces",
     )
+    serve.add_argument(
+        "--ready-file",
+        type=Path,
+        help="once ready, write the bound ports, URL and database to this file as JSON",
+    )
+    serve.add_argument(
+        "--parent-pid",
+        type=int,
+        help="stop when this process, the server's parent, ends (tracepond.launch() sets it)",
+    )
     serve.set_defaults(handler=_serve)
 
     reindex = commands.add_parser(
@@ -97,11 +167,29 @@ def _parser() -> argparse.ArgumentParser:
     reindex.add_argument("--db", help="database file (TRACEPOND_DB, ./tracepond.duckdb)")
     reindex.set_defaults(handler=_reindex)
 
-    demo = commands.add_parser("demo", help="run the demo RAG agent against a running server")
+    demo = commands.add_parser(
+        "demo",
+        help="run the demo RAG agent against a running server",
+        description=DEMO_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     demo.add_argument(
         "--endpoint",
         default=None,
-        help="server URL (OTEL_EXPORTER_OTLP_ENDPOINT, default http://127.0.0.1:4318)",
+        help="the server's OTLP address (OTEL_EXPORTER_OTLP_ENDPOINT; default"
+        " http://localhost:4318, or :4317 with --protocol grpc)",
+    )
+    demo.add_argument(
+        "--protocol",
+        type=_protocol_name,
+        choices=DEMO_PROTOCOLS,
+        default=None,
+        help="OTLP protocol (OTEL_EXPORTER_OTLP_PROTOCOL, default http/protobuf)",
+    )
+    demo.add_argument(
+        "--web-url",
+        default=None,
+        help="the server's web view, for the printed links (default: the endpoint over HTTP)",
     )
     demo.set_defaults(handler=_demo)
 
@@ -144,9 +232,14 @@ def _serve(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"tracepond: invalid setting: {exc}", file=sys.stderr)
         return 2
+    if args.parent_pid is not None:
+        problem = _supervised.check_parent(args.parent_pid)
+        if problem:
+            print(f"tracepond: invalid setting: {problem}", file=sys.stderr)
+            return 2
     configure_logging(settings.log_json)
     try:
-        serve(settings, on_ready=_start_demo if args.demo else None)
+        serve(settings, on_ready=_on_ready(args))
     except (TracepondError, OSError) as exc:
         print(f"tracepond: {exc}", file=sys.stderr)
         return 1
@@ -185,6 +278,20 @@ def _progress_bar(what: str, done: int, total: int) -> None:
     print(f"\r{what:>6} [{bar}] {percent:3d}% {done}/{total}", end=end, file=sys.stderr, flush=True)
 
 
+def _on_ready(args: argparse.Namespace) -> Callable[[TracepondServer], None]:
+    """What `serve` does once it is ready, besides printing its ready line."""
+
+    def on_ready(server: TracepondServer) -> None:
+        if args.ready_file is not None:
+            _supervised.write_ready_file(args.ready_file, server)
+        if args.parent_pid is not None:
+            _supervised.stop_with_parent(args.parent_pid)
+        if args.demo:
+            _start_demo(server)
+
+    return on_ready
+
+
 def _start_demo(server: TracepondServer) -> None:
     """Run the demo in a thread so the server keeps serving while it fills."""
     url = server.http_url
@@ -206,13 +313,25 @@ def _run_demo_safely(endpoint: str) -> None:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    endpoint = args.endpoint or os.environ.get(
-        "OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318"
-    )
-    from tracepond.demo import run_demo
+    try:
+        from tracepond.demo import run_demo
+    except ImportError as exc:
+        print(
+            f"tracepond: the demo needs langchain-core ({exc}); pip install 'tracepond[langchain]'",
+            file=sys.stderr,
+        )
+        return 1
+    from tracepond.sdk._config import resolve
 
-    run_demo(endpoint)
+    # The SDK's own reading of the flags and the OTEL_EXPORTER_OTLP_* variables.
+    exporter = resolve(endpoint=args.endpoint, protocol=args.protocol)
+    run_demo(exporter.endpoint, protocol=exporter.protocol, ui_url=args.web_url)
     return 0
+
+
+def _protocol_name(value: str) -> str:
+    value = value.strip().lower()
+    return "http/protobuf" if value == "http" else value  # the SDK's short name for it
 
 
 if __name__ == "__main__":

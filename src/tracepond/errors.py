@@ -137,3 +137,10 @@ class StorageRejected(TracepondError):
 
     http_status = 500
     code = "storage_rejected"
+
+
+class LaunchFailed(TracepondError):
+    """`tracepond.launch()` could not start a server for this process (its message quotes the
+    server's last output lines)."""
+
+    code = "launch_failed"

@@ -16,6 +16,7 @@ def test_all_exports() -> None:
     assert tracepond.__all__ == [
         "APIError",
         "Client",
+        "LocalServer",
         "Settings",
         "SpanHandle",
         "SpanKind",
@@ -24,6 +25,7 @@ def test_all_exports() -> None:
         "current_span",
         "flush",
         "init",
+        "launch",
         "settings",
         "shutdown",
         "span",

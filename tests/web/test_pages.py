@@ -61,7 +61,7 @@ def test_traces_page_lists_the_demo_newest_first_and_updates_live(page: Any, web
     assert cells[2] == "tracepond-demo"
     assert cells[4] == str(summary["span_count"])
     assert cells[5] == f"{summary['total_tokens']:,}"
-    assert cells[8] == "demo-session"
+    assert cells[8] == summary["session_id"]
     errors = [t for t in web.demo if tree(web, t)["summary"]["error_count"]]
     assert errors, "the demo has one failing tool call"
     assert page.locator(f'tr[data-trace-id="{errors[0]}"] .badge.error').count() == 1
@@ -183,7 +183,7 @@ def test_llm_span_shows_model_conversation_and_usage(page: Any, web: WebData) ->
 
 
 def test_retriever_span_shows_query_and_documents_in_order(page: Any, web: WebData) -> None:
-    data = tool_trace(web)
+    data = tool_trace(web, failing=False)  # the failing question retrieves no document
     retriever = spans_by_category(data)["retriever"]
     view = retriever["view"]
     detail = open_span(page, web, data["trace_id"], retriever["span_id"])
@@ -194,6 +194,7 @@ def test_retriever_span_shows_query_and_documents_in_order(page: Any, web: WebDa
         card = cards.nth(i)
         assert card.locator(".rank").inner_text() == f"#{i + 1}"
         assert card.locator(".doc-id").inner_text() == doc["id"]
+        assert card.locator(".score").inner_text() == f"{doc['score']:.4f}"
         assert card.locator(".doc-content").inner_text() == doc["content"]
         for key, value in (doc["metadata"] or {}).items():
             assert f"{key}: {value}" in card.locator(".doc-meta").inner_text()

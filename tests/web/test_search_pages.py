@@ -24,6 +24,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ERROR_TOOL_QUERY = '{ category = "tool" && status = error }'
 BAD_QUERY = '{ category = "tool" && status = }'
+# The demo user whose weather question fails (tracepond/demo/corpus.py).
+DEMO_USER = "kenji.sato@example.com"
 
 
 def shown_ids(page: Any) -> list[str]:
@@ -115,7 +117,7 @@ def test_a_url_with_filters_reproduces_the_view(page: Any, web: WebData) -> None
         "service": "tracepond-demo",
         "category": "tool",
         "q": ERROR_TOOL_QUERY,
-        "user_id": "demo-user",  # no control of its own: kept and shown as a chip
+        "user_id": DEMO_USER,  # no control of its own: kept and shown as a chip
     }
     page.goto(f"{web.server.url}/?{urlencode(params)}")
     expected = api_ids(web, **params)
@@ -124,7 +126,7 @@ def test_a_url_with_filters_reproduces_the_view(page: Any, web: WebData) -> None
     expect(page.locator('input[name="service"]')).to_have_value("tracepond-demo")
     expect(page.locator('select[name="category"]')).to_have_value("tool")
     expect(page.locator("input.query")).to_have_value(ERROR_TOOL_QUERY)
-    expect(page.locator('.extra-filter[data-name="user_id"]')).to_contain_text("demo-user")
+    expect(page.locator('.extra-filter[data-name="user_id"]')).to_contain_text(DEMO_USER)
     assert page.locator(".banner-slot .notice").count() == 0, "every filter is applied"
     screenshot(page, "traces-filtered")
 
@@ -141,26 +143,29 @@ def test_a_url_with_filters_reproduces_the_view(page: Any, web: WebData) -> None
 
 def test_sessions_list_and_a_session_as_a_conversation(page: Any, web: WebData) -> None:
     sessions = web.server.get_json("/api/sessions", limit=100)["sessions"]
-    demo = next(s for s in sessions if s["session_id"] == "demo-session")
+    # The demo's first user asks its first two questions in one session.
+    first = next(t for t in web.server.all_traces() if t["trace_id"] == web.demo[0])
+    session, in_session = first["session_id"], web.demo[:2]
+    demo = next(s for s in sessions if s["session_id"] == session)
     page.goto(web.server.url + "/sessions")
-    row = page.locator('tr[data-session-id="demo-session"]')
+    row = page.locator(f'tr[data-session-id="{session}"]')
     expect(row).to_be_visible()
     assert page.locator("tbody tr").count() == len(sessions)
     cells = row.locator("td").all_inner_texts()
-    assert cells[0] == "demo-session"
-    assert cells[1] == demo["user_id"] == "demo-user"
-    assert cells[2] == str(demo["trace_count"]) == str(len(web.demo))
+    assert cells[0] == session
+    assert cells[1] == demo["user_id"] == first["user_id"]
+    assert cells[2] == str(demo["trace_count"]) == str(len(in_session))
     assert cells[5] == f"{demo['total_tokens']:,}"
     assert "null" not in page.locator("main").inner_text()
     screenshot(page, "sessions")
 
     row.locator("a").click()
-    page.wait_for_url(re.compile(r"/sessions/demo-session$"))
-    detail = web.server.get_json("/api/sessions/demo-session")
+    page.wait_for_url(re.compile(rf"/sessions/{session}$"))
+    detail = web.server.get_json(f"/api/sessions/{session}")
     turns = page.locator("ol.turns > li.turn")
     expect(turns).to_have_count(len(detail["traces"]))
     # In order, each turn linking to its trace, with the trace's first input and last output.
-    assert [t["trace_id"] for t in detail["traces"]] == web.demo
+    assert [t["trace_id"] for t in detail["traces"]] == in_session
     for i, trace in enumerate(detail["traces"]):
         turn = turns.nth(i)
         assert turn.get_attribute("data-trace-id") == trace["trace_id"]
@@ -170,7 +175,7 @@ def test_sessions_list_and_a_session_as_a_conversation(page: Any, web: WebData) 
         assert shown_input == as_text(trace["input"])
         assert shown_output == as_text(trace["output"])
         assert (turn.locator(".badge.error").count() == 1) == bool(trace["error_count"])
-    expect(page.locator(".session-facts")).to_contain_text(f"{len(web.demo)} turns")
+    expect(page.locator(".session-facts")).to_contain_text(f"{len(in_session)} turns")
     assert "null" not in page.locator("main").inner_text()
     screenshot(page, "session")
 

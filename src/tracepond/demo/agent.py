@@ -5,24 +5,28 @@ from __future__ import annotations
 from typing import Any
 
 from langchain_core.documents import Document
-from langchain_core.embeddings import DeterministicFakeEmbedding
 from langchain_core.messages import BaseMessage, ToolMessage
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
 from langchain_core.runnables import Runnable, RunnableLambda
 from langchain_core.tools import tool
-from langchain_core.vectorstores import InMemoryVectorStore
 
 from tracepond.demo.corpus import DOCUMENTS, WEATHER
 from tracepond.demo.model import DemoChatModel
+from tracepond.demo.retriever import BM25Retriever
 
 PROMPT = ChatPromptTemplate.from_messages(
     [
-        ("system", "Answer from this context:\n{context}"),
+        (
+            "system",
+            "Answer the question from these documents, citing the one you use as [id]. If they"
+            " do not answer it, say so.\n{context}",
+        ),
         ("human", "{question}"),
         MessagesPlaceholder("scratchpad", optional=True),
     ]
 )
+NO_DOCUMENTS = "(no document matches the question)"
 
 
 @tool
@@ -33,16 +37,19 @@ def get_weather(city: str) -> str:
     return WEATHER[city]
 
 
-def build_retriever() -> Runnable[str, list[Document]]:
-    store = InMemoryVectorStore(DeterministicFakeEmbedding(size=64))
-    store.add_documents(
-        [Document(id=i, page_content=text, metadata={"source": src}) for i, text, src in DOCUMENTS]
+def build_retriever() -> BM25Retriever:
+    return BM25Retriever(
+        documents=[
+            Document(id=article.id, page_content=article.text, metadata={"source": article.source})
+            for article in DOCUMENTS
+        ]
     )
-    return store.as_retriever(search_kwargs={"k": 3})
 
 
 def format_docs(docs: list[Document]) -> str:
-    return "\n".join(f"- {doc.page_content}" for doc in docs)
+    if not docs:
+        return NO_DOCUMENTS
+    return "\n".join(f"[{doc.id}] {doc.page_content}" for doc in docs)
 
 
 def build_agent() -> Runnable[str, str]:

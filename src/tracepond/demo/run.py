@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
@@ -20,8 +21,9 @@ def run_demo(
 ) -> list[str]:
     """Ask the demo agent every question; returns the trace ids, one per question.
 
-    `endpoint` is the server's OTLP address (its HTTP port for `protocol="http"`, its gRPC
-    port for `"grpc"`). Links printed point at `ui_url`, by default the HTTP endpoint itself.
+    `endpoint` is the server's OTLP address (its HTTP port for `protocol="http"` or
+    `"http/protobuf"`, its gRPC port for `"grpc"`). Links printed point at `ui_url`, by default
+    the HTTP endpoint itself.
     """
     import tracepond.langchain  # needs langchain-core, so only when the demo runs
     from tracepond.demo.agent import build_agent
@@ -36,7 +38,7 @@ def run_demo(
             tracepond.langchain.uninstrument()
     if not tracepond.flush(timeout_millis=10_000):
         out("warning: not every span reached the server (is it running?)")
-    _print_links(trace_ids, ui_url or (endpoint if protocol == "http" else None), out)
+    _print_links(trace_ids, ui_url or (endpoint if protocol != "grpc" else None), out)
     return trace_ids
 
 
@@ -45,15 +47,25 @@ def _ask_all(agent: object, out: Callable[[str], object]) -> list[str]:
 
     assert isinstance(agent, Runnable)
     trace_ids = []
-    with tracepond.context(session_id="demo-session", user_id="demo-user", tags=["demo"]):
-        for question in QUESTIONS:
-            with tracepond.span("demo question", kind="chain") as root:
-                root.set_input(question)
-                answer = agent.invoke(question)
-                root.set_output(answer)
-            out(f"Q: {question}\nA: {answer}")
-            trace_ids.append(root.trace_id)
+    sessions = _sessions()
+    for question in QUESTIONS:
+        with (
+            tracepond.context(
+                session_id=sessions[question.user], user_id=question.user, tags=["demo"]
+            ),
+            tracepond.span("demo question", kind="chain") as root,
+        ):
+            root.set_input(question.text)
+            answer = agent.invoke(question.text)
+            root.set_output(answer)
+        out(f"Q: {question.text}\nA: {answer}")
+        trace_ids.append(root.trace_id)
     return trace_ids
+
+
+def _sessions() -> dict[str, str]:
+    """One chat session per user, with a fresh id each run, as a chat application makes them."""
+    return {question.user: f"chat-{uuid.uuid4().hex[:12]}" for question in QUESTIONS}
 
 
 def trace_url(base: str, trace_id: str) -> str:
