@@ -137,3 +137,10 @@ class StorageRejected(TracepondError):
 
     http_status = 500
     code = "storage_rejected"
+
+
+class InvalidPriceFile(TracepondError):
+    """The ``--prices`` file cannot be used (unreadable, not YAML, a bad entry): the server or
+    ``tracepond reindex`` does not start. The message names the file, the entry and its line."""
+
+    code = "invalid_price_file"

@@ -111,6 +111,16 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE spans ADD COLUMN origin_id BIGINT;
         """,
     ),
+    (
+        4,
+        "where each span's cost came from: sent, or computed from a price entry",
+        # NULL for spans stored before (their cost, if any, was sent): `tracepond reindex`
+        # computes the costs of their LLM calls and fills both (docs/cost.md).
+        """
+        ALTER TABLE spans ADD COLUMN cost_source VARCHAR;
+        ALTER TABLE spans ADD COLUMN cost_price VARCHAR;
+        """,
+    ),
 ]
 
 
