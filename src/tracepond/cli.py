@@ -139,6 +139,11 @@ def _parser() -> argparse.ArgumentParser:
         type=float,
         help="seconds a query may run before it is stopped with 503 (TRACEPOND_QUERY_TIMEOUT, 10)",
     )
+    serve.add_argument(
+        "--prices",
+        help="YAML file of price overrides and custom models for computed costs"
+        " (TRACEPOND_PRICES; docs/cost.md)",
+    )
     serve.add_argument("--log-json", action="store_true", default=None, help="JSON log lines")
     serve.add_argument(
         "--demo",
@@ -160,11 +165,15 @@ def _parser() -> argparse.ArgumentParser:
     reindex = commands.add_parser(
         "reindex",
         help="recompute normalized columns and trace totals from the raw attributes",
-        description="Recompute every normalized column (category, model, tokens, ...) and every"
-        " trace's totals from the stored raw attributes, e.g. after upgrading tracepond. Raw data"
-        " is not touched. Stop the server first: the database is opened for writing.",
+        description="Recompute every normalized column (category, model, tokens, cost, ...) and"
+        " every trace's totals from the stored raw attributes, e.g. after upgrading tracepond or"
+        " changing --prices. Raw data is not touched. Stop the server first: the database is"
+        " opened for writing.",
     )
     reindex.add_argument("--db", help="database file (TRACEPOND_DB, ./tracepond.duckdb)")
+    reindex.add_argument(
+        "--prices", help="YAML file of price overrides for computed costs (TRACEPOND_PRICES)"
+    )
     reindex.set_defaults(handler=_reindex)
 
     demo = commands.add_parser(
@@ -228,6 +237,7 @@ def _serve(args: argparse.Namespace) -> int:
             decode_workers=args.decode_workers,
             log_json=args.log_json,
             query_timeout=args.query_timeout,
+            prices_path=args.prices,
         )
     except ValueError as exc:
         print(f"tracepond: invalid setting: {exc}", file=sys.stderr)
@@ -248,13 +258,19 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _reindex(args: argparse.Namespace) -> int:
     from tracepond.errors import TracepondError
+    from tracepond.price_file import load_price_table
     from tracepond.reindex import reindex
     from tracepond.settings import Settings
     from tracepond.store.duckdb_store import DuckDBStore
 
-    settings = Settings.load(db_path=args.db)
+    settings = Settings.load(db_path=args.db, prices_path=args.prices)
     if not settings.db_path.exists():
         print(f"tracepond: no database at {settings.db_path}", file=sys.stderr)
+        return 1
+    try:
+        prices = load_price_table(settings.prices_path)
+    except TracepondError as exc:
+        print(f"tracepond: {exc}", file=sys.stderr)
         return 1
     try:
         store = DuckDBStore(settings.db_path, memory_limit=settings.duckdb_memory_limit)
@@ -262,7 +278,7 @@ def _reindex(args: argparse.Namespace) -> int:
         print(f"tracepond: {exc} (is the server still running?)", file=sys.stderr)
         return 1
     try:
-        spans, traces = reindex(store, _progress_bar)
+        spans, traces = reindex(store, _progress_bar, prices)
     finally:
         store.close()
     print(f"reindexed {spans} spans and {traces} traces in {settings.db_path}")

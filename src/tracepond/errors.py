@@ -144,3 +144,10 @@ class LaunchFailed(TracepondError):
     server's last output lines)."""
 
     code = "launch_failed"
+
+
+class InvalidPriceFile(TracepondError):
+    """The ``--prices`` file cannot be used (unreadable, not YAML, a bad entry): the server or
+    ``tracepond reindex`` does not start. The message names the file, the entry and its line."""
+
+    code = "invalid_price_file"

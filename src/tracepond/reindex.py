@@ -1,9 +1,11 @@
 """``tracepond reindex``: recompute every derived column from the raw attributes.
 
-The normalized view (stored whole as JSON and as scalar columns: category, model, tokens, …)
-and the trace totals are derived at
-ingest by ``tracepond.conventions``. When its mapping tables change, this brings stored data up
-to date. Raw attributes, events and every column the sender sent are never touched.
+The normalized view (stored whole as JSON and as scalar columns: category, model, tokens,
+cost, …) and the trace totals are derived at ingest by ``tracepond.conventions``. When its
+mapping tables or the prices change (a newer genai-prices, another ``--prices`` file), this
+brings stored data up to date: computed costs are priced again at each span's start time, and
+trace totals (which sessions and stats sum) follow. Raw attributes, events and every column the
+sender sent are never touched.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from tracepond.conventions import PriceTable
 from tracepond.ingest._limits import SpanLimits
 from tracepond.ingest._rows import DERIVED_COLUMNS, VIEW_COLUMNS
 from tracepond.ingest._summary import totals_by_trace
@@ -25,26 +28,35 @@ TRACE_CHUNK = 5_000
 Progress = Callable[[str, int, int], None]
 
 
-def reindex(store: DuckDBStore, progress: Progress) -> tuple[int, int]:
-    """Recompute view columns of every span, then totals of every trace; (spans, traces)."""
-    spans = _reindex_spans(store, progress)
+def reindex(
+    store: DuckDBStore, progress: Progress, prices: PriceTable | None = None
+) -> tuple[int, int]:
+    """Recompute view columns of every span (costs with ``prices``, else the bundled table),
+    then totals of every trace; (spans, traces)."""
+    spans = _reindex_spans(store, progress, prices)
     traces = _reindex_traces(store, progress)
     store.checkpoint()
     return spans, traces
 
 
-def _reindex_spans(store: DuckDBStore, progress: Progress) -> int:
+def _reindex_spans(store: DuckDBStore, progress: Progress, prices: PriceTable | None) -> int:
     total = store.span_count()
     done = 0
     progress("spans", done, total)
     # The same calls and bounds as ingest, so both store the same (stored attributes are within
     # the default limits already; the view made from them is bounded again, as at ingest).
-    decoder = SpanDecoder(limits=SpanLimits())
+    decoder = SpanDecoder(limits=SpanLimits(), prices=prices)
     for chunk in store.raw_span_chunks(SPAN_CHUNK):
         columns: dict[str, list[Any]] = {name: [] for name in DERIVED_COLUMNS}
-        for _, name, _kind, status, message, attributes, events in chunk:
-            raw = orjson.loads(attributes)
-            stored, values = decoder.view_of(name, status, message or "", raw, orjson.loads(events))
+        for _, name, _kind, status, message, attributes, events, start_ns in chunk:
+            stored, values = decoder.view_of(
+                name,
+                status,
+                message or "",
+                orjson.loads(attributes),
+                orjson.loads(events),
+                start_ns,
+            )
             columns["view_json"].append(stored)
             for column, value in zip(VIEW_COLUMNS, values, strict=True):
                 columns[column].append(value)

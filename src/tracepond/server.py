@@ -38,6 +38,7 @@ from tracepond.ingest.service import IngestService
 from tracepond.jaeger import mount as mount_jaeger
 from tracepond.metrics import Metrics
 from tracepond.metrics import mount as mount_metrics
+from tracepond.price_file import load_price_table
 from tracepond.query.service import QueryService
 from tracepond.settings import Settings
 from tracepond.store.duckdb_store import DuckDBStore
@@ -57,6 +58,8 @@ class _Uvicorn(uvicorn.Server):
 class TracepondServer:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        # Read first: a bad price file stops the start before any port or file is opened.
+        self.prices = load_price_table(settings.prices_path)
         self._ready = False
         self.grpc_port = 0
         self.http_port = 0
@@ -95,9 +98,10 @@ class TracepondServer:
                 limits,
                 settings.normalize_at_ingest,
                 nice=settings.decode_worker_nice,
+                prices=self.prices,
             )
             if settings.decode_workers
-            else InlineDecoder(limits, settings.normalize_at_ingest)
+            else InlineDecoder(limits, settings.normalize_at_ingest, self.prices)
         )
         self.ingest = IngestService(self.decoder, self.pipeline)
         self.metrics.watch(self.pipeline, self.ingest, settings.max_queued_spans)

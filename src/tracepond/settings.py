@@ -84,6 +84,9 @@ class Settings:
     # later by `tracepond reindex`; for measuring normalization's cost, or bursts beyond what
     # the machine can normalize. Trace views are still built on read.
     normalize_at_ingest: bool = True
+    # Price overrides and custom models (YAML, docs/cost.md), before the bundled genai-prices
+    # table, for the cost of LLM calls that sent none. Read once at start; a bad file stops it.
+    prices_path: Path | None = None
     log_json: bool = False
     # Reads (docs/query.md, "Limits"). Each API read is stopped after this many seconds (503
     # query_timeout), and as soon as its HTTP client goes away.
@@ -191,6 +194,7 @@ _SOURCES: list[tuple[str, str, Callable[[str], object]]] = [
     ("decode_workers", "TRACEPOND_DECODE_WORKERS", _non_negative),
     ("decode_worker_nice", "TRACEPOND_DECODE_WORKER_NICE", _nice),
     ("normalize_at_ingest", "TRACEPOND_NORMALIZE_AT_INGEST", _bool),
+    ("prices_path", "TRACEPOND_PRICES", Path),
     ("log_json", "TRACEPOND_LOG_JSON", _bool),
     ("query_timeout", "TRACEPOND_QUERY_TIMEOUT", _positive_seconds),
     ("query_memory_limit", "TRACEPOND_QUERY_MEMORY_LIMIT", str),

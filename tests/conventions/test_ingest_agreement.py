@@ -12,7 +12,13 @@ import gzip
 import orjson
 import pytest
 
-from tracepond.conventions import SpanInput, normalize_strict, view_from_json
+from tracepond.conventions import (
+    SpanInput,
+    default_prices,
+    normalize_strict,
+    price_view,
+    view_from_json,
+)
 from tracepond.ingest._rows import SPAN_COLUMNS, SpanRows
 from tracepond.ingest.decode import SpanDecoder, parse_protobuf
 from tracepond.ingest.otlp_json import parse_json
@@ -62,8 +68,14 @@ def test_decoder_records_normalize_like_the_reference_converter(producer: str) -
 
 @pytest.mark.parametrize("producer", PRODUCERS)
 def test_the_stored_view_reads_back_as_the_reference_view(producer: str) -> None:
-    # What ingest stores in view_json is what the API returned when it derived views on read.
-    expected = [normalize_strict(span).to_dict() for span in _decoded(producer)]
+    # What ingest stores in view_json is what the API returned when it derived views on read,
+    # with the cost of LLM calls that sent none priced at the span's start (docs/cost.md).
+    starts = [start for rows in _decoded_rows(producer) for start in rows.columns["start_ns"]]
+    expected = []
+    for span, start_ns in zip(_decoded(producer), starts, strict=True):
+        view = normalize_strict(span)
+        price_view(view, start_ns, default_prices())
+        expected.append(view.to_dict())
     stored: list[str | None] = []
     columns: list[dict[str, object]] = []
     attributes: list[dict[str, object]] = []

@@ -103,9 +103,9 @@ def test_reindexed_views_are_bounded_as_at_ingest() -> None:
         "gen_ai.tool.name": "t" * 1000,
         "gen_ai.input.messages": orjson.dumps([{"role": "user", "content": "q" * 8000}]).decode(),
     }
-    stored, columns = decoder.view_of("tool", 0, "", attributes, [])
+    stored, columns = decoder.view_of("tool", 0, "", attributes, [], 0)
     tool_name = dict(zip(VIEW_COLUMNS, columns, strict=True))["tool_name"]
     assert tool_name is not None and len(tool_name.encode()) <= 64 + len(TRUNCATION_MARK.encode())
     assert stored is None
-    small, _ = decoder.view_of("tool", 0, "", {"gen_ai.tool.name": "lookup"}, [])
+    small, _ = decoder.view_of("tool", 0, "", {"gen_ai.tool.name": "lookup"}, [], 0)
     assert small is not None

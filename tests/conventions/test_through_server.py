@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tracepond.conventions import SpanInput, normalize
+from tracepond.conventions import SpanInput, default_prices, normalize, price_view
 from tracepond.ingest.decode import SpanDecoder, parse_protobuf
 from tracepond.ingest.otlp_json import parse_json
 
@@ -72,7 +72,7 @@ def test_every_node_carries_the_view_of_its_raw_attributes(
         assert tracepond_server.post_otlp(body, media, **headers).status_code == 200
     for trace in sorted(trace_ids(producer)):
         for node in walk(tracepond_server.trace(trace)["roots"]):
-            expected = normalize(
+            view = normalize(
                 SpanInput(
                     name=node["name"],
                     status_code=["unset", "ok", "error"].index(node["status"]["code"]),
@@ -80,8 +80,10 @@ def test_every_node_carries_the_view_of_its_raw_attributes(
                     attributes=node["attributes"],
                     events=node["events"],
                 )
-            ).to_dict()
-            assert node["view"] == expected, node["name"]
+            )
+            # An LLM call that sent no cost is priced at its start (docs/cost.md).
+            price_view(view, node["start_time_unix_nano"], default_prices())
+            assert node["view"] == view.to_dict(), node["name"]
 
 
 def walk(roots: list[dict[str, Any]]) -> list[dict[str, Any]]:

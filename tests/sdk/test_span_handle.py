@@ -8,6 +8,7 @@ import pytest
 from opentelemetry.trace import StatusCode
 
 import tracepond
+from tracepond.conventions import SpanInput, normalize
 
 from .spans import Spans, attr, json_attr
 
@@ -158,3 +159,15 @@ def test_handle_without_active_span_is_a_no_op() -> None:
     handle.set_usage(1, 2)
     handle.set_output_messages(["x"])
     assert handle.trace_id == "0" * 32
+
+
+def test_set_usage_sends_a_cost_the_server_keeps(spans: Spans) -> None:
+    with tracepond.span("chat gpt-4o-mini", kind="chat") as s:
+        s.set_model("gpt-4o-mini", provider="openai")
+        s.set_usage(1_000, 50, cache_read_tokens=200, cache_write_tokens=100, cost=0.0123)
+    span = spans.named("chat gpt-4o-mini")
+    assert attr(span, "gen_ai.usage.cost") == 0.0123
+    assert attr(span, "gen_ai.usage.cache_creation.input_tokens") == 100
+    view = normalize(SpanInput(name=span.name, attributes=dict(span.attributes or {})))
+    assert (view.cost, view.cost_source) == (0.0123, "sent")
+    assert view.usage.cache_write_tokens == 100

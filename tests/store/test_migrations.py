@@ -13,14 +13,24 @@ from store.test_conformance import batch_of, table
 from tracepond.query._render import span_node
 from tracepond.query.filters import Filters
 from tracepond.query.ql_parser import parse
+from tracepond.reindex import reindex
 from tracepond.store._schema import MIGRATIONS
 from tracepond.store.base import SearchRequest
 from tracepond.store.duckdb_store import DuckDBStore
 
 
+def _as_schema_3(path: Path) -> None:
+    """Turn a current database into what schema version 3 wrote: no cost source or price."""
+    with duckdb.connect(str(path)) as con:
+        con.execute("ALTER TABLE spans DROP COLUMN cost_source")
+        con.execute("ALTER TABLE spans DROP COLUMN cost_price")
+        con.execute("DELETE FROM schema_migrations WHERE version > 3")
+
+
 def _as_schema_2(path: Path) -> None:
     """Turn a current database into what schema version 2 wrote: each span's resource and scope
     JSON inline, no origins."""
+    _as_schema_3(path)
     with duckdb.connect(str(path)) as con:
         con.execute(
             "UPDATE spans SET resource_json = o.resource_json, scope_json = o.scope_json"
@@ -59,7 +69,7 @@ def test_a_schema_1_database_gets_view_json_and_still_renders_views(tmp_path: Pa
 
     store = DuckDBStore(path, memory_limit="64MB", threads=1)
     try:
-        assert store.schema_version == MIGRATIONS[-1][0] == 3
+        assert store.schema_version == MIGRATIONS[-1][0] == 4
         found = store.trace(trace, columns="tree")
         assert found is not None
         (record,) = found[1]
@@ -91,7 +101,7 @@ def test_a_schema_2_database_keeps_inline_origins_beside_new_ones(tmp_path: Path
 
     store = DuckDBStore(path, memory_limit="64MB", threads=1)
     try:
-        assert store.schema_version == 3
+        assert store.schema_version == 4
         _write(store, trace, "new span", "host-a")
         _write(store, trace, "other host", "host-b")
         spans = store.trace_spans(trace)
@@ -105,6 +115,42 @@ def test_a_schema_2_database_keeps_inline_origins_beside_new_ones(tmp_path: Path
         # Search by resource attribute reads both layouts.
         assert _spans_on(store, "host-a") == {"old span", "new span"}
         assert _spans_on(store, "host-b") == {"other host"}
+    finally:
+        store.close()
+
+
+def test_a_schema_3_database_opens_with_costs_as_sent_until_reindexed(tmp_path: Path) -> None:
+    path = tmp_path / "old.duckdb"
+    trace = trace_id()
+    attributes = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": "openai",
+        "gen_ai.request.model": "gpt-4o-mini",
+        "gen_ai.usage.input_tokens": 1_000_000,
+    }
+    sent = {**attributes, "gen_ai.usage.cost": 0.5}
+    store = DuckDBStore(path, memory_limit="64MB", threads=1)
+    store.write([table(make_span(trace, span_id(), "chat", attributes=attributes))])
+    store.write([table(make_span(trace, span_id(), "chat sent", attributes=sent))])
+    store.close()
+    _as_schema_3(path)
+    with duckdb.connect(str(path)) as con:  # what schema 3 stored: no computed costs
+        con.execute("UPDATE spans SET cost = NULL WHERE name = 'chat'")
+
+    store = DuckDBStore(path, memory_limit="64MB", threads=1)
+    try:
+        assert store.schema_version == 4
+        spans = {s["name"]: s for s in store.trace_spans(trace)}
+        assert (spans["chat"]["cost"], spans["chat"]["cost_source"]) == (None, None)
+        views = {name: span_node(record)["view"] for name, record in spans.items()}
+        assert (views["chat sent"]["cost"], views["chat sent"]["cost_source"]) == (0.5, "sent")
+        assert views["chat"]["cost_source"] is None
+        reindex(store, lambda *_: None)
+        spans = {s["name"]: s for s in store.trace_spans(trace)}
+        assert spans["chat"]["cost"] == pytest.approx(0.15)
+        assert spans["chat"]["cost_price"] == "genai-prices:openai/gpt-4o-mini"
+        assert span_node(spans["chat"])["view"]["cost_source"] == "computed"
+        assert spans["chat sent"]["cost"] == 0.5
     finally:
         store.close()
 

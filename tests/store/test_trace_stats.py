@@ -113,7 +113,9 @@ def test_traces_per_bucket_count_traces_not_spans(seeded: Seeded) -> None:
     assert (first["p50_ns"], first["p95_ns"]) == (3 * S, pytest.approx(3.9 * S))
     # The framework span and the provider span below it report one call: counted once.
     assert (first["input_tokens"], first["output_tokens"]) == (115, 23)
-    assert first["cost"] == pytest.approx(0.5)
+    # Plus b's gpt-4o call, which sent no cost: priced from the bundled table ($2.50 and $10
+    # per million input and output tokens).
+    assert first["cost"] == pytest.approx(0.5 + (10 * 2.5 + 1 * 10) / 1e6)
     second = rows[(MINUTE, None)]
     assert (second["count"], second["error_count"], second["p99_ns"]) == (1, 0, S)
     assert (second["input_tokens"], second["cost"]) == (0, None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class ErrorDetail(BaseModel):
@@ -21,6 +21,24 @@ class ErrorResponse(BaseModel):
 class Status(BaseModel):
     code: str = Field(description="unset, ok or error")
     message: str
+
+
+CostSource = Literal["sent", "computed"]
+
+
+class SpanView(BaseModel):
+    """The span's normalized view (docs/conventions.md); only its cost fields are listed here."""
+
+    model_config = ConfigDict(extra="allow")
+    cost: float | None = Field(description="USD; null: not sent and not computable")
+    cost_source: CostSource | None = Field(
+        description="sent: by the producer; computed: from token counts and a price entry"
+    )
+    cost_price: str | None = Field(
+        description="The price entry a computed cost used, e.g. genai-prices:openai/gpt-4o-mini"
+        " or override:<pattern> (docs/cost.md)",
+        examples=["genai-prices:openai/gpt-4o-mini"],
+    )
 
 
 class SpanNode(BaseModel):
@@ -39,6 +57,7 @@ class SpanNode(BaseModel):
     truncated_attributes: list[str] = Field(description="Keys whose values were cut at the limit")
     orphan: bool = Field(description="Its parent span never arrived: shown as an extra root")
     cycle: bool = Field(description="Its parent chain loops: made a root to break the loop")
+    view: SpanView
     children: list[SpanNode]
 
 
@@ -64,6 +83,7 @@ class Span(BaseModel):
     dropped_attributes_count: int
     dropped_events_count: int
     dropped_links_count: int
+    view: SpanView
 
 
 class TraceSummary(BaseModel):
@@ -132,6 +152,8 @@ class SpanHit(BaseModel):
     output_tokens: int | None
     total_tokens: int | None
     cost: float | None
+    cost_source: CostSource | None
+    cost_price: str | None
     session_id: str | None
     user_id: str | None
     document_count: int | None

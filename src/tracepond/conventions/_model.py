@@ -120,6 +120,10 @@ class SpanView:
     output: Any = None
     usage: Usage = field(default_factory=Usage)
     cost: float | None = None
+    # Where ``cost`` came from: "sent" by the producer, or "computed" from a price entry, named
+    # in ``cost_price`` ("genai-prices:openai/gpt-4o-mini", "override:<pattern>"); docs/cost.md.
+    cost_source: str | None = None
+    cost_price: str | None = None
     invocation_parameters: dict[str, Any] | None = None
     documents: list[Document] | None = None
     # len(documents); also set in columns-only mode, where documents are counted, not built
@@ -180,6 +184,8 @@ class SpanView:
             "output_tokens": self.usage.output_tokens,
             "total_tokens": self.usage.total_tokens,
             "cost": self.cost,
+            "cost_source": self.cost_source,
+            "cost_price": self.cost_price,
             "session_id": self.session_id,
             "user_id": self.user_id,
             "document_count": self.document_count,

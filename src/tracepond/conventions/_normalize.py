@@ -34,6 +34,7 @@ from tracepond.conventions._model import (
     ToolCall,
     Usage,
 )
+from tracepond.conventions._prices import SENT
 from tracepond.conventions._tables import CHOICE_EVENT
 from tracepond.conventions._tools import tool_arguments, tool_name_from_span, tool_result
 
@@ -107,6 +108,8 @@ def _view(
         _models(found, view)
     if plan.cost:
         view.cost = _cost(found)
+        if view.cost is not None:
+            view.cost_source = SENT
     documents = (
         events or plan.documents or (plan.output_documents and category in (RETRIEVER, RERANKER))
     )

@@ -50,7 +50,16 @@ _NO_EXTRAS: Final = (None,) * len(EXTRA_FIELDS)
 _USAGE_EXTRAS: Final = ("cache_read_tokens", "cache_write_tokens", "reasoning_tokens")
 _TOOL_EXTRAS: Final = ("call_id", "arguments", "result")
 # The scalar columns that are view fields as they are.
-COLUMN_FIELDS: Final = ("model", "provider", "cost", "session_id", "user_id", "document_count")
+COLUMN_FIELDS: Final = (
+    "model",
+    "provider",
+    "cost",
+    "cost_source",
+    "cost_price",
+    "session_id",
+    "user_id",
+    "document_count",
+)
 REFS: Final = "$refs"
 # (field, member or "", path, candidate attributes), split once.
 _REFERABLE: Final = tuple(

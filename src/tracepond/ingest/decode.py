@@ -15,7 +15,14 @@ import orjson
 from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from tracepond.conventions import SpanView, normalize_fields, view_json
+from tracepond.conventions import (
+    PriceTable,
+    SpanView,
+    default_prices,
+    normalize_fields,
+    price_view,
+    view_json,
+)
 from tracepond.errors import InvalidRequest
 from tracepond.ingest._anyvalue import AttributeDecoder, cut, limited_map
 from tracepond.ingest._fit import add_count, fit_map, fit_span
@@ -68,6 +75,7 @@ class SpanDecoder:
         *,
         limits: SpanLimits | None = None,
         keep_values: bool = False,
+        prices: PriceTable | None = None,
     ) -> None:
         if limits is None:
             limits = SpanLimits(**_value_limit(max_attribute_bytes))
@@ -76,6 +84,8 @@ class SpanDecoder:
         self._limits = limits
         self._attrs = AttributeDecoder(limits)
         self._normalize = normalize
+        # Prices LLM and embedding calls that sent no cost (None: the bundled table alone).
+        self._prices = default_prices() if prices is None else prices
         # Whether SpanRows keeps each span's decoded attributes and events (tests, tools).
         self._keep_values = keep_values
         # Names of at most this many characters fit for sure (4 bytes per character at most).
@@ -168,6 +178,7 @@ class SpanDecoder:
             )
         if self._normalize:
             view = normalize_fields(name, status.code, status_message, attributes, events)
+            price_view(view, span.start_time_unix_nano, self._prices)
             stored_view = self._stored_view(view, attributes)
         else:
             view, stored_view = SpanView(), None
@@ -284,6 +295,8 @@ class SpanDecoder:
             usage.output_tokens,
             usage.total_tokens,
             view.cost,
+            view.cost_source,
+            view.cost_price,
             session_id,
             user_id,
             count if count is None or count <= _INT32_MAX else _INT32_MAX,
@@ -315,10 +328,13 @@ class SpanDecoder:
         status_message: str,
         attributes: dict[str, Any],
         events: list[Any],
+        start_ns: int,
     ) -> tuple[str | None, tuple[Any, ...]]:
         """A span's stored view JSON and view columns (VIEW_COLUMNS order), bounded as ingest
-        bounds them: what ``tracepond reindex`` recomputes from stored attributes."""
+        bounds them: what ``tracepond reindex`` recomputes from stored attributes (the start
+        time picks the price of a computed cost)."""
         view = normalize_fields(name, status_code, status_message, attributes, events)
+        price_view(view, start_ns, self._prices)
         return self._stored_view(view, attributes), self._view_columns(view, [])
 
     def _stored_view(self, view: SpanView, attributes: dict[str, Any]) -> str | None:
@@ -392,6 +408,8 @@ def _totals_view(view: SpanView) -> SpanView:
         view.model,
         usage=view.usage,
         cost=view.cost,
+        cost_source=view.cost_source,
+        cost_price=view.cost_price,
         session_id=view.session_id,
         user_id=view.user_id,
     )

@@ -22,6 +22,7 @@ from typing import Literal, Protocol
 import pyarrow as pa
 
 from tracepond._arrow import settle_pandas_probe
+from tracepond.conventions import PriceTable, default_prices
 from tracepond.errors import Overloaded
 from tracepond.ingest._limits import SpanLimits
 from tracepond.ingest._memory import release_large_buffers
@@ -91,10 +92,12 @@ class Decoder(Protocol):
 
 
 class InlineDecoder:
-    def __init__(self, limits: SpanLimits, normalize: bool = True) -> None:
+    def __init__(
+        self, limits: SpanLimits, normalize: bool = True, prices: PriceTable | None = None
+    ) -> None:
         # Request bodies are read and decoded in this process.
         release_large_buffers()
-        self.decoder = SpanDecoder(limits=limits, normalize=normalize)
+        self.decoder = SpanDecoder(limits=limits, normalize=normalize, prices=prices)
 
     async def decode(self, body: bytes | list[bytes], encoding: Encoding) -> DecodeOutcome:
         return decode_body(self.decoder, body, encoding)
@@ -112,18 +115,25 @@ class ProcessDecoder:
     the event loop run first and decoding fills the cycles they leave."""
 
     def __init__(
-        self, workers: int, limits: SpanLimits, normalize: bool = True, nice: int = 0
+        self,
+        workers: int,
+        limits: SpanLimits,
+        normalize: bool = True,
+        nice: int = 0,
+        prices: PriceTable | None = None,
     ) -> None:
         self._workers = workers
         self._limits = limits
         self._normalize = normalize
         self._nice = nice
+        # Pickled to each worker: the same overrides; each builds its own lookup cache.
+        self._prices = prices
         # Request bodies are read here and their decoded rows come back here.
         release_large_buffers()
         self._pool = self._new_pool()
         # Until the workers have imported what they need (~1 s after start), requests are
         # decoded in this process, so the server accepts spans as soon as its ports are bound.
-        self._inline = InlineDecoder(limits, normalize)
+        self._inline = InlineDecoder(limits, normalize, prices)
         self._warm: concurrent.futures.Future[None] | None = None
 
     def _new_pool(self) -> concurrent.futures.ProcessPoolExecutor:
@@ -134,7 +144,7 @@ class ProcessDecoder:
             initializer=_init_worker,
             # The server's pid, not the worker's getppid(): a server killed while the worker is
             # still starting leaves it reparented before it could read its parent.
-            initargs=(self._limits, self._normalize, self._nice, os.getpid()),
+            initargs=(self._limits, self._normalize, self._nice, os.getpid(), self._prices),
         )
 
     def start(self) -> concurrent.futures.Future[None]:
@@ -174,12 +184,17 @@ _worker_decoder: SpanDecoder | None = None
 PARENT_CHECK_SECONDS = 0.5
 
 
-def _init_worker(limits: SpanLimits, normalize: bool, nice: int, server_pid: int) -> None:
+def _init_worker(
+    limits: SpanLimits, normalize: bool, nice: int, server_pid: int, prices: PriceTable | None
+) -> None:
     global _worker_decoder
     _lower_priority(nice)
     release_large_buffers()
     settle_pandas_probe()
-    _worker_decoder = SpanDecoder(limits=limits, normalize=normalize)
+    _worker_decoder = SpanDecoder(limits=limits, normalize=normalize, prices=prices)
+    if normalize:
+        # The bundled price table loads in ~0.2 s: during the warm-up, not on a first request.
+        (prices or default_prices()).warm()
     threading.Thread(
         target=_exit_with_parent, args=(server_pid,), name="parent-watch", daemon=True
     ).start()

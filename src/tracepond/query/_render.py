@@ -46,14 +46,22 @@ def _view(record: SpanRecord, attributes: dict[str, Any], events: list[Any]) -> 
         return view_from_json(stored, record, attributes)
     # Stored before views were (or with normalization deferred, or a view that JSON cannot
     # hold): derived from the raw attributes by the same function ingest uses.
-    view = normalize_fields(
+    view: dict[str, Any] = normalize_fields(
         record["name"],
         record["status_code"],
         record["status_message"] or "",
         attributes,
         events,
-    )
-    return view.to_dict()
+    ).to_dict()
+    if record.get("cost_source") is not None:
+        # A computed cost needs the span's start time and the server's prices: the columns
+        # hold it (a view too large to store is still priced at ingest).
+        for name in _COST_FIELDS:
+            view[name] = record[name]
+    return view
+
+
+_COST_FIELDS = ("cost", "cost_source", "cost_price")
 
 
 def span_detail(record: SpanRecord) -> dict[str, Any]:

@@ -100,9 +100,14 @@ class SpanHandle:
         *,
         total_tokens: int | None = None,
         cache_read_tokens: int | None = None,
+        cache_write_tokens: int | None = None,
         reasoning_tokens: int | None = None,
+        cost: float | None = None,
     ) -> None:
-        """Token usage (`gen_ai.usage.*`); the total is computed when not given."""
+        """Token usage (`gen_ai.usage.*`); the total is computed when not given. Cache tokens
+        are counted in the input, reasoning tokens in the output. ``cost`` (USD) is what the
+        call cost, when you know it: the server then keeps it instead of computing one from
+        the model's price (docs/cost.md)."""
         if total_tokens is None and input_tokens is not None and output_tokens is not None:
             total_tokens = input_tokens + output_tokens
         optional = {
@@ -110,11 +115,14 @@ class SpanHandle:
             _attrs.USAGE_OUTPUT_TOKENS: output_tokens,
             _attrs.USAGE_TOTAL_TOKENS: total_tokens,
             _attrs.USAGE_CACHE_READ_INPUT_TOKENS: cache_read_tokens,
+            _attrs.USAGE_CACHE_CREATION_INPUT_TOKENS: cache_write_tokens,
             _attrs.USAGE_REASONING_OUTPUT_TOKENS: reasoning_tokens,
         }
         for key, value in optional.items():
             if value is not None:
                 self.span.set_attribute(key, int(value))
+        if cost is not None:
+            self.span.set_attribute(_attrs.USAGE_COST, float(cost))
 
     @swallow
     def set_input_messages(self, messages: Any) -> None:

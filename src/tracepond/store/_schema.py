@@ -111,6 +111,17 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE spans ADD COLUMN origin_id BIGINT;
         """,
     ),
+    (
+        4,
+        "where each span's cost came from: sent, or computed from a price entry",
+        # Before, every stored cost was one the producer sent; the LLM calls that sent none stay
+        # without a cost until `tracepond reindex` computes theirs (docs/cost.md).
+        """
+        ALTER TABLE spans ADD COLUMN cost_source VARCHAR;
+        ALTER TABLE spans ADD COLUMN cost_price VARCHAR;
+        UPDATE spans SET cost_source = 'sent' WHERE cost IS NOT NULL;
+        """,
+    ),
 ]
 
 

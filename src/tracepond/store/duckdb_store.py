@@ -767,15 +767,15 @@ class DuckDBStore:
         return int(_scalar(self._con, "SELECT count(*) FROM spans"))
 
     def raw_span_chunks(self, size: int) -> Iterator[list[tuple[Any, ...]]]:
-        """(rowid, name, kind, status_code, status_message, attributes_json, events_json) of
-        every span, by rowid ranges of ``size`` so that memory stays bounded."""
+        """(rowid, name, kind, status_code, status_message, attributes_json, events_json,
+        start_ns) of every span, by rowid ranges of ``size`` so that memory stays bounded."""
         last = _scalar(self._con, "SELECT max(rowid) FROM spans")
         if last is None:
             return
         for low in range(0, int(last) + 1, size):
             chunk = self._con.execute(
                 "SELECT rowid, name, kind, status_code, status_message, attributes_json,"
-                " events_json FROM spans WHERE rowid >= $low AND rowid < $high",
+                " events_json, start_ns FROM spans WHERE rowid >= $low AND rowid < $high",
                 {"low": low, "high": low + size},
             ).fetchall()
             if chunk:
