@@ -71,7 +71,7 @@ class TracesPage {
         this.banner,
         h("table", { class: "grid traces" },
           h("thead", {}, h("tr", {},
-            ["Time", "Trace", "Service", "Duration", "Spans", "Tokens", "Cost", "Status", "Session", "User"]
+            ["Time", "Trace", "Service", "Duration", "Spans", "Tokens", "Cost", "Status", "Session · user"]
               .map((label, i) => h("th", { class: i >= 3 && i <= 6 ? "num" : null, text: label })))),
           this.tbody),
         this.empty, this.more));
@@ -320,7 +320,7 @@ function rowFor(t) {
         (t.tags || []).map((tag) => h("a", { class: "chip tag", href: `/?tag=${encodeURIComponent(tag)}`,
           text: String(tag), title: `Traces tagged ${tag}` }))),
       preview(t)),
-    h("td", { class: "service", text: t.service_name || fmt.NONE }),
+    h("td", { class: "service", text: t.service_name || fmt.NONE, title: t.service_name || null }),
     h("td", { class: "num", text: fmt.duration(t.duration_ns) }),
     h("td", { class: "num", text: fmt.count(t.span_count) }),
     h("td", { class: "num", text: fmt.count(tokens) }),
@@ -328,9 +328,10 @@ function rowFor(t) {
     h("td", {}, errors
       ? h("span", { class: "badge error", text: errors === 1 ? "error" : `${errors} errors` })
       : h("span", { class: "badge ok", text: "ok" })),
-    h("td", { class: "session" }, t.session_id ? h("a", { href: sessionHref(t.session_id), text: t.session_id }) : fmt.NONE),
-    h("td", { class: "user" }, t.user_id ? h("a", { href: `/?user_id=${encodeURIComponent(t.user_id)}`, text: t.user_id,
-      title: `Traces of user ${t.user_id}` }) : fmt.NONE));
+    h("td", { class: "session" },
+      t.session_id ? h("a", { href: sessionHref(t.session_id), text: t.session_id, title: t.session_id }) : fmt.NONE,
+      t.user_id ? h("div", { class: "user" }, h("a", { href: `/?user_id=${encodeURIComponent(t.user_id)}`, text: t.user_id,
+        title: `Traces of user ${t.user_id}` })) : null));
   tr.addEventListener("click", (event) => {
     if (event.target.closest("a") || getSelection().toString()) return;
     if (event.ctrlKey || event.metaKey) window.open(href, "_blank", "noopener");
