@@ -149,6 +149,10 @@ class TraceSummary:
     llm_count: int = 0
     tool_count: int = 0
     retriever_count: int = 0
+    # Search results only: the root's input and output (first line, bounded) and its tags.
+    input_preview: str | None = None
+    output_preview: str | None = None
+    tags: list[str] = field(default_factory=list)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> TraceSummary:

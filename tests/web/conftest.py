@@ -1,6 +1,7 @@
 """Browser fixtures: Debian's Chromium driven by Playwright for Python (never Playwright's own
 browser download), one server filled with the demo, XSS and huge traces for the session, and
-screenshots saved under test-artifacts/web/."""
+screenshots saved under $TRACEPOND_TEST_ARTIFACTS/web/ (default: test-artifacts/web/ in the
+repository)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,13 @@ from conftest import TracepondProcess
 
 from .data import huge_trace, run_demo, xss_trace
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
+ARTIFACTS = (
+    Path(
+        os.environ.get("TRACEPOND_TEST_ARTIFACTS")
+        or Path(__file__).resolve().parents[2] / "test-artifacts"
+    )
+    / "web"
+)
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -61,7 +61,7 @@ def test_traces_page_lists_the_demo_newest_first_and_updates_live(page: Any, web
     assert cells[2] == "tracepond-demo"
     assert cells[4] == str(summary["span_count"])
     assert cells[5] == f"{summary['total_tokens']:,}"
-    assert cells[8] == summary["session_id"]
+    assert cells[8].splitlines() == [summary["session_id"], summary["user_id"]]
     errors = [t for t in web.demo if tree(web, t)["summary"]["error_count"]]
     assert errors, "the demo has one failing tool call"
     assert page.locator(f'tr[data-trace-id="{errors[0]}"] .badge.error').count() == 1

@@ -127,8 +127,21 @@ class TraceSummaryFull(TraceSummary):
     retriever_count: int
 
 
+class ListedTrace(TraceSummaryFull):
+    """A trace as search lists it: what its root span was asked and answered, and its tags."""
+
+    input_preview: str | None = Field(
+        description="The root span's input (else its last user message): first non-blank line,"
+        " at most 200 characters; null when it has none"
+    )
+    output_preview: str | None = Field(
+        description="The root span's output (else its last output message), likewise"
+    )
+    tags: list[str] = Field(description="The root span's tags")
+
+
 class TraceSearch(BaseModel):
-    traces: list[TraceSummaryFull]
+    traces: list[ListedTrace]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at end")
     count: int = Field(description="Traces matching the search (all pages), at most 10,000")
     count_capped: bool = Field(description="More than `count` traces match")

@@ -110,6 +110,17 @@ def trace_summary(summary: TraceSummary) -> dict[str, Any]:
     }
 
 
+def listed_trace(summary: TraceSummary) -> dict[str, Any]:
+    """A trace as search lists it: its summary, what its root was asked and answered (first
+    line, bounded) and the root's tags."""
+    return {
+        **trace_summary(summary),
+        "input_preview": summary.input_preview,
+        "output_preview": summary.output_preview,
+        "tags": list(summary.tags),
+    }
+
+
 def parse_hex_id(text: str, size: int, what: str) -> bytes:
     """A lowercase/uppercase hex id of ``size`` bytes, or InvalidRequest saying what is wrong."""
     try:

@@ -57,7 +57,7 @@ def search_traces(store: SpanStore, page: PageRequest) -> dict[str, Any]:
     request = _request(page, "traces")
     result = store.search_traces(request)
     return {
-        "traces": [_render.trace_summary(t) for t in result.rows],
+        "traces": [_render.listed_trace(t) for t in result.rows],
         "next_cursor": _next_cursor("traces", request, result.next_after, result.as_of),
         "count": result.count,
         "count_capped": result.capped,

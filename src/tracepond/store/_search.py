@@ -7,7 +7,7 @@ shift pages nor change the count; the keyset (sort value, ids) continues after t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from tracepond.ingest._rows import VIEW_COLUMNS
@@ -15,6 +15,7 @@ from tracepond.query.filters import Filters
 from tracepond.store import _search_sql as q
 from tracepond.store._params import Params
 from tracepond.store._ql_sql import QueryCompiler
+from tracepond.store._search_previews import with_previews
 from tracepond.store.base import SPAN_HEAD_COLUMNS, SearchPage, SearchRequest, TraceSummary
 
 SUMMARY_COLUMNS = (
@@ -80,10 +81,11 @@ def search_traces(cursor: Any, request: SearchRequest) -> SearchPage[TraceSummar
         _add_span_semijoins(query, f, span_predicates, window)
     sort = q.TRACE_SORT[request.sort]
     if span_predicates or f.query is not None:
-        return _page_once(cursor, query, request, as_of, sort)
-    return _page(
-        cursor, query, request, as_of, "traces t", SUMMARY_COLUMNS, sort, ["t.trace_id"], _summary
-    )
+        page = _page_once(cursor, query, request, as_of, sort)
+    else:
+        table, ids = "traces t", ["t.trace_id"]
+        page = _page(cursor, query, request, as_of, table, SUMMARY_COLUMNS, sort, ids, _summary)
+    return replace(page, rows=with_previews(cursor, page.rows))
 
 
 def _add_span_semijoins(

@@ -94,6 +94,11 @@ class TraceSummary:
     llm_count: int
     tool_count: int
     retriever_count: int
+    # Filled by trace search only (store/_search_previews.py): what the root span was asked and
+    # answered (first line, bounded) and its tags.
+    input_preview: str | None = None
+    output_preview: str | None = None
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ const ROUTES = [
   [/^\/(?:traces\/?)?$/, "traces", () => import("./pages/traces.js"), []],
   [/^\/traces\/([^/]+)$/, "traces", () => import("./pages/trace.js"), ["traceId"],
     // Fetched in parallel rather than one import level after another.
-    ["pages/trace.js", "trace/model.js", "trace/timeline.js", "trace/detail.js", "values.js", "trace/chat.js", "trace/documents.js"],
+    ["pages/trace.js", "trace/model.js", "trace/timeline.js", "trace/detail.js", "values.js", "trace/chat.js", "trace/documents.js", "trace/words.js"],
     // The trace's skeleton is asked for while those load: it is the longest wait of the page.
     ({ traceId }) => ({ skeleton: isHexId(traceId, 32) ? handled(fetchCompactSkeleton(traceId.toLowerCase())) : null })],
   [/^\/sessions\/?$/, "sessions", () => import("./pages/sessions.js"), []],

@@ -46,6 +46,25 @@ export function scalarText(value) {
   }
 }
 
+// Objects and arrays (or JSON text of one) too long for a line, as indented JSON; long ones
+// collapsed to a one-line summary that opens. null for anything else.
+const INLINE_CHARS = 60;
+const OPEN_LINES = 16;
+
+function structured(value) {
+  const v = parseMaybeJson(value);
+  if (v === null || typeof v !== "object") return null;
+  const compact = scalarText(v);
+  if (compact.length <= INLINE_CHARS) return null;
+  const text = asText(v);
+  const lines = text.split("\n").length;
+  const size = Array.isArray(v) ? `[…] ${v.length} item${v.length === 1 ? "" : "s"}`
+    : `{…} ${Object.keys(v).length} key${Object.keys(v).length === 1 ? "" : "s"}`;
+  return h("details", { class: "kv-json", open: lines <= OPEN_LINES },
+    h("summary", { class: "muted", text: `${size}, ${lines} lines` }),
+    h("pre", { class: "json", text }));
+}
+
 // A table of key/value pairs; `filterable` adds a search box over keys and values.
 export function kvTable(map, { filterable = false, truncated = [], copyAll = false, empty = "none" } = {}) {
   const entries = Object.entries(map || {}).sort(([a], [b]) => a.localeCompare(b));
@@ -55,7 +74,7 @@ export function kvTable(map, { filterable = false, truncated = [], copyAll = fal
     const text = value === null ? "null" : scalarText(value);
     return h("tr", { "data-key": key },
       h("th", { text: key, title: key }),
-      h("td", {}, h("span", { class: value === null ? "kv-value muted" : "kv-value", text }),
+      h("td", {}, structured(value) || h("span", { class: value === null ? "kv-value muted" : "kv-value", text }),
         cut.has(key) ? h("span", { class: "chip warn", text: "truncated", title: "Cut at the attribute size limit" }) : null,
         copyButton(text)));
   });

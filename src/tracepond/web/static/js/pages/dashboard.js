@@ -15,36 +15,37 @@ const SLOWEST = 12;
 export async function render(root) {
   setTitle("Dashboard");
   const asked = new URLSearchParams(location.search).get("range");
-  const range = Object.hasOwn(RANGES, asked || "") ? asked : "24h";
-  const [length, bucket, bucketLabel] = RANGES[range];
-  // Buckets aligned to the bucket size, the last one holding now.
-  const until = (Math.floor(Date.now() * 1e6 / bucket) + 1) * bucket;
-  const since = until - length;
-  const base = { since: String(since), until: String(until) };
+  const chosen = Object.hasOwn(RANGES, asked || "") ? asked : null;
   const summary = h("div", { class: "summary" });
-  const page = h("div", { class: "page dashboard-page", "data-since": since, "data-until": until, "data-bucket": bucket },
-    h("div", { class: "dash-head" }, h("h1", { text: "Dashboard" }),
-      h("nav", { class: "ranges", "aria-label": "Time range" }, Object.keys(RANGES).map((r) =>
-        h("a", { href: `/dashboard?range=${r}`, class: r === range ? "active" : null, text: `Last ${r}`,
-          "aria-current": r === range ? "page" : null })))),
-    summary);
+  const page = h("div", { class: "page dashboard-page" });
   root.append(page);
-  const soft = (promise) => promise.catch(() => null);
-  // All at once; only the traces over time are needed to draw the page.
-  const requests = [
-    getJSON("/api/stats", { ...base, level: "trace", bucket: String(bucket) }),
-    soft(getJSON("/api/stats", base)),
-    soft(getJSON("/api/stats", { ...base, group_by: "model" })),
-    soft(getJSON("/api/stats", { ...base, group_by: "name" })),
-  ];
-  let overTime;
+  // Without a range in the URL: the shortest one holding traces, so fresh data fills the chart
+  // rather than one column at its right edge (the last hour, by minute, when there is none).
+  let picked;
   try {
-    overTime = await requests[0];
+    picked = chosen ? await overTimeOf(chosen) : await firstWithTraces();
   } catch (error) {
     page.append(error.missingEndpoint ? unavailable("The dashboard is", "GET /api/stats") : notice("error", "Cannot load statistics", error.message));
     return;
   }
-  const [spanTotals, byModel, byName] = await Promise.all(requests.slice(1));
+  const { range, since, until, bucket, overTime } = picked;
+  const [length, , bucketLabel] = RANGES[range];
+  const base = { since: String(since), until: String(until) };
+  Object.assign(page.dataset, { since, until, bucket, range, rangePicked: chosen ? "url" : "data" });
+  page.append(
+    h("div", { class: "dash-head" }, h("h1", { text: "Dashboard" }),
+      h("nav", { class: "ranges", "aria-label": "Time range" }, Object.keys(RANGES).map((r) =>
+        h("a", { href: `/dashboard?range=${r}`, class: r === range ? "active" : null, text: `Last ${r}`,
+          "aria-current": r === range ? "page" : null }))),
+      chosen ? null : h("span", { class: "muted range-note", text: `the shortest range with traces, per ${bucketLabel}` })),
+    summary);
+  const soft = (promise) => promise.catch(() => null);
+  const requests = [
+    soft(getJSON("/api/stats", base)),
+    soft(getJSON("/api/stats", { ...base, group_by: "model" })),
+    soft(getJSON("/api/stats", { ...base, group_by: "name" })),
+  ];
+  const [spanTotals, byModel, byName] = await Promise.all(requests);
 
   const buckets = fillBuckets(overTime.rows, since, until, bucket);
   const sum = (rows, key) => rows.reduce((t, r) => t + (r[key] || 0), 0);
@@ -94,6 +95,28 @@ export async function render(root) {
         note: `p50 ${fmt.duration(Math.round(g.p50_ns))} · ${fmt.count(g.count)} spans${g.error_count ? ` · ${fmt.count(g.error_count)} errors` : ""}` }))
         .sort((a, b) => b.value - a.value).slice(0, SLOWEST), { format: (v) => fmt.duration(Math.round(v)), cls: "s-slow" })
       : notAvailable())));
+}
+
+// The range's window: buckets aligned to the bucket size, the last one holding now.
+function windowOf(range) {
+  const [length, bucket] = RANGES[range];
+  const until = (Math.floor(Date.now() * 1e6 / bucket) + 1) * bucket;
+  return { range, since: until - length, until, bucket };
+}
+
+async function overTimeOf(range) {
+  const w = windowOf(range);
+  const overTime = await getJSON("/api/stats", { since: String(w.since), until: String(w.until), level: "trace", bucket: String(w.bucket) });
+  return { ...w, overTime };
+}
+
+async function firstWithTraces() {
+  let last = null;
+  for (const range of Object.keys(RANGES)) {
+    last = await overTimeOf(range);
+    if (last.overTime.rows.some((r) => r.count > 0)) return last;
+  }
+  return overTimeOf(Object.keys(RANGES)[0]);
 }
 
 // Every bucket of the range, empty ones as zeros (the API lists only buckets with traces).

@@ -6,6 +6,7 @@ import * as fmt from "../format.js";
 import { buildModel, buildSkeletonModel, appendSkeleton, buildCompactModel, appendCompact, search } from "../trace/model.js";
 import { Timeline } from "../trace/timeline.js";
 import { DetailPanel } from "../trace/detail.js";
+import { categoryLabel } from "../trace/words.js";
 
 export async function render(root, { traceId, skeleton: prefetched = null }) {
   setTitle(`Trace ${traceId.slice(0, 8)}`);
@@ -181,6 +182,6 @@ function toolbar(model, timeline) {
     h("button", { type: "button", text: "Expand all", on: { click: () => timeline.expandAll() } }),
     h("button", { type: "button", text: "Collapse all", on: { click: () => timeline.collapseAll() } }),
     h("span", { class: "legend" }, ["llm", "retriever", "reranker", "embedding", "tool", "agent", "chain", "unknown"]
-      .map((c) => h("span", { class: `legend-item cat-${c}` }, h("i", { class: "swatch" }), c))),
+      .map((c) => h("span", { class: `legend-item cat-${c}` }, h("i", { class: "swatch" }), categoryLabel(c)))),
     h("span", { class: "muted keys", text: "↑↓ move · ←→ fold · enter toggle · / search" }));
 }

@@ -71,7 +71,7 @@ class TracesPage {
         this.banner,
         h("table", { class: "grid traces" },
           h("thead", {}, h("tr", {},
-            ["Time", "Root span", "Service", "Duration", "Spans", "Tokens", "Cost", "Status", "Session"]
+            ["Time", "Trace", "Service", "Duration", "Spans", "Tokens", "Cost", "Status", "Session · user"]
               .map((label, i) => h("th", { class: i >= 3 && i <= 6 ? "num" : null, text: label })))),
           this.tbody),
         this.empty, this.more));
@@ -192,6 +192,7 @@ class TracesPage {
     }
     if (generation !== this.generation) return;
     this.invalid = false;
+    this.live.resume();
     this.queryError.replaceChildren();
     this.queryInput.classList.remove("invalid");
     this.queryInput.removeAttribute("aria-invalid");
@@ -209,10 +210,11 @@ class TracesPage {
     this.count.textContent = "";
     if (error instanceof ApiError && error.status === 400) {
       this.invalid = true;
+      this.live.pause(inQueryError(error) ? "until the query is fixed" : "until the filters are fixed");
       // Shown under the box: the message, and for a query error the query with a caret under
       // the position the parser stopped at.
       const q = this.state.q;
-      const inQuery = error.position !== null || error.code === "invalid_query";
+      const inQuery = inQueryError(error);
       const children = [h("div", { class: "query-error-message", text: error.message })];
       if (inQuery && q && error.position !== null) {
         const at = Math.max(0, Math.min(error.position, q.length));
@@ -309,11 +311,16 @@ function rowFor(t) {
   const href = traceHref(t.trace_id);
   const tokens = t.total_tokens ?? sumOrNull(t.input_tokens, t.output_tokens);
   const errors = t.error_count || 0;
+  const name = t.root_name || "(root not received yet)";
   const tr = h("tr", { "data-trace-id": t.trace_id, "data-start": t.start_time_unix_nano, class: errors ? "has-error" : null },
     h("td", { class: "time", title: fmt.isoTime(t.start_time_unix_nano), text: fmt.time(t.start_time_unix_nano) }),
-    h("td", { class: "name" }, h("a", { href, text: t.root_name || "(root not received yet)" }),
-      t.models && t.models.length ? h("span", { class: "chip model", text: t.models.join(", ") }) : null),
-    h("td", { class: "service", text: t.service_name || fmt.NONE }),
+    h("td", { class: "name" },
+      h("div", { class: "trace-title" }, h("a", { href, text: name, title: name }),
+        t.models && t.models.length ? h("span", { class: "chip model", text: t.models.join(", ") }) : null,
+        (t.tags || []).map((tag) => h("a", { class: "chip tag", href: `/?tag=${encodeURIComponent(tag)}`,
+          text: String(tag), title: `Traces tagged ${tag}` }))),
+      preview(t)),
+    h("td", { class: "service", text: t.service_name || fmt.NONE, title: t.service_name || null }),
     h("td", { class: "num", text: fmt.duration(t.duration_ns) }),
     h("td", { class: "num", text: fmt.count(t.span_count) }),
     h("td", { class: "num", text: fmt.count(tokens) }),
@@ -321,13 +328,32 @@ function rowFor(t) {
     h("td", {}, errors
       ? h("span", { class: "badge error", text: errors === 1 ? "error" : `${errors} errors` })
       : h("span", { class: "badge ok", text: "ok" })),
-    h("td", { class: "session" }, t.session_id ? h("a", { href: sessionHref(t.session_id), text: t.session_id }) : fmt.NONE));
+    h("td", { class: "session" },
+      t.session_id ? h("a", { href: sessionHref(t.session_id), text: t.session_id, title: t.session_id }) : fmt.NONE,
+      t.user_id ? h("div", { class: "user" }, h("a", { href: `/?user_id=${encodeURIComponent(t.user_id)}`, text: t.user_id,
+        title: `Traces of user ${t.user_id}` })) : null));
   tr.addEventListener("click", (event) => {
     if (event.target.closest("a") || getSelection().toString()) return;
     if (event.ctrlKey || event.metaKey) window.open(href, "_blank", "noopener");
     else location.assign(href);
   });
   return tr;
+}
+
+// What the trace was asked and answered: the root's input and output, first line (the API
+// bounds them); whole on hover.
+function preview(t) {
+  const asked = t.input_preview;
+  const answered = t.output_preview;
+  if (!asked && !answered) return null;
+  return h("div", { class: "io-preview" },
+    asked ? h("span", { class: "io-in", text: asked, title: asked }) : null,
+    asked && answered ? h("span", { class: "io-arrow", text: "→", "aria-label": "answered" }) : null,
+    answered ? h("span", { class: "io-out", text: answered, title: answered }) : null);
+}
+
+function inQueryError(error) {
+  return error.position !== null || error.code === "invalid_query";
 }
 
 function sumOrNull(a, b) {

@@ -3,12 +3,15 @@
 import { h, append, copyButton, notice } from "../dom.js";
 import { getJSON, traceHref, sessionHref, isHexId } from "../api.js";
 import * as fmt from "../format.js";
-import { pretty, kvTable, scalarText } from "../values.js";
+import { pretty, kvTable, scalarText, parseMaybeJson, asText } from "../values.js";
 import { conversation } from "./chat.js";
 import { documentCards } from "./documents.js";
+import { categoryLabel } from "./words.js";
 
 const TTFT_ATTRIBUTE = "gen_ai.response.time_to_first_chunk";
 const FIRST_TOKEN_EVENT = "gen_ai.first_token";
+// A tool definition longer than this opens collapsed (its name and description still show).
+const TOOL_OPEN_LINES = 40;
 
 export class DetailPanel {
   constructor(traceId) {
@@ -69,11 +72,12 @@ function header(span, view, node) {
   return h("div", { class: "detail-head" },
     h("h2", { class: "span-name", text: span.name }),
     h("div", { class: "chips" },
-      h("span", { class: `chip cat cat-${node.category}`, text: node.category }),
-      h("span", { class: "chip", text: span.kind }),
+      h("span", { class: `chip cat cat-${node.category}`, text: categoryLabel(node.category) }),
+      spanKindChip(span.kind),
       h("span", { class: "chip", text: span.service_name }),
+      // A span that set no status (most steps) ended normally as far as anyone knows: no badge.
       status.code === "error" ? h("span", { class: "badge error", text: "error" })
-        : status.code === "ok" ? h("span", { class: "badge ok", text: "ok" }) : h("span", { class: "chip", text: "status unset" }),
+        : status.code === "ok" ? h("span", { class: "badge ok", text: "ok" }) : null,
       node.span.orphan ? h("span", { class: "chip warn", text: "orphan: parent missing" }) : null,
       node.span.cycle ? h("span", { class: "chip warn", text: "parent cycle broken here" }) : null),
     h("div", { class: "facts" },
@@ -81,8 +85,31 @@ function header(span, view, node) {
       fact("Duration", fmt.duration(span.duration_ns)),
       view && view.model ? fact("Model", view.model) : null,
       view && view.usage ? fact("Tokens", fmt.count(view.usage.total_tokens ?? sum(view.usage.input_tokens, view.usage.output_tokens))) : null,
-      view && view.cost !== null && view.cost !== undefined ? fact("Cost", fmt.cost(view.cost)) : null),
+      view && view.cost !== null && view.cost !== undefined ? fact("Cost", costText(span, view)) : null),
     status.message ? h("p", { class: "status-message", text: status.message }) : null);
+}
+
+// Only kinds that tell a reader something: a request handled or a call made to another service.
+const SPAN_KIND_WORDS = {
+  server: ["handles a request", "OpenTelemetry span kind SERVER"],
+  client: ["calls out", "OpenTelemetry span kind CLIENT"],
+  producer: ["sends a message", "OpenTelemetry span kind PRODUCER"],
+  consumer: ["handles a message", "OpenTelemetry span kind CONSUMER"],
+};
+
+function spanKindChip(kind) {
+  const words = SPAN_KIND_WORDS[kind];
+  return words ? h("span", { class: "chip kind", "data-kind": kind, text: words[0], title: words[1] }) : null;
+}
+
+// "$0.0021 · computed from genai-prices openai/gpt-4o-mini" or "· sent by the producer".
+function costText(span, view) {
+  const source = span.cost_source ?? view.cost_source ?? null;
+  const price = span.cost_price ?? view.cost_price ?? null;
+  const amount = fmt.cost(view.cost);
+  if (source === "sent") return `${amount} · sent by the producer`;
+  if (source === "computed") return price ? `${amount} · computed from ${String(price).replace(":", " ")}` : `${amount} · computed`;
+  return amount;
 }
 
 function fact(label, value) {
@@ -109,10 +136,21 @@ function kindSections(span, view) {
 
 function llmSections(span, view) {
   const out = [];
+  // What was said comes first; the model, usage and parameters after it.
+  const withheld = view.withheld || {};
+  const messages = [];
+  if (view.input_messages && view.input_messages.length) messages.push(conversation(view.input_messages));
+  else if (withheld.input_messages) messages.push(withheldNote("Input messages", withheld.input_messages));
+  if (view.output_messages && view.output_messages.length) messages.push(conversation(view.output_messages, { output: true }));
+  else if (withheld.output_messages) messages.push(withheldNote("Output messages", withheld.output_messages));
+  if (messages.length) out.push(section("Conversation", messages, { id: "conversation" }));
+  const tools = toolDefinitions(span, view);
+  if (tools.length) out.push(section("Tools offered", tools.map(toolDefinition), { id: "tools", count: tools.length }));
   const u = view.usage || {};
   const model = { model: view.model, provider: view.provider };
   if (view.request_model && view.request_model !== view.model) model.request_model = view.request_model;
   if (view.response_model && view.response_model !== view.model) model.response_model = view.response_model;
+  const hasCost = view.cost !== null && view.cost !== undefined;
   const metrics = h("div", { class: "metrics" },
     metric("Input tokens", fmt.count(u.input_tokens)),
     metric("Output tokens", fmt.count(u.output_tokens)),
@@ -123,18 +161,31 @@ function llmSections(span, view) {
     metric("Cost", fmt.cost(view.cost)),
     metric("Latency", fmt.duration(span.duration_ns)),
     metric("Time to first token", fmt.duration(timeToFirstToken(span))));
-  out.push(section("Model", [kvTable(dropEmpty(model)), metrics], { id: "llm" }));
-  if (view.invocation_parameters && Object.keys(view.invocation_parameters).length) {
-    out.push(section("Parameters", kvTable(view.invocation_parameters), { id: "parameters" }));
-  }
-  const withheld = view.withheld || {};
-  const messages = [];
-  if (view.input_messages && view.input_messages.length) messages.push(conversation(view.input_messages));
-  else if (withheld.input_messages) messages.push(withheldNote("Input messages", withheld.input_messages));
-  if (view.output_messages && view.output_messages.length) messages.push(conversation(view.output_messages, { output: true }));
-  else if (withheld.output_messages) messages.push(withheldNote("Output messages", withheld.output_messages));
-  if (messages.length) out.push(section("Conversation", messages, { id: "conversation" }));
+  const costNote = hasCost ? h("p", { class: "muted cost-source", text: `Cost: ${costText(span, view)}` }) : null;
+  out.push(section("Model", [kvTable(dropEmpty(model)), metrics, costNote], { id: "llm" }));
+  const params = view.invocation_parameters || {};
+  if (Object.keys(params).length) out.push(section("Parameters", kvTable(params), { id: "parameters" }));
   return out;
+}
+
+// The tools the model was offered: gen_ai.tool.definitions, else the request's "tools"
+// parameter (LangChain, OpenAI).
+function toolDefinitions(span, view) {
+  const attributes = span.attributes || {};
+  const raw = attributes["gen_ai.tool.definitions"] ?? (view.invocation_parameters || {}).tools;
+  const parsed = parseMaybeJson(raw);
+  return Array.isArray(parsed) ? parsed : [];
+}
+
+function toolDefinition(tool) {
+  const fn = tool && typeof tool === "object" ? (tool.function || tool) : {};
+  const name = typeof fn.name === "string" ? fn.name : "(unnamed tool)";
+  const body = pretty(tool, { className: "tool-definition" });
+  const lines = asText(tool).split("\n").length;
+  return h("details", { class: "tool-def", open: lines <= TOOL_OPEN_LINES, "data-tool": name },
+    h("summary", {}, h("strong", { text: name }),
+      typeof fn.description === "string" ? h("span", { class: "muted", text: ` — ${fn.description}` }) : null),
+    body);
 }
 
 function metric(label, value) {

@@ -6,10 +6,13 @@
 import { h } from "../dom.js";
 import * as fmt from "../format.js";
 import { visibleRows, ancestors } from "./model.js";
+import { categoryLabel } from "./words.js";
 
 export const ROW_HEIGHT = 24;
 const OVERSCAN = 12;
 const MAX_INDENT_DEPTH = 40;
+// Room for one time label ("123.4ms") and a gap on the waterfall's axis.
+const TICK_SPACING = 80;
 
 export class Timeline {
   constructor(model, { onSelect, total = null }) {
@@ -54,17 +57,34 @@ export class Timeline {
   }
 
   header() {
-    const total = this.model.end - this.model.start;
-    const fractions = [0, 1 / 3, 2 / 3, 1];
-    const ticks = fractions.map((f) =>
-      h("span", { class: `tick${f === 1 ? " last" : ""}`, text: fmt.duration(Math.round(total * f)) }));
-    for (const [i, tick] of ticks.entries()) tick.style.left = `${fractions[i] * 100}%`;
+    const axis = h("div", { class: "tl-axis" });
+    // As many time labels as fit the axis's width, so that they never overlap.
+    let drawnFor = -1;
+    new ResizeObserver(() => {
+      const width = axis.clientWidth;
+      if (width === drawnFor) return;
+      drawnFor = width;
+      axis.replaceChildren(...this.ticks(width));
+    }).observe(axis);
     return h("div", { class: "tl-row tl-head" },
       h("div", { class: "tl-name", text: "Span" }),
       h("div", { class: "num", text: "Duration", title: "Duration of the span" }),
       h("div", { class: "num", text: "Tokens", title: "Tokens of the subtree (each model call counted once)" }),
       h("div", { class: "num", text: "Cost", title: "Cost of the subtree" }),
-      h("div", { class: "tl-axis" }, ticks));
+      axis);
+  }
+
+  ticks(width) {
+    const total = this.model.end - this.model.start;
+    const intervals = Math.max(1, Math.min(4, Math.floor(width / TICK_SPACING)));
+    const out = [];
+    for (let i = 0; i <= intervals; i++) {
+      const f = i / intervals;
+      const tick = h("span", { class: `tick${i === intervals ? " last" : ""}`, text: fmt.duration(Math.round(total * f)) });
+      tick.style.left = `${f * 100}%`;
+      out.push(tick);
+    }
+    return out;
   }
 
   refresh() {
@@ -132,7 +152,7 @@ export class Timeline {
       : h("span", { class: "toggle leaf" });
     const name = h("div", { class: "tl-name", title: n.name },
       toggle,
-      h("span", { class: "cat", text: n.category }),
+      h("span", { class: "cat", text: categoryLabel(n.category) }),
       h("span", { class: "label", text: n.name }),
       n.depth > MAX_INDENT_DEPTH ? h("span", { class: "depth", text: `depth ${n.depth}` }) : null,
       n.totals.errors ? h("span", { class: "err-count", title: `${n.totals.errors} error span(s) in this subtree`,
@@ -141,7 +161,7 @@ export class Timeline {
     name.style.paddingLeft = `${4 + Math.min(n.depth, MAX_INDENT_DEPTH) * 14}px`;
     const left = ((n.start - m.start) / total) * 100;
     const width = ((n.end - n.start) / total) * 100;
-    const bar = h("div", { class: "bar" });
+    const bar = h("div", { class: "bar", title: `${n.name} · ${fmt.duration(n.end - n.start)}` });
     bar.style.left = `${left}%`;
     bar.style.width = `${Math.max(width, 0)}%`;
     const label = h("span", { class: "bar-label", text: fmt.duration(n.end - n.start) });
