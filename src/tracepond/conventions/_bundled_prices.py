@@ -33,45 +33,46 @@ _NEVER: Final = "(?!)"  # the rule of a provider without one: matches nothing
 _COMPACT_DATE: Final = re.compile(r"(-)(20\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?=-|:|$)")
 
 
+# A compiled _Rules: exact name -> first rule, the pattern, and the rule of each group number.
+_Compiled = tuple[dict[str, int], re.Pattern[str], list[int]]
+
+
 class _Rules:
     """Match rules tried in order: which one matches a name first.
 
     Exact names (``equals`` rules, and the ``equals`` branches of ``or`` rules: most of the
     table) go into a dict of name -> first rule; the other rules and branches are joined into
-    one pattern, compiled on the first lookup. The first matching rule is the lower of the two
-    answers."""
+    one pattern. Both are built on the first lookup and published as one value, so that a
+    thread looking up meanwhile builds its own or sees them whole. The first matching rule is
+    the lower of the two answers."""
 
-    __slots__ = ("_clauses", "_exact", "_pattern", "_rule_of_group")
+    __slots__ = ("_clauses", "_compiled")
 
     def __init__(self, clauses: list[Any]) -> None:
         self._clauses = clauses
-        self._exact: dict[str, int] | None = None
-        self._pattern: re.Pattern[str] | None = None
-        self._rule_of_group: list[int] = []
+        self._compiled: _Compiled | None = None
 
     @property
     def compiled(self) -> bool:
-        return self._pattern is not None
+        return self._compiled is not None
 
     def first(self, name: str) -> int | None:
         """The index of the first rule matching ``name`` (lower-cased), or None."""
-        pattern = self._pattern
-        if pattern is None:
-            pattern = self.compile()
-        exact = self._exact.get(name) if self._exact else None
+        exact, pattern, rule_of_group = self._compiled or self.compile()
+        in_dict = exact.get(name)
         found = pattern.match(name)
         if found is None:
-            return exact
-        matched = self._rule_of_group[found.lastindex or 0]
-        return matched if exact is None or matched < exact else exact
+            return in_dict
+        matched = rule_of_group[found.lastindex or 0]
+        return matched if in_dict is None or matched < in_dict else in_dict
 
-    def compile(self) -> re.Pattern[str]:
+    def compile(self) -> _Compiled:
         """The patterned rules become alternatives in rule order, each ended by an empty
         group: the last group a match closes is that marker, so ``lastindex`` names the first
         patterned rule that matched (groups of a rule's own regex come before its marker; the
         generator refuses back-references, which joining would renumber)."""
-        if self._pattern is not None:
-            return self._pattern
+        if self._compiled is not None:
+            return self._compiled
         exact: dict[str, int] = {}
         parts: list[str] = []
         rule_of_group = [-1]  # group 0 is the whole match
@@ -83,11 +84,8 @@ class _Rules:
                 rule_of_group.extend([-1] * sum(_groups(branch) for branch in rest))
                 rule_of_group.append(index)
                 parts.append("(?:" + "|".join(_regex(branch) for branch in rest) + ")()")
-        self._exact = exact
-        self._pattern = re.compile("|".join(parts) or _NEVER)
-        self._rule_of_group = rule_of_group
-        self._clauses = []  # the dict and the pattern are all that is needed from now on
-        return self._pattern
+        self._compiled = (exact, re.compile("|".join(parts) or _NEVER), rule_of_group)
+        return self._compiled
 
 
 def _split_exact(clause: list[Any] | None) -> tuple[list[str], list[list[Any]]]:
