@@ -1,19 +1,28 @@
 """Computed costs: the bundled genai-prices table, price overrides, dates, and the cache.
 
 Every computed cost is checked against ``genai_prices.calc_price`` itself (the reference this
-module reimplements for speed), on the same usage and date."""
+module reimplements for speed), on the same usage and date, and every model lookup against
+genai-prices' own. genai-prices is a dev dependency: tracepond reads its own compact copy of the
+table (prices.json, scripts/generate_prices.py)."""
 
 from __future__ import annotations
 
+import importlib.util
+import json
+import os
 import pickle
+import subprocess
+import sys
 from datetime import UTC, date, datetime
+from importlib.metadata import version
+from pathlib import Path
 from typing import Any
 
 import pytest
 from genai_prices import Usage as GenAIUsage
 from genai_prices import calc_price
 from genai_prices.data_snapshot import get_snapshot
-from genai_prices.types import ConditionalPrice, StartDateConstraint
+from genai_prices.types import ConditionalPrice, StartDateConstraint, TimeOfDateConstraint
 
 from tracepond.conventions import (
     PriceTable,
@@ -330,15 +339,130 @@ def test_the_table_travels_to_decode_workers_with_its_overrides() -> None:
     )
 
 
-def test_the_bundled_table_is_never_updated_from_the_network(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    import genai_prices.update_prices as updates
+# A fresh process prices one span; what did that import and allocate?
+_FIRST_PRICED_SPAN = """
+import sys, tracemalloc
+from tracepond.conventions import SpanInput, default_prices, normalize, price_view
 
-    def refuse(*args: Any, **kwargs: Any) -> Any:
-        raise AssertionError("tracepond must not download prices")
+def span(operation):
+    return normalize(SpanInput(name="x", attributes={
+        "gen_ai.operation.name": operation, "gen_ai.provider.name": "openai",
+        "gen_ai.request.model": "gpt-4o-mini", "gen_ai.usage.input_tokens": 1000}))
 
-    monkeypatch.setattr(updates.UpdatePrices, "start", refuse)
-    monkeypatch.setattr(updates.UpdatePrices, "fetch", refuse, raising=False)
-    assert _prices._snapshot().from_auto_update is False
-    assert PriceTable().price("openai", "gpt-4o", ns(NOW)) is not None
+tracemalloc.start()
+table = default_prices()
+table.warm()
+tool = span("execute_tool")
+price_view(tool, 0, table)
+nothing_priced = tracemalloc.get_traced_memory()[0]
+chat = span("chat")
+price_view(chat, 1748779200 * 10**9, table)
+print(nothing_priced, tracemalloc.get_traced_memory()[0], chat.cost,
+      "genai_prices" in sys.modules, "pydantic" in sys.modules)
+"""
+
+
+def test_pricing_loads_a_compact_table_late_and_never_genai_prices() -> None:
+    """genai-prices' own table costs ~25 MB in every decoding process (server and workers)."""
+    out = subprocess.run(
+        [sys.executable, "-c", _FIRST_PRICED_SPAN],
+        env=os.environ,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    nothing_priced, first_priced, cost = int(out[0]), int(out[1]), float(out[2])
+    assert cost == pytest.approx(1000 * 0.15e-6)
+    assert out[3:] == ["False", "False"]  # genai_prices, pydantic imported
+    assert nothing_priced < 100_000  # warm() and a tool span load nothing
+    assert first_priced < 5 * 2**20  # ~2.5 MiB; genai-prices' ~25 MiB
+
+
+def _generator() -> Any:
+    path = Path(__file__).parents[2] / "scripts" / "generate_prices.py"
+    spec = importlib.util.spec_from_file_location("generate_prices", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_shipped_table_is_the_installed_genai_prices_table() -> None:
+    """A genai-prices upgrade that changes prices fails here until prices.json is regenerated
+    (``python scripts/generate_prices.py``)."""
+    shipped = Path(_prices.__file__).with_name("prices.json")
+    assert shipped.exists(), "run scripts/generate_prices.py"
+    generated = _generator().generate()
+    assert shipped.read_text(encoding="utf-8") == generated, "run scripts/generate_prices.py"
+    assert json.loads(generated)["source"] == f"genai-prices {version('genai-prices')}"
+
+
+def _genai_prices_model(provider: str | None, name: str) -> str | None:
+    try:
+        vendor, model = get_snapshot().find_provider_model(name, None, provider, None)
+    except LookupError:
+        return None
+    return f"genai-prices:{vendor.id}/{model.id}"
+
+
+def test_lookups_pick_the_model_genai_prices_picks() -> None:
+    """Every model id, and spellings of it that the rules must still resolve (case, a compact
+    date suffix, a routing prefix), asked of its own provider, of none, and of providers that
+    fall back to others' models: the model found is genai-prices' own."""
+    table = PriceTable(cache_size=10)
+    providers = get_snapshot().providers
+    fallbacks = [p.id for p in providers if p.fallback_model_providers]
+    checked = 0
+    for provider in providers:
+        for model in provider.models:
+            for name in (model.id, model.id.upper() + "-20250514", f"openrouter/{model.id}"):
+                for asked in (provider.id, None, *fallbacks):
+                    found = table.price(asked, name, ns(NOW))
+                    label = None if found is None else found[1]
+                    expected = _genai_prices_model(asked, name)
+                    if label != expected:
+                        # Not priced by tokens (audio, pages): genai-prices finds the model.
+                        assert found is None and _no_token_price(asked, name), (asked, name)
+                    checked += 1
+    assert checked > 25_000
+
+
+def _no_token_price(provider: str | None, name: str) -> bool:
+    _, model = get_snapshot().find_provider_model(name, None, provider, None)
+    moments = [datetime(2023, 1, 1, tzinfo=UTC), NOW, datetime(2026, 12, 1, tzinfo=UTC)]
+    return all(_only_other_units(model, moment) for moment in moments)
+
+
+def test_an_unknown_model_is_looked_up_in_its_provider_only() -> None:
+    from tracepond.conventions._bundled_prices import bundled_prices
+
+    table = PriceTable()
+    bundled = bundled_prices()
+    before = set(bundled.compiled_providers())
+    assert table.price("aws.bedrock", "no-such-model", ns(NOW)) is None
+    assert table.price(None, "no-such-model-either", ns(NOW)) is None  # no provider claims it
+    assert set(bundled.compiled_providers()) - before <= {"aws"}
+    # A name a provider's rule claims is looked up in that provider (and its fallbacks) only.
+    assert table.price(None, "claude-no-such-model", ns(NOW)) is None
+    assert set(bundled.compiled_providers()) - before <= {"aws", "anthropic"}
+
+
+def test_a_date_suffix_and_a_time_of_day_price_resolve_as_in_genai_prices() -> None:
+    _, label = PriceTable().price("openai", "GPT-4o-mini-20240718", ns(NOW)) or (None, "")
+    assert label == "genai-prices:openai/gpt-4o-mini"
+    model, provider = _a_model_with_off_peak_prices()
+    usage = Usage(1_000_000, 1_000_000)
+    for hour in range(24):
+        moment = NOW.replace(hour=hour, minute=45)
+        found = PriceTable().price(provider, model, ns(moment))
+        assert found is not None
+        assert found[0].cost(usage) == pytest.approx(reference(usage, model, provider, moment))
+
+
+def _a_model_with_off_peak_prices() -> tuple[str, str]:
+    for provider in get_snapshot().providers:
+        for model in provider.models:
+            prices = model.prices if isinstance(model.prices, list) else []
+            if any(isinstance(entry.constraint, TimeOfDateConstraint) for entry in prices):
+                return model.id, provider.id
+    raise AssertionError("no model with time-of-day prices in the bundled table")

@@ -1,11 +1,12 @@
 """Cost of an LLM or embedding call from its provider, model, token counts and date.
 
 Prices come from price overrides (a ``--prices`` file, parsed by ``tracepond.price_file``) and
-then from the price table bundled with the ``genai-prices`` package (its ``data_snapshot``:
-nothing is ever downloaded). ``genai_prices.calc_price`` takes ~90 µs per call (a model scan
-and Decimal arithmetic), twice what decoding a whole span costs, so a ``PriceTable`` resolves
-each (provider, model) once into plain float rates per price period, keeps the result in a
-bounded LRU cache, and prices each span with a few multiplications. Pure: no I/O.
+then from the bundled table: genai-prices' own, copied into ``prices.json`` at build time
+(``_bundled_prices``; genai-prices is not imported at run time, nothing is ever downloaded).
+``genai_prices.calc_price`` takes ~90 µs per call (a model scan and Decimal arithmetic), twice
+what decoding a whole span costs, so a ``PriceTable`` resolves each (provider, model) once into
+plain float rates per price period, keeps the result in a bounded LRU cache, and prices each
+span with a few multiplications. Pure: no I/O but reading the package's own table.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ import math
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import date, time
 from typing import Any, Final
 
+from tracepond.conventions._bundled_prices import bundled_prices
 from tracepond.conventions._model import EMBEDDING, LLM, SpanView, Usage
 
 # How cost_source says where a span's cost came from.
@@ -177,9 +179,8 @@ class PriceTable:
         return len(self._cache)
 
     def warm(self) -> None:
-        """Load the bundled table now (~0.2 s), not at the first span that needs it."""
-        if self.bundled:
-            _snapshot()
+        """Nothing to do any more: the compact bundled table loads on the first priced span
+        (~10 ms), so that a decoding process that prices nothing never holds it."""
 
     def _resolve(self, provider: str | None, model: str) -> Resolved | None:
         name = model.lower()
@@ -249,110 +250,79 @@ GENAI_PRICES_PROVIDERS: Final = {
 }
 
 
-def _snapshot() -> Any:
-    # The bundled snapshot only: never genai-prices' UpdatePrices, which downloads.
-    from genai_prices import data_snapshot
-
-    return data_snapshot._bundled_snapshot()
-
-
 def _bundled_periods(provider: str | None, name: str) -> tuple[Period, ...]:
     """The model's price periods in the bundled table. A call whose provider is named but not in
     the table (ollama, vllm, a company gateway) is not priced by the model name alone: the same
     name served there is not billed at the vendor's price."""
-    found = _find_model(_snapshot().providers, provider, name)
+    vendor = None if provider is None else GENAI_PRICES_PROVIDERS.get(provider, provider)
+    found = bundled_prices().find(vendor, name)
     if found is None:
         return ()
-    vendor, model = found
-    return _periods(model.prices, f"genai-prices:{vendor.id}/{model.id}")
+    vendor_id, model_id, periods = found
+    return _periods(periods, f"genai-prices:{vendor_id}/{model_id}")
 
 
-def _find_model(providers: list[Any], provider: str | None, name: str) -> tuple[Any, Any] | None:
-    """genai-prices' own lookup (``DataSnapshot.find_provider_model``) without its caches, which
-    keep every model name ever asked for: this table's bounded cache is the only one."""
-    from genai_prices.data_snapshot import find_provider_by_id
-
-    if provider is not None:
-        vendor = find_provider_by_id(providers, GENAI_PRICES_PROVIDERS.get(provider, provider))
-    else:
-        matching = (p for p in providers if p.model_match and p.model_match.is_match(name))
-        vendor = next(matching, None)
-    if vendor is None:
-        return None
-    model = vendor.find_model(name, all_providers=providers)
-    return None if model is None else (vendor, model)
-
-
-def _periods(prices: Any, label: str) -> tuple[Period, ...]:
-    from genai_prices.types import ConditionalPrice
-
-    if not isinstance(prices, list):
+def _periods(periods: list[Any], label: str) -> tuple[Period, ...]:
+    """genai-prices' rule: the last active period applies, else the first one."""
+    found: list[Period] = []
+    for constraint, prices in reversed(periods):
         rates = _rates(prices)
-        return () if rates is None else ((_always, rates, label),)
-    if not prices:
-        return ()
-    periods: list[Period] = []
-    for conditional in reversed(prices):
-        assert isinstance(conditional, ConditionalPrice)
-        rates = _rates(conditional.prices)
         if rates is not None:
-            periods.append((_active(conditional.constraint), rates, label))
-    fallback = _rates(prices[0].prices)
-    if fallback is not None:
-        periods.append((_always, fallback, label))
-    return tuple(periods)
+            found.append((_active(constraint), rates, label))
+    if periods and periods[0][0] is not None:  # else the first period always applies anyway
+        fallback = _rates(periods[0][1])
+        if fallback is not None:
+            found.append((_always, fallback, label))
+    return tuple(found)
 
 
-def _rates(model_price: Any) -> Rates | None:
+def _rates(prices: list[Any] | None) -> Rates | None:
     """The rates tracepond can apply (tokens and requests); None when the model is priced by
     something else only (audio hours, characters, pages)."""
-    values = model_price.__dict__
+    if prices is None:
+        return None
+    input_mtok, output_mtok, cache_read_mtok, cache_write_mtok, reasoning_mtok, requests = prices
     rates = Rates(
-        input=_rate(values.get("input_mtok")),
-        output=_rate(values.get("output_mtok")),
-        cache_read=_rate(values.get("cache_read_mtok")),
-        cache_write=_rate(values.get("cache_write_mtok")),
-        reasoning=_rate(values.get("output_reasoning_mtok")),
-        per_request=float(values.get("requests_kcount") or 0) / 1000,
+        input=_rate(input_mtok),
+        output=_rate(output_mtok),
+        cache_read=_rate(cache_read_mtok),
+        cache_write=_rate(cache_write_mtok),
+        reasoning=_rate(reasoning_mtok),
+        per_request=float(requests or 0) / 1000,
     )
     if rates.input is None and rates.output is None and not rates.per_request:
         return None
     return rates
 
 
-def _rate(value: Any) -> Rate | None:
-    from genai_prices.types import TieredPrices
-
-    if value is None:
+def _rate(per_million: float | list[Any] | None) -> Rate | None:
+    if per_million is None:
         return None
-    if isinstance(value, TieredPrices):
-        tiers = sorted(
-            ((tier.start, float(tier.price) * _PER_MILLION) for tier in value.tiers),
-            reverse=True,
-        )
-        return (float(value.base) * _PER_MILLION, tuple(tiers))
-    return float(value) * _PER_MILLION
+    if isinstance(per_million, list):
+        base, tiers = per_million
+        rates = sorted(((start, price * _PER_MILLION) for start, price in tiers), reverse=True)
+        return (base * _PER_MILLION, tuple(rates))
+    return per_million * _PER_MILLION
 
 
 def _always(_start_ns: int) -> bool:
     return True
 
 
-def _active(constraint: Any) -> Callable[[int], bool]:
-    """genai-prices' constraint as a test on a span's start (ns since the epoch, UTC)."""
-    from genai_prices.types import StartDateConstraint, TimeOfDateConstraint
-
+def _active(constraint: list[str] | None) -> Callable[[int], bool]:
+    """A period's constraint as a test on a span's start (ns since the epoch, UTC)."""
     if constraint is None:
         return _always
-    if isinstance(constraint, StartDateConstraint):
-        since = _day_ns(constraint.start_date)
+    kind, *values = constraint
+    if kind == "from":
+        since = _day_ns(date.fromisoformat(values[0]))
         return lambda start_ns: start_ns >= since
-    if isinstance(constraint, TimeOfDateConstraint):
-        first, last = _day_us(constraint.start_time), _day_us(constraint.end_time)
+    if kind == "time":  # a daily window, UTC
+        first, last = (_day_us(time.fromisoformat(value)) for value in values)
         if last < first:  # wraps past midnight
             return lambda start_ns: not last <= (start_ns // _NS_PER_US) % _US_PER_DAY < first
         return lambda start_ns: first <= (start_ns // _NS_PER_US) % _US_PER_DAY < last
-    return lambda start_ns: bool(constraint.active(_datetime(start_ns)))
+    raise ValueError(f"prices.json: unknown price constraint {kind!r}")
 
 
 def _day_ns(day: date) -> int:
@@ -360,14 +330,8 @@ def _day_ns(day: date) -> int:
 
 
 def _day_us(moment: time) -> int:
-    """Microseconds into the UTC day of a time of day (naive = UTC)."""
-    if moment.tzinfo is not None:
-        moment = datetime.combine(date(1970, 1, 1), moment).astimezone(UTC).timetz()
+    """Microseconds into the day of a time of day."""
     return ((moment.hour * 60 + moment.minute) * 60 + moment.second) * 10**6 + moment.microsecond
-
-
-def _datetime(start_ns: int) -> datetime:
-    return datetime.fromtimestamp(start_ns / 1e9, tz=UTC)
 
 
 _EPOCH_ORDINAL: Final = date(1970, 1, 1).toordinal()
