@@ -30,14 +30,21 @@ def root_input(web: WebData, trace: str) -> str:
     return str(tree(web, trace)["roots"][0]["view"]["input"])
 
 
+def preview(text: str) -> str:
+    """The list's preview of a root's input or output: its first line, at most 200 characters."""
+    line = " ".join(text.strip().splitlines()[0].split())
+    return line if len(line) <= 200 else line[:199].rstrip() + "…"
+
+
 def test_traces_list_shows_input_output_user_and_tags(page: Any, web: WebData) -> None:
     page.goto(web.server.url + "/")
     for trace in web.demo:
         row = page.locator(f'tr[data-trace-id="{trace}"]')
-        expect(row.locator(".io-in")).to_have_text(root_input(web, trace).splitlines()[0].strip())
-        output = str(tree(web, trace)["roots"][0]["view"]["output"]).splitlines()[0].strip()
-        expect(row.locator(".io-out")).to_have_text(output)
-        expect(row.locator("td.session .user")).to_have_text("demo-user")
+        expect(row.locator(".io-in")).to_have_text(preview(root_input(web, trace)))
+        output = str(tree(web, trace)["roots"][0]["view"]["output"])
+        expect(row.locator(".io-out")).to_have_text(preview(output))
+        user = tree(web, trace)["summary"]["user_id"]
+        expect(row.locator("td.session .user")).to_have_text(user)
         expect(row.locator(".chip.tag")).to_have_text(["demo"])
     # Different questions read differently, although every root has the same name.
     shown = page.locator("tr .io-in").all_inner_texts()
