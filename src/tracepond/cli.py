@@ -215,10 +215,10 @@ def _serve(args: argparse.Namespace) -> int:
     from tracepond._logging import configure as configure_logging
     from tracepond.errors import TracepondError
     from tracepond.server import serve
-    from tracepond.settings import Settings
+    from tracepond.server_settings import ServerSettings
 
     try:
-        settings = Settings.load(
+        settings = ServerSettings.load(
             host=args.host,
             grpc_port=args.grpc_port,
             http_port=args.http_port,
@@ -260,10 +260,10 @@ def _reindex(args: argparse.Namespace) -> int:
     from tracepond.errors import TracepondError
     from tracepond.price_file import load_price_table
     from tracepond.reindex import reindex
-    from tracepond.settings import Settings
+    from tracepond.server_settings import ServerSettings
     from tracepond.store.duckdb_store import DuckDBStore
 
-    settings = Settings.load(db_path=args.db, prices_path=args.prices)
+    settings = ServerSettings.load(db_path=args.db, prices_path=args.prices)
     if not settings.db_path.exists():
         print(f"tracepond: no database at {settings.db_path}", file=sys.stderr)
         return 1

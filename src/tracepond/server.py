@@ -40,7 +40,7 @@ from tracepond.metrics import Metrics
 from tracepond.metrics import mount as mount_metrics
 from tracepond.price_file import load_price_table
 from tracepond.query.service import QueryService
-from tracepond.settings import Settings
+from tracepond.server_settings import ServerSettings
 from tracepond.store.duckdb_store import DuckDBStore
 
 log = logging.getLogger("tracepond")
@@ -56,7 +56,7 @@ class _Uvicorn(uvicorn.Server):
 
 
 class TracepondServer:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: ServerSettings) -> None:
         self.settings = settings
         # Read first: a bad price file stops the start before any port or file is opened.
         self.prices = load_price_table(settings.prices_path)
@@ -208,7 +208,7 @@ class TracepondServer:
         out.flush()
 
 
-def _uvicorn_config(app: FastAPI, settings: Settings) -> uvicorn.Config:
+def _uvicorn_config(app: FastAPI, settings: ServerSettings) -> uvicorn.Config:
     # uvicorn's httptools protocol (fast), with a bound on request heads and read deadlines.
     protocol = guarded_protocol(settings.max_header_bytes, settings.read_timeout_seconds)
     return uvicorn.Config(app, http=protocol, log_level="warning", access_log=False, lifespan="off")
@@ -233,7 +233,9 @@ def _bind_http(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve(settings: Settings, on_ready: Callable[[TracepondServer], None] | None = None) -> None:
+def serve(
+    settings: ServerSettings, on_ready: Callable[[TracepondServer], None] | None = None
+) -> None:
     # The writer thread gives up the GIL at every DuckDB call and must win it back from the
     # decoding event loop each time; at the default 5 ms switch interval those waits added up
     # to most of a commit's time. 0.5 ms keeps commits short at a small cost in switching.

@@ -45,14 +45,14 @@ class FailingQuery:
 def app_server() -> Iterator[tuple[str, FailingQuery]]:
     from tracepond.api.app import create_app
     from tracepond.server import _Uvicorn, _uvicorn_config
-    from tracepond.settings import Settings
+    from tracepond.server_settings import ServerSettings
     from tracepond.store.base import StoreHealth
 
     query = FailingQuery()
     receiver = type("NoReceiver", (), {"handle": None})()
     healthy = lambda: StoreHealth("ok")  # noqa: E731
     app = create_app(query, receiver, lambda: True, healthy)  # type: ignore[arg-type]
-    server = _Uvicorn(_uvicorn_config(app, Settings()))
+    server = _Uvicorn(_uvicorn_config(app, ServerSettings()))
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])))

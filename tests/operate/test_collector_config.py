@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tracepond.settings import Settings
+from tracepond.server_settings import ServerSettings
 
 yaml = pytest.importorskip("yaml")
 
@@ -59,11 +59,13 @@ def test_receivers_take_otlp_grpc_and_http(config: dict[str, Any]) -> None:
     protocols = config["receivers"]["otlp"]["protocols"]
     assert protocols["grpc"]["endpoint"].endswith(":4317")
     assert protocols["http"]["endpoint"].endswith(":4318")
-    assert protocols["grpc"]["max_recv_msg_size_mib"] * 1024 * 1024 <= Settings().max_body_bytes
+    assert (
+        protocols["grpc"]["max_recv_msg_size_mib"] * 1024 * 1024 <= ServerSettings().max_body_bytes
+    )
 
 
 def test_exporters_point_at_tracepond_defaults(config: dict[str, Any]) -> None:
-    defaults = Settings()
+    defaults = ServerSettings()
     exporters = config["exporters"]
     grpc = exporters["otlp/tracepond"]
     http = exporters["otlphttp/tracepond"]

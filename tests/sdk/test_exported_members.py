@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pkgutil
 import subprocess
 import sys
 from pathlib import Path
@@ -77,3 +78,26 @@ def test_import_loads_no_server_or_optional_code() -> None:
         check=True,
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_no_submodule_shadows_a_public_name() -> None:
+    # Importing a submodule binds it as an attribute of the package: a module named like a
+    # public function (``tracepond/settings.py``) replaced ``tracepond.settings()`` for every
+    # caller once anything had imported it.
+    modules = {module.name for module in pkgutil.iter_modules(tracepond.__path__)}
+    assert modules.isdisjoint(tracepond.__all__), modules & set(tracepond.__all__)
+    code = (
+        "import pkgutil, importlib, tracepond\n"
+        "for m in pkgutil.iter_modules(tracepond.__path__):\n"
+        "    importlib.import_module('tracepond.' + m.name)\n"
+        "assert callable(tracepond.settings), tracepond.settings\n"
+        "assert tracepond.Settings.__module__.startswith('tracepond.sdk')\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, env={"PYTHONPATH": SRC})
+
+
+def test_one_class_per_settings_name() -> None:
+    from tracepond.server_settings import ServerSettings
+
+    assert ServerSettings is not tracepond.Settings
+    assert ServerSettings.__name__ != tracepond.Settings.__name__

@@ -1,4 +1,4 @@
-"""``Settings.load``: command-line flag > environment variable > default."""
+"""``ServerSettings.load``: command-line flag > environment variable > default."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from tracepond.settings import DEFAULT_DB, Settings
+from tracepond.server_settings import DEFAULT_DB, ServerSettings
 
 
 def test_defaults_without_flags_or_env() -> None:
-    settings = Settings.load(env={})
-    assert settings == Settings()
+    settings = ServerSettings.load(env={})
+    assert settings == ServerSettings()
     assert settings.host == "127.0.0.1"
     assert (settings.grpc_port, settings.http_port) == (4317, 4318)
     assert settings.db_path == Path(DEFAULT_DB) == Path("tracepond.duckdb")
@@ -38,8 +38,8 @@ ENV = {
 
 
 def test_env_beats_default() -> None:
-    settings = Settings.load(env=ENV)
-    assert settings == Settings(
+    settings = ServerSettings.load(env=ENV)
+    assert settings == ServerSettings(
         host="0.0.0.0",
         grpc_port=5317,
         http_port=5318,
@@ -56,7 +56,7 @@ def test_env_beats_default() -> None:
 
 
 def test_flag_beats_env_and_none_means_not_given() -> None:
-    settings = Settings.load(
+    settings = ServerSettings.load(
         env=ENV,
         host="::1",
         grpc_port=0,
@@ -76,12 +76,14 @@ def test_flag_beats_env_and_none_means_not_given() -> None:
 
 
 def test_empty_env_value_is_not_given() -> None:
-    assert Settings.load(env={"TRACEPOND_HTTP_PORT": "", "TRACEPOND_DB": ""}) == Settings()
+    assert (
+        ServerSettings.load(env={"TRACEPOND_HTTP_PORT": "", "TRACEPOND_DB": ""}) == ServerSettings()
+    )
 
 
 def test_reads_os_environ_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRACEPOND_MAX_COMMIT_SPANS", "77")
-    assert Settings.load().max_commit_spans == 77
+    assert ServerSettings.load().max_commit_spans == 77
 
 
 @pytest.mark.parametrize(
@@ -99,19 +101,19 @@ def test_reads_os_environ_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
 )
 def test_invalid_values_raise_value_error(flags: dict[str, object], env: dict[str, str]) -> None:
     with pytest.raises(ValueError):
-        Settings.load(env=env, **flags)
+        ServerSettings.load(env=env, **flags)
 
 
 def test_unknown_flag_is_a_type_error() -> None:
     with pytest.raises(TypeError, match="unknown settings"):
-        Settings.load(env={}, colour="blue")
+        ServerSettings.load(env={}, colour="blue")
 
 
 @pytest.mark.parametrize("text", ["1", "true", "TRUE", "yes", "on", " on "])
 def test_bool_env_true(text: str) -> None:
-    assert Settings.load(env={"TRACEPOND_LOG_JSON": text}).log_json is True
+    assert ServerSettings.load(env={"TRACEPOND_LOG_JSON": text}).log_json is True
 
 
 @pytest.mark.parametrize("text", ["0", "false", "no", "off", "nope"])
 def test_bool_env_false(text: str) -> None:
-    assert Settings.load(env={"TRACEPOND_LOG_JSON": text}).log_json is False
+    assert ServerSettings.load(env={"TRACEPOND_LOG_JSON": text}).log_json is False

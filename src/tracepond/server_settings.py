@@ -11,7 +11,7 @@ DEFAULT_DB = "tracepond.duckdb"
 
 
 @dataclass(frozen=True)
-class Settings:
+class ServerSettings:
     host: str = "127.0.0.1"
     grpc_port: int = 4317
     http_port: int = 4318
@@ -104,7 +104,7 @@ class Settings:
         cls,
         env: Mapping[str, str] | None = None,
         **flags: object,
-    ) -> Settings:
+    ) -> ServerSettings:
         """Build settings from flags (None = not given), then env vars, then defaults."""
         env = os.environ if env is None else env
         values: dict[str, object] = {}
