@@ -84,8 +84,9 @@ class ServerSettings:
     # later by `tracepond reindex`; for measuring normalization's cost, or bursts beyond what
     # the machine can normalize. Trace views are still built on read.
     normalize_at_ingest: bool = True
-    # Price overrides and custom models (YAML, docs/cost.md), before the bundled genai-prices
-    # table, for the cost of LLM calls that sent none. Read once at start; a bad file stops it.
+    # Price overrides and custom models (YAML, docs/cost.md), before the bundled price table
+    # (generated from genai-prices), for the cost of LLM calls that sent none. Read once at
+    # start; a bad file stops it.
     prices_path: Path | None = None
     log_json: bool = False
     # Reads (docs/query.md, "Limits"). Each API read is stopped after this many seconds (503

@@ -178,10 +178,6 @@ class PriceTable:
     def cached(self) -> int:
         return len(self._cache)
 
-    def warm(self) -> None:
-        """Nothing to do any more: the compact bundled table loads on the first priced span
-        (~10 ms), so that a decoding process that prices nothing never holds it."""
-
     def _resolve(self, provider: str | None, model: str) -> Resolved | None:
         name = model.lower()
         overrides = _matching_overrides(self.overrides, provider, name)

@@ -22,7 +22,7 @@ from typing import Literal, Protocol
 import pyarrow as pa
 
 from tracepond._arrow import settle_pandas_probe
-from tracepond.conventions import PriceTable, default_prices
+from tracepond.conventions import PriceTable
 from tracepond.errors import Overloaded
 from tracepond.ingest._limits import SpanLimits
 from tracepond.ingest._memory import release_large_buffers
@@ -192,9 +192,6 @@ def _init_worker(
     release_large_buffers()
     settle_pandas_probe()
     _worker_decoder = SpanDecoder(limits=limits, normalize=normalize, prices=prices)
-    if normalize:
-        # The bundled price table loads in ~0.2 s: during the warm-up, not on a first request.
-        (prices or default_prices()).warm()
     threading.Thread(
         target=_exit_with_parent, args=(server_pid,), name="parent-watch", daemon=True
     ).start()
