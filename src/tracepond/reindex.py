@@ -4,8 +4,8 @@ The normalized view (stored whole as JSON and as scalar columns: category, model
 cost, …) and the trace totals are derived at ingest by ``tracepond.conventions``. When its
 mapping tables or the prices change (a tracepond with a newer price table, another
 ``--prices`` file), this brings stored data up to date: computed costs are priced again at
-each span's start time, and trace totals (which sessions and stats sum) follow. Raw attributes, events and every column the
-sender sent are never touched.
+each span's start time, and trace totals (which sessions and stats sum) follow. Raw
+attributes, events and every column the sender sent are never touched.
 """
 
 from __future__ import annotations
