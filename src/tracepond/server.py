@@ -160,21 +160,7 @@ class TracepondServer:
         self.pipeline.start()
         self.auth.authenticator.table.start()
         await start_grpc_server(grpc_server, GrpcReceiver(self.ingest, self.budget))
-        receiver = HttpReceiver(self.ingest, settings.max_body_bytes, self.budget)
-        hosts = HostPolicy(settings.host, settings.allowed_hosts)
-        app = create_app(
-            self.query,
-            receiver,
-            self.is_ready,
-            self.store.health,
-            hosts,
-            auth=self.auth.authenticator,
-            key_admin=self.auth.admin,
-            metrics_open=not settings.metrics_auth,
-        )
-        mount_metrics(app, self.metrics)
-        mount_jaeger(app, self.store, self.query.deadline)
-        http = _Uvicorn(_uvicorn_config(app, settings))
+        http = _Uvicorn(_uvicorn_config(self.build_app(), settings))
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, self._request_exit, http)
@@ -197,6 +183,25 @@ class TracepondServer:
             self.metrics.close()
             self.store.close()
             log.info("tracepond stopped; database closed")
+
+    def build_app(self) -> FastAPI:
+        """The HTTP application with every route (tests/auth enumerates them from here)."""
+        settings = self.settings
+        receiver = HttpReceiver(self.ingest, settings.max_body_bytes, self.budget)
+        hosts = HostPolicy(settings.host, settings.allowed_hosts)
+        app = create_app(
+            self.query,
+            receiver,
+            self.is_ready,
+            self.store.health,
+            hosts,
+            auth=self.auth.authenticator,
+            key_admin=self.auth.admin,
+            metrics_open=not settings.metrics_auth,
+        )
+        mount_metrics(app, self.metrics)
+        mount_jaeger(app, self.store, self.query.deadline)
+        return app
 
     def _request_exit(self, http: uvicorn.Server) -> None:
         self._ready = False
