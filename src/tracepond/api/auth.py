@@ -121,7 +121,7 @@ class AuthGate:
             # Spans go to the key's project unless a header names another one (refused).
             project = principal.project or project
         if not allowed(principal, needed, project, scope["path"]):
-            raise PermissionDenied(_denied(principal, needed, project))
+            raise self.auth.deny(principal, client, _denied(principal, needed, project))
         return principal
 
     def _principal(self, scope: Scope, headers: dict[str, str], client: str) -> Principal:

@@ -14,7 +14,7 @@ from tracepond.auth.limiter import FailureLimiter
 from tracepond.auth.principal import Principal
 from tracepond.auth.sessions import Sessions
 from tracepond.auth.table import KeyTable
-from tracepond.errors import Unauthenticated
+from tracepond.errors import PermissionDenied, Unauthenticated
 
 AuthMode = Literal["auto", "on", "off"]
 # One message for every unusable key: it must not tell whether a key exists.
@@ -68,6 +68,13 @@ class Authenticator:
     def from_session(self, token: str) -> Principal | None:
         ident = self.sessions.key_of(token)
         return None if ident is None else self.table.principal_of(ident)
+
+    def deny(self, principal: Principal, client: str, why: str) -> PermissionDenied:
+        """The error for a valid key that may not do this, logged by key id and name."""
+        log.warning(
+            "denied API key %s (%s) from %s: %s", principal.key_id, principal.key_name, client, why
+        )
+        return PermissionDenied(why)
 
     def _refuse(self, client: str, ident: str | None, why: str) -> Principal:
         self.limiter.failed(client)

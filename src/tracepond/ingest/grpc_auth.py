@@ -17,7 +17,7 @@ import grpc
 
 from tracepond.auth.gate import Authenticator
 from tracepond.auth.principal import Principal, key_project, may_ingest
-from tracepond.errors import PermissionDenied, TooManyAttempts, TracepondError
+from tracepond.errors import TooManyAttempts, TracepondError
 
 PROJECT_METADATA = "x-tracepond-project"
 _STATUS = {
@@ -80,12 +80,10 @@ def _check(auth: Authenticator, context: grpc.aio.ServicerContext) -> Principal:
     project = metadata.get(PROJECT_METADATA) or principal.project or "default"
     if not may_ingest(principal, project):
         if principal.project is not None and principal.project != project:
-            raise PermissionDenied(
-                f"this API key is for project {principal.project!r}, not {project!r}"
-            )
-        raise PermissionDenied(
-            f"this API key's scope ({principal.scope}) does not allow sending spans"
-        )
+            why = f"this API key is for project {principal.project!r}, not {project!r}"
+        else:
+            why = f"this API key's scope ({principal.scope}) does not allow sending spans"
+        raise auth.deny(principal, client, why)
     return principal
 
 
