@@ -211,7 +211,11 @@ class TracepondServer:
         host = self.settings.host
         if self.auth.initial_key is not None:
             # Standard output (the terminal), never the log: see server_auth.py.
-            out.write("\n".join(server_auth.initial_key_lines(self.auth.initial_key)) + "\n")
+            lines = server_auth.initial_key_lines(self.auth.initial_key)
+            if self.settings.log_json:
+                message = "no API key existed: created an admin key (shown only now)"
+                lines = [ready_line({"msg": message, "initial_admin_key": self.auth.initial_key})]
+            out.write("\n".join(lines) + "\n")
         if self.auth.open_off_loopback:
             log.warning("authentication is off while bound to %s", host)
         if self.settings.log_json:
