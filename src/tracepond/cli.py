@@ -35,6 +35,7 @@ examples:
   tracepond demo               send the demo agent's traces to a running server
   tracepond export -q '{ status = error }' --out errors.parquet
   tracepond reindex            recompute normalized columns (stop the server first)
+  tracepond keys create --project shop --scope ingest    an API key (docs/operate.md)
 
 Run 'tracepond COMMAND --help' for a command's options.
 """
@@ -144,6 +145,22 @@ def _parser() -> argparse.ArgumentParser:
         help="YAML file of price overrides and custom models for computed costs"
         " (TRACEPOND_PRICES; docs/cost.md)",
     )
+    serve.add_argument(
+        "--auth",
+        choices=("auto", "on", "off"),
+        help="API keys: auto = required off loopback, or once a key exists; on; off"
+        " (TRACEPOND_AUTH, auto; docs/operate.md)",
+    )
+    serve.add_argument(
+        "--metrics-auth",
+        choices=("on", "off"),
+        help="whether /metrics needs an admin key while auth is on (TRACEPOND_METRICS_AUTH, on)",
+    )
+    serve.add_argument(
+        "--session-hours",
+        type=float,
+        help="web view sign-in lifetime in hours (TRACEPOND_SESSION_HOURS, 12)",
+    )
     serve.add_argument("--log-json", action="store_true", default=None, help="JSON log lines")
     serve.add_argument(
         "--demo",
@@ -202,9 +219,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(handler=_demo)
 
-    from tracepond import _export
+    from tracepond import _export, _keys_cli
 
     _export.add_parser(commands, _progress_bar)
+    _keys_cli.add_parser(commands)
     return parser
 
 
@@ -238,6 +256,9 @@ def _serve(args: argparse.Namespace) -> int:
             log_json=args.log_json,
             query_timeout=args.query_timeout,
             prices_path=args.prices,
+            auth=args.auth,
+            metrics_auth=args.metrics_auth,
+            session_hours=args.session_hours,
         )
     except ValueError as exc:
         print(f"tracepond: invalid setting: {exc}", file=sys.stderr)

@@ -151,3 +151,39 @@ class InvalidPriceFile(TracepondError):
     ``tracepond reindex`` does not start. The message names the file, the entry and its line."""
 
     code = "invalid_price_file"
+
+
+# -- authentication (docs/operate.md, "API keys") ----------------------------------------------
+
+
+class Unauthenticated(TracepondError):
+    """No usable API key: missing, malformed, unknown, revoked or expired. One message for all
+    of them, so that the answer never tells whether a key exists. HTTP 401 with
+    ``WWW-Authenticate: Bearer`` / gRPC UNAUTHENTICATED (OTLP exporters do not retry it)."""
+
+    http_status = 401
+    code = "unauthenticated"
+
+
+class PermissionDenied(TracepondError):
+    """A valid key whose scope or project does not allow this request: HTTP 403 / gRPC
+    PERMISSION_DENIED (not retried by OTLP exporters)."""
+
+    http_status = 403
+    code = "permission_denied"
+
+
+class TooManyAttempts(TracepondError):
+    """Too many failed key attempts from this client address: HTTP 429 with Retry-After /
+    gRPC RESOURCE_EXHAUSTED."""
+
+    http_status = 429
+    code = "too_many_attempts"
+
+    def __init__(self, message: str, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+    @property
+    def retry_after(self) -> int | None:
+        return self.retry_after_seconds

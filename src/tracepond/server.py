@@ -22,6 +22,7 @@ import grpc
 import uvicorn
 from fastapi import FastAPI
 
+from tracepond import server_auth
 from tracepond._logging import ready_line
 from tracepond._version import __version__
 from tracepond.api.app import create_app
@@ -31,6 +32,7 @@ from tracepond.http_guard import guarded_protocol
 from tracepond.ingest._limits import SpanLimits
 from tracepond.ingest.budget import MemoryBudget
 from tracepond.ingest.decoding import Decoder, InlineDecoder, ProcessDecoder
+from tracepond.ingest.grpc_auth import AuthInterceptor
 from tracepond.ingest.grpc_receiver import GrpcReceiver, bind_grpc_server, start_grpc_server
 from tracepond.ingest.http_receiver import HttpReceiver
 from tracepond.ingest.pipeline import WritePipeline
@@ -63,6 +65,7 @@ class TracepondServer:
         self._ready = False
         self.grpc_port = 0
         self.http_port = 0
+        self.grpc_auth = AuthInterceptor()
 
     def _open(self) -> None:
         """Open (and migrate) the store and build what uses it: only once both ports are
@@ -107,6 +110,8 @@ class TracepondServer:
         self.metrics.watch(self.pipeline, self.ingest, settings.max_queued_spans)
         self.query = QueryService(self.store, settings.query_timeout)
         self.budget = MemoryBudget(settings.max_inflight_bytes)
+        self.auth = server_auth.build(settings, self.store, self.pipeline)
+        self.grpc_auth.attach(self.auth.authenticator)
 
     def is_ready(self) -> bool:
         return self._ready
@@ -123,7 +128,11 @@ class TracepondServer:
     ) -> None:
         settings = self.settings
         grpc_server, self.grpc_port = bind_grpc_server(
-            settings.host, settings.grpc_port, settings.max_body_bytes, settings.max_inflight_bytes
+            settings.host,
+            settings.grpc_port,
+            settings.max_body_bytes,
+            settings.max_inflight_bytes,
+            interceptors=[self.grpc_auth],
         )
         try:
             http_socket = _bind_http(settings.host, settings.http_port)
@@ -149,13 +158,9 @@ class TracepondServer:
         settings = self.settings
         self.decoder.start()
         self.pipeline.start()
+        self.auth.authenticator.table.start()
         await start_grpc_server(grpc_server, GrpcReceiver(self.ingest, self.budget))
-        receiver = HttpReceiver(self.ingest, settings.max_body_bytes, self.budget)
-        hosts = HostPolicy(settings.host, settings.allowed_hosts)
-        app = create_app(self.query, receiver, self.is_ready, self.store.health, hosts)
-        mount_metrics(app, self.metrics)
-        mount_jaeger(app, self.store, self.query.deadline)
-        http = _Uvicorn(_uvicorn_config(app, settings))
+        http = _Uvicorn(_uvicorn_config(self.build_app(), settings))
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, self._request_exit, http)
@@ -173,10 +178,30 @@ class TracepondServer:
             self._ready = False
             await grpc_server.stop(grace=5)
             self.decoder.close()
+            self.auth.authenticator.table.close()
             self.pipeline.stop()
             self.metrics.close()
             self.store.close()
             log.info("tracepond stopped; database closed")
+
+    def build_app(self) -> FastAPI:
+        """The HTTP application with every route (tests/auth enumerates them from here)."""
+        settings = self.settings
+        receiver = HttpReceiver(self.ingest, settings.max_body_bytes, self.budget)
+        hosts = HostPolicy(settings.host, settings.allowed_hosts)
+        app = create_app(
+            self.query,
+            receiver,
+            self.is_ready,
+            self.store.health,
+            hosts,
+            auth=self.auth.authenticator,
+            key_admin=self.auth.admin,
+            metrics_open=not settings.metrics_auth,
+        )
+        mount_metrics(app, self.metrics)
+        mount_jaeger(app, self.store, self.query.deadline)
+        return app
 
     def _request_exit(self, http: uvicorn.Server) -> None:
         self._ready = False
@@ -184,6 +209,15 @@ class TracepondServer:
 
     def _announce(self, out: TextIO) -> None:
         host = self.settings.host
+        if self.auth.initial_key is not None:
+            # Standard output (the terminal), never the log: see server_auth.py.
+            lines = server_auth.initial_key_lines(self.auth.initial_key)
+            if self.settings.log_json:
+                message = "no API key existed: created an admin key (shown only now)"
+                lines = [ready_line({"msg": message, "initial_admin_key": self.auth.initial_key})]
+            out.write("\n".join(lines) + "\n")
+        if self.auth.open_off_loopback:
+            log.warning("authentication is off while bound to %s", host)
         if self.settings.log_json:
             # The same one line, as a JSON object (fields: grpc, http, db, version, url).
             out.write(
@@ -194,6 +228,7 @@ class TracepondServer:
                         "db": str(self.settings.db_path),
                         "version": __version__,
                         "url": f"{self.http_url}/",
+                        **({"warning": "auth off"} if self.auth.open_off_loopback else {}),
                     }
                 )
                 + "\n"
@@ -205,6 +240,8 @@ class TracepondServer:
             f"db={self.settings.db_path} version={__version__}\n"
         )
         out.write(f"  web view and API: {self.http_url}/\n")
+        if self.auth.open_off_loopback:
+            out.write(server_auth.open_warning(host) + "\n")
         out.flush()
 
 

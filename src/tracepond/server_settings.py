@@ -99,6 +99,15 @@ class ServerSettings:
     # What DuckDB may spill to <db>.tmp in all (its max_temp_directory_size); a read that needs
     # more fails with 503 query_memory_limit instead of filling the disk.
     duckdb_max_temp_size: str = "4GB"
+    # API keys (docs/operate.md, "API keys"). auto: required when bound off loopback, and on
+    # loopback as soon as one key exists; on: always; off: never (off loopback, with a warning).
+    auth: str = "auto"
+    # /metrics needs an admin key while auth is on (it counts every project); False: open.
+    metrics_auth: bool = True
+    # How long a web view session (a read key exchanged for a cookie) lasts.
+    session_hours: float = 12.0
+    # Failed key attempts one client address may make a minute before it is answered 429.
+    auth_failures_per_minute: int = 10
 
     @classmethod
     def load(
@@ -172,6 +181,13 @@ def _bool(text: str) -> bool:
     return text.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _auth_mode(text: str) -> str:
+    mode = text.strip().lower()
+    if mode not in ("auto", "on", "off"):
+        raise ValueError(f"auth must be auto, on or off: {text}")
+    return mode
+
+
 _SOURCES: list[tuple[str, str, Callable[[str], object]]] = [
     ("host", "TRACEPOND_HOST", str),
     ("grpc_port", "TRACEPOND_GRPC_PORT", _port),
@@ -200,4 +216,8 @@ _SOURCES: list[tuple[str, str, Callable[[str], object]]] = [
     ("query_timeout", "TRACEPOND_QUERY_TIMEOUT", _positive_seconds),
     ("query_memory_limit", "TRACEPOND_QUERY_MEMORY_LIMIT", str),
     ("duckdb_max_temp_size", "TRACEPOND_DUCKDB_MAX_TEMP_SIZE", str),
+    ("auth", "TRACEPOND_AUTH", _auth_mode),
+    ("metrics_auth", "TRACEPOND_METRICS_AUTH", _bool),
+    ("session_hours", "TRACEPOND_SESSION_HOURS", _positive_seconds),
+    ("auth_failures_per_minute", "TRACEPOND_AUTH_FAILURES_PER_MINUTE", _positive),
 ]

@@ -13,7 +13,9 @@ from tracepond._version import __version__
 from tracepond.api import errors
 from tracepond.api._cancel import run_query
 from tracepond.api._json import json_response
+from tracepond.api.auth import AuthGate, add_session_routes
 from tracepond.api.hosts import HostCheck, HostPolicy
+from tracepond.api.keys_routes import add_key_routes
 from tracepond.api.models import ErrorResponse, Span, TraceTree
 from tracepond.api.query_routes import add_query_routes
 from tracepond.ingest.http_receiver import HttpReceiver
@@ -21,6 +23,8 @@ from tracepond.query.service import QueryService
 from tracepond.web import mount as mount_web_view
 
 if TYPE_CHECKING:
+    from tracepond.auth.admin import KeyAdmin
+    from tracepond.auth.gate import Authenticator
     from tracepond.store.base import StoreHealth
 
 TraceId = Annotated[
@@ -43,8 +47,12 @@ def create_app(
     ready: Callable[[], bool],
     store_health: Callable[[], StoreHealth],
     hosts: HostPolicy | None = None,
+    auth: Authenticator | None = None,
+    key_admin: KeyAdmin | None = None,
+    metrics_open: bool = False,
 ) -> FastAPI:
-    """The HTTP application; ``hosts`` says which Host names it answers (None: any)."""
+    """The HTTP application; ``hosts`` says which Host names it answers (None: any); ``auth``
+    checks every request's key (api/auth.py; None: no authentication at all)."""
     app = FastAPI(
         title="tracepond",
         version=__version__,
@@ -57,6 +65,11 @@ def create_app(
         redoc_url=None,
     )
     errors.install(app)
+    if auth is not None:
+        app.add_middleware(AuthGate, auth=auth, metrics_open=metrics_open)
+        add_session_routes(app, auth)
+        if key_admin is not None:
+            add_key_routes(app, key_admin, auth.table)
     if hosts is not None and hosts.checks:
         app.add_middleware(HostCheck, policy=hosts)
     app.router.add_route("/v1/traces", receiver.handle, methods=["POST"], include_in_schema=False)

@@ -14,6 +14,7 @@ budget until its spans are committed (UNAVAILABLE beyond it, which exporters ret
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import grpc
@@ -98,7 +99,11 @@ class GrpcReceiver:
 
 
 def bind_grpc_server(
-    host: str, port: int, max_message_bytes: int, max_inflight_bytes: int
+    host: str,
+    port: int,
+    max_message_bytes: int,
+    max_inflight_bytes: int,
+    interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
 ) -> tuple[grpc.aio.Server, int]:
     """A gRPC server bound to ``host:port`` (port 0 = any free), not started yet, and its port.
 
@@ -112,6 +117,7 @@ def bind_grpc_server(
             ("grpc.max_concurrent_streams", MAX_STREAMS_PER_CONNECTION),
         ],
         maximum_concurrent_rpcs=max_concurrent_rpcs(max_inflight_bytes, max_message_bytes),
+        interceptors=interceptors,
     )
     address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     try:

@@ -23,6 +23,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import pyarrow as pa
 
@@ -36,6 +37,7 @@ from tracepond.store.base import SpanStore, WriteResult
 CommitHook = Callable[[pa.Table, WriteResult], None]
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 # After this long without a request, the writer checkpoints the database.
 IDLE_CHECKPOINT_SECONDS = 2.0
@@ -80,6 +82,8 @@ class WritePipeline:
         self._max_queued = max_queued_spans
         self._max_commit = max_commit_spans
         self._queue: deque[_Pending] = deque()
+        # Small writes other than spans (API keys), run by the writer between commits.
+        self._jobs: deque[tuple[Callable[[], Any], Future[Any]]] = deque()
         self._queued_spans = 0
         self._cond = threading.Condition()
         self._stopping = False
@@ -127,6 +131,29 @@ class WritePipeline:
             self._cond.notify()
         return pending.future
 
+    def call(self, job: Callable[[], _T]) -> Future[_T]:
+        """Run ``job`` (a small store write) on the writer thread, between commits: the store
+        has one writer, and a write beside it could make its CHECKPOINT fail."""
+        future: Future[_T] = Future()
+        with self._cond:
+            if self._stopping:
+                raise StorageUnavailable("server is shutting down")
+            self._jobs.append((job, future))
+            self._cond.notify()
+        return future
+
+    def _run_jobs(self) -> None:
+        while True:
+            with self._cond:
+                if not self._jobs:
+                    return
+                job, future = self._jobs.popleft()
+            try:
+                future.set_result(job())
+            except Exception as exc:
+                future.set_exception(exc)
+            self._dirty = True
+
     def stop(self, timeout: float = 30.0) -> None:
         """Commit what is queued, then stop the writer thread."""
         with self._cond:
@@ -138,7 +165,7 @@ class WritePipeline:
     def _take_group(self) -> list[_Pending] | None:
         """The next commit group; [] when the writer fell idle; None when stopping and drained."""
         with self._cond:
-            if not self._queue and not self._stopping:
+            if not self._queue and not self._jobs and not self._stopping:
                 healthy = self._store.health().writable
                 self._cond.wait(IDLE_CHECKPOINT_SECONDS if healthy else RECOVERY_SECONDS)
             if not self._queue:
@@ -185,10 +212,12 @@ class WritePipeline:
         while (group := self._take_group()) is not None:
             if not self._store.health().writable:
                 self._recover()
+            self._run_jobs()
             if group:
                 self._commit(group)
             elif self._dirty:
                 self._checkpoint()
+        self._run_jobs()  # those queued while stopping
 
     def _commit(self, group: list[_Pending]) -> None:
         started = time.perf_counter()

@@ -122,6 +122,25 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         UPDATE spans SET cost_source = 'sent' WHERE cost IS NOT NULL;
         """,
     ),
+    (
+        6,
+        "API keys: only a hash of each key is stored",
+        # project NULL = every project (admin keys only). last_used_ns is not written per
+        # request: the server keeps last use in memory (auth/table.py).
+        """
+        CREATE TABLE api_keys (
+            id VARCHAR PRIMARY KEY,
+            name VARCHAR NOT NULL,
+            project VARCHAR,
+            scope VARCHAR NOT NULL CHECK (scope IN ('ingest', 'read', 'admin')),
+            secret_hash VARCHAR NOT NULL,
+            created_ns BIGINT NOT NULL,
+            expires_ns BIGINT,
+            revoked_ns BIGINT,
+            last_used_ns BIGINT
+        );
+        """,
+    ),
 ]
 
 

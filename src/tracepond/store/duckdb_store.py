@@ -21,6 +21,7 @@ from typing import Any, ParamSpec, TypeVar
 import duckdb
 import pyarrow as pa
 
+from tracepond.auth.keys import KeyRecord
 from tracepond.conventions import TraceTotals
 from tracepond.deadline import Deadline
 from tracepond.errors import (
@@ -38,7 +39,7 @@ from tracepond.ingest._summary import (
     summarize_table,
     totals_by_trace,
 )
-from tracepond.store import _origins, _search, _sessions, _skeleton, _stats
+from tracepond.store import _keys, _origins, _search, _sessions, _skeleton, _stats
 from tracepond.store._checkpoints import (
     CheckpointPolicy,
     memory_limit_bytes,
@@ -837,6 +838,23 @@ class DuckDBStore:
         except BaseException:
             con.execute("ROLLBACK")
             raise
+
+    # -- API keys (auth/keys.py; only hashes are stored) -----------------------------------------
+    # Written on the writer thread (the server hands these to WritePipeline.call) or by a
+    # process that owns the database alone (``tracepond keys --db``), like every other write.
+
+    def insert_key(self, key: KeyRecord) -> None:
+        self._check_writable()
+        self._con.execute(_keys.INSERT_KEY, _keys.insert_params(key))
+
+    def revoke_key(self, key_id: str, now_ns: int) -> bool:
+        """Revoke key ``key_id``; False when there is no such key."""
+        self._check_writable()
+        return bool(self._con.execute(_keys.REVOKE_KEY, [now_ns, key_id]).fetchall())
+
+    @_read
+    def api_keys(self) -> list[KeyRecord]:
+        return [_keys.record(row) for row in self._reader().execute(_keys.SELECT_KEYS).fetchall()]
 
     # -- reads (any thread) --------------------------------------------------------------------
 

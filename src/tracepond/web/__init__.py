@@ -37,6 +37,8 @@ TRACE_PAGE = "/traces/{trace_id}"
 # The API reference: our own page reading /openapi.json (Swagger UI and ReDoc come from a CDN,
 # which the CSP blocks and which a server must not depend on).
 DOCS_PAGE = "/docs"
+# Where a browser without a session is sent when the server needs API keys.
+SIGN_IN_PAGE = "/signin"
 # static/js/api.js: SKELETON_PAGE and compactSkeletonPath.
 SKELETON_PAGE = 100_000
 _TRACE_ID = re.compile(r"[0-9a-fA-F]{32}")
@@ -69,6 +71,7 @@ def mount(app: FastAPI) -> None:
         app.add_api_route(path, page, methods=["GET", "HEAD"], include_in_schema=False)
     app.add_api_route(TRACE_PAGE, trace_page, methods=["GET", "HEAD"], include_in_schema=False)
     _add_docs(app)
+    _add_sign_in(app)
     app.mount("/static", _NoCache(StaticFiles(directory=STATIC)), name="static")
     app.add_middleware(SecurityHeaders)
 
@@ -82,6 +85,15 @@ def _add_docs(app: FastAPI) -> None:
 
     app.add_api_route(DOCS_PAGE, docs, methods=["GET", "HEAD"], include_in_schema=False)
     app.add_api_route("/redoc", redoc, methods=["GET", "HEAD"], include_in_schema=False)
+
+
+def _add_sign_in(app: FastAPI) -> None:
+    """The sign-in page (open: it holds no data; api/auth.py exchanges the key it posts)."""
+
+    def sign_in() -> Response:
+        return FileResponse(STATIC / "signin.html", headers={"Cache-Control": "no-cache"})
+
+    app.add_api_route(SIGN_IN_PAGE, sign_in, methods=["GET", "HEAD"], include_in_schema=False)
 
 
 class SecurityHeaders:

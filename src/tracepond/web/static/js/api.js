@@ -1,5 +1,6 @@
 // The query API, and what this server supports (read once from its OpenAPI schema), so pages
 // show "not available" for endpoints a server does not have yet instead of breaking.
+import { toSignIn } from "./session.js";
 
 export class ApiError extends Error {
   constructor(status, code, message, detail = {}) {
@@ -31,6 +32,7 @@ export async function getJSON(path, params, { signal } = {}) {
   } catch {
     body = null;
   }
+  if (response.status === 401) toSignIn(); // the session ended or the server needs a key now
   if (!response.ok) {
     const e = body && body.error;
     throw new ApiError(response.status, e ? e.code : "error", e ? e.message : response.statusText, e || {});

@@ -1,6 +1,7 @@
 // Routes on location.pathname to one page module; every page renders into <main id="app">.
 import { h, notice, clear } from "./dom.js";
 import { isHexId, fetchCompactSkeleton } from "./api.js";
+import { showSession } from "./session.js";
 
 const ROUTES = [
   [/^\/(?:traces\/?)?$/, "traces", () => import("./pages/traces.js"), []],
@@ -44,4 +45,5 @@ function handled(promise) {
   return promise;
 }
 
+showSession();
 start();
