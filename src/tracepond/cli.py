@@ -35,6 +35,7 @@ examples:
   tracepond demo               send the demo agent's traces to a running server
   tracepond export -q '{ status = error }' --out errors.parquet
   tracepond reindex            recompute normalized columns (stop the server first)
+  tracepond delete --user U    delete every trace of a user (or --session, -q, --trace)
 
 Run 'tracepond COMMAND --help' for a command's options.
 """
@@ -144,6 +145,16 @@ def _parser() -> argparse.ArgumentParser:
         help="YAML file of price overrides and custom models for computed costs"
         " (TRACEPOND_PRICES; docs/cost.md)",
     )
+    serve.add_argument(
+        "--retention",
+        help="delete traces this long after they end, e.g. 30d, 12h (TRACEPOND_RETENTION;"
+        " default: keep forever)",
+    )
+    serve.add_argument(
+        "--max-db-size",
+        help="past this much data (e.g. 10GB), delete the oldest traces until under 90%% of it"
+        " (TRACEPOND_MAX_DB_SIZE; default: no limit)",
+    )
     serve.add_argument("--log-json", action="store_true", default=None, help="JSON log lines")
     serve.add_argument(
         "--demo",
@@ -205,6 +216,9 @@ def _parser() -> argparse.ArgumentParser:
     from tracepond import _export
 
     _export.add_parser(commands, _progress_bar)
+    from tracepond import _delete_cli
+
+    _delete_cli.add_parser(commands)
     return parser
 
 
@@ -238,6 +252,8 @@ def _serve(args: argparse.Namespace) -> int:
             log_json=args.log_json,
             query_timeout=args.query_timeout,
             prices_path=args.prices,
+            retention_ns=args.retention,
+            max_db_bytes=args.max_db_size,
         )
     except ValueError as exc:
         print(f"tracepond: invalid setting: {exc}", file=sys.stderr)
