@@ -9,8 +9,8 @@ The purge thread only picks traces (reads on its own cursor); each batch is dele
 writer thread between two commits (``TraceDeleter``), so ingest never waits for more than one
 batch. The size budget compares the space the data uses (the file's blocks in use plus the
 WAL: the file never shrinks, DuckDB reuses freed blocks) with ``max_bytes``, and once past it
-deletes the oldest traces until under ``LOW_WATER`` of it, so that it does not purge again at
-every pass.
+deletes as many of the oldest traces as should bring it under ``LOW_WATER`` of it (at the
+average trace's size), so that it does not purge again at every pass.
 """
 
 from __future__ import annotations
@@ -28,9 +28,6 @@ log = logging.getLogger("tracepond.retention")
 
 # Past the budget, the oldest traces go until the data is under this share of it.
 LOW_WATER: Final = 0.9
-# A pass of the size budget stops after this many rounds of delete-checkpoint-measure, whatever
-# the measure says (a guard against a budget smaller than what one trace takes).
-MAX_SIZE_ROUNDS: Final = 20
 
 
 @dataclass(frozen=True)
@@ -61,6 +58,8 @@ class Purger:
         self._store = deleter.store
         self.policy = policy
         self._stop = threading.Event()
+        # What the data took after the last size purge (None: under the budget since).
+        self._used_after_shrink: int | None = None
         self._thread = threading.Thread(target=self._loop, name="tracepond-purge", daemon=True)
 
     def start(self) -> None:
@@ -114,27 +113,30 @@ class Purger:
             return 0
         used = self._store.used_bytes()
         if used <= budget:
+            self._used_after_shrink = None
             return 0
-        before, deleted = used, 0
-        for _ in range(MAX_SIZE_ROUNDS):
-            if used <= budget * LOW_WATER or self._stop.is_set():
-                break
-            _, traces = self._store.counts()
-            if traces == 0:
-                break
-            # Deleted rows free their blocks at the next checkpoint: delete what should free
-            # the excess at the average trace's size, checkpoint, then measure again.
-            wanted = math.ceil((used - budget * LOW_WATER) / (used / traces))
-            deleted += self._delete_oldest(wanted)
-            self._deleter.on_writer(self._store.checkpoint)
-            used = self._store.used_bytes()
+        if self._used_after_shrink is not None and used <= self._used_after_shrink:
+            # The last round's deletions have not shown in the measure yet: DuckDB frees a row
+            # group's blocks only once enough of it is deleted, and the newest row group fills
+            # with new spans first. Deleting more now could delete everything; the next round
+            # waits until the data grew again.
+            return 0
+        _, traces = self._store.counts()
+        if traces == 0:
+            return 0
+        # Deleted rows free their blocks at the next checkpoint: delete what should free the
+        # excess at the average trace's size, checkpoint, then measure again.
+        wanted = math.ceil((used - budget * LOW_WATER) / (used / traces))
+        deleted = self._delete_oldest(wanted)
+        self._deleter.on_writer(self._store.checkpoint)
+        self._used_after_shrink = after = self._store.used_bytes()
         log.warning(
             "purged the %d oldest traces: the data took %d bytes, over the budget of %d;"
             " it takes %d now",
             deleted,
-            before,
-            budget,
             used,
+            budget,
+            after,
             extra={"purged": deleted, "reason": "size"},
         )
         return deleted
