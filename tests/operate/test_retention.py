@@ -129,23 +129,39 @@ def test_traces_past_the_retention_disappear_while_ingest_continues_and_stay_gon
         assert again.trace(trace) is None
 
 
+def send_expired(server: TracepondProcess, traces: int, per_request: int = 500) -> list[str]:
+    """``traces`` traces of 5 spans that ended an hour ago, ``per_request`` to a request."""
+    ids: list[str] = []
+    end = time.time_ns() - 3600 * 10**9
+    for first in range(0, traces, per_request):
+        spans = []
+        for _ in range(min(per_request, traces - first)):
+            trace = trace_id()
+            ids.append(trace.hex())
+            spans += [make_span(trace, span_id(), "old", start=end - 9, end=end) for _ in "12345"]
+        response = server.post_otlp(make_request(spans).SerializeToString())
+        assert response.status_code == 200, response.text
+    return ids
+
+
 def test_sigkill_during_a_purge_loses_no_unexpired_acknowledged_span(
     start_tracepond: Any, tmp_path: Path
 ) -> None:
-    # Many expired traces, so that the kill lands while batches are being deleted.
+    # Many expired traces (60 batches), so that the kill lands while batches are deleted.
     server = start_tracepond()
-    expired = [send_trace(server, ended_ago_s=3600, spans=5) for _ in range(1500)]
+    expired = send_expired(server, 6000)
     assert server.stop() == 0
-    server = start_tracepond("--retention", "10m")
+    server = start_tracepond("--retention", "10m", env={"TRACEPOND_PURGE_INTERVAL": "0.25"})
     kept: list[str] = []
-    # Acknowledged unexpired traces, sent while the purge runs; then SIGKILL mid-purge.
+    purged = 0.0
+    # Acknowledged unexpired traces, sent while the purge runs; SIGKILL once it is under way.
     deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and purged == 0:
         kept.append(send_trace(server, spans=4))
-        if "purged" in server.stderr() or len(kept) >= 400:
-            break
-    purged_before_kill = total(scrape(server), "tracepond_traces_purged_total", reason="retention")
+        purged = total(scrape(server), "tracepond_traces_purged_total", reason="retention")
+    kept.append(send_trace(server, spans=4))
     server.kill()
+    assert 0 < purged < len(expired), "the kill did not land during the purge"
     con = duckdb.connect(str(tmp_path / "tracepond.duckdb"))
     try:
         ids = [bytes.fromhex(t) for t in kept]
@@ -169,7 +185,7 @@ def test_sigkill_during_a_purge_loses_no_unexpired_acknowledged_span(
         con.close()
     assert spans == 4 * len(kept)
     assert traces == (len(kept), 4 * len(kept))
-    assert left <= len(expired) - purged_before_kill
+    assert 0 < left <= len(expired) - purged
     assert orphans == 0
 
 
