@@ -168,6 +168,14 @@ class Metrics:
             committed.add_metric([], stats.committed_spans)
             duplicates.add_metric([], stats.duplicate_spans)
         yield from (queued, capacity, commits, failed, committed, duplicates)
+        if pipeline is not None and pipeline.stats.tasks:
+            # Purge batches run on the writer between commits: the longest held ingest this long.
+            longest = GaugeMetricFamily(
+                "tracepond_writer_task_max_seconds",
+                "Longest deletion batch run on the writer thread (commits waited meanwhile)",
+            )
+            longest.add_metric([], pipeline.stats.longest_task_seconds)
+            yield longest
         with self._lock:
             sizes = self._commit_sizes.snapshot()
             seconds = self._commit_seconds.snapshot()
