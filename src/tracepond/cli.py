@@ -36,6 +36,7 @@ examples:
   tracepond export -q '{ status = error }' --out errors.parquet
   tracepond reindex            recompute normalized columns (stop the server first)
   tracepond keys create --project shop --scope ingest    an API key (docs/operate.md)
+  tracepond delete --user U    delete every trace of a user (or --session, -q, --trace)
 
 Run 'tracepond COMMAND --help' for a command's options.
 """
@@ -161,6 +162,16 @@ def _parser() -> argparse.ArgumentParser:
         type=float,
         help="web view sign-in lifetime in hours (TRACEPOND_SESSION_HOURS, 12)",
     )
+    serve.add_argument(
+        "--retention",
+        help="delete traces this long after they end, e.g. 30d, 12h (TRACEPOND_RETENTION;"
+        " default: keep forever)",
+    )
+    serve.add_argument(
+        "--max-db-size",
+        help="past this much data (e.g. 10GB), delete the oldest traces until under 90%% of it"
+        " (TRACEPOND_MAX_DB_SIZE; default: no limit)",
+    )
     serve.add_argument("--log-json", action="store_true", default=None, help="JSON log lines")
     serve.add_argument(
         "--demo",
@@ -219,10 +230,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(handler=_demo)
 
-    from tracepond import _export, _keys_cli
+    from tracepond import _delete_cli, _export, _keys_cli
 
     _export.add_parser(commands, _progress_bar)
     _keys_cli.add_parser(commands)
+    _delete_cli.add_parser(commands)
     return parser
 
 
@@ -259,6 +271,8 @@ def _serve(args: argparse.Namespace) -> int:
             auth=args.auth,
             metrics_auth=args.metrics_auth,
             session_hours=args.session_hours,
+            retention_ns=args.retention,
+            max_db_bytes=args.max_db_size,
         )
     except ValueError as exc:
         print(f"tracepond: invalid setting: {exc}", file=sys.stderr)

@@ -26,6 +26,7 @@ from tracepond import server_auth
 from tracepond._logging import ready_line
 from tracepond._version import __version__
 from tracepond.api.app import create_app
+from tracepond.api.delete_routes import add_delete_routes
 from tracepond.api.hosts import HostPolicy
 from tracepond.errors import PortInUse
 from tracepond.http_guard import guarded_protocol
@@ -42,6 +43,8 @@ from tracepond.metrics import Metrics
 from tracepond.metrics import mount as mount_metrics
 from tracepond.price_file import load_price_table
 from tracepond.query.service import QueryService
+from tracepond.retention.deleter import PurgeCounts, TraceDeleter
+from tracepond.retention.purger import Purger, RetentionPolicy, pass_interval
 from tracepond.server_settings import ServerSettings
 from tracepond.store.duckdb_store import DuckDBStore
 
@@ -112,6 +115,16 @@ class TracepondServer:
         self.budget = MemoryBudget(settings.max_inflight_bytes)
         self.auth = server_auth.build(settings, self.store, self.pipeline)
         self.grpc_auth.attach(self.auth.authenticator)
+        self.deleter = TraceDeleter(self.store, self.pipeline, PurgeCounts())
+        self.metrics.watch_purges(self.deleter.counts)
+        self.purger = Purger(
+            self.deleter,
+            RetentionPolicy(
+                settings.retention_ns,
+                settings.max_db_bytes,
+                settings.purge_interval or pass_interval(settings.retention_ns),
+            ),
+        )
 
     def is_ready(self) -> bool:
         return self._ready
@@ -169,6 +182,7 @@ class TracepondServer:
             await asyncio.sleep(0.01)
         # Not waiting for the decode workers: requests are decoded in-process until they are up.
         self._ready = True
+        self.purger.start()
         self._announce(announce)
         if on_ready is not None:
             on_ready(self)
@@ -177,6 +191,7 @@ class TracepondServer:
         finally:
             self._ready = False
             await grpc_server.stop(grace=5)
+            self.purger.stop()
             self.decoder.close()
             self.auth.authenticator.table.close()
             self.pipeline.stop()
@@ -199,6 +214,7 @@ class TracepondServer:
             key_admin=self.auth.admin,
             metrics_open=not settings.metrics_auth,
         )
+        add_delete_routes(app, self.deleter)
         mount_metrics(app, self.metrics)
         mount_jaeger(app, self.store, self.query.deadline)
         return app

@@ -60,7 +60,9 @@ def build(settings: ServerSettings, store: DuckDBStore, pipeline: WritePipeline)
         log.info("created the first admin key (id %s): printed on standard output", new.record.id)
         initial = new.secret
     admin = KeyAdmin(
-        store, run_write=lambda job: pipeline.call(job).result(timeout=60), changed=table.reload
+        store,
+        run_write=lambda job: pipeline.run_on_writer(job).result(timeout=60),
+        changed=table.reload,
     )
     return ServerAuth(authenticator, admin, initial)
 

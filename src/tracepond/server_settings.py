@@ -108,6 +108,14 @@ class ServerSettings:
     session_hours: float = 12.0
     # Failed key attempts one client address may make a minute before it is answered 429.
     auth_failures_per_minute: int = 10
+    # Retention and deletion (docs/operate.md, "Retention and deletion"). Traces are deleted
+    # whole once their last span ended this many nanoseconds ago (None: kept forever)...
+    retention_ns: int | None = None
+    # ...and, past this many bytes of data (the file's blocks in use plus the WAL), the oldest
+    # go until the data is under 90% of it (None: no budget).
+    max_db_bytes: int | None = None
+    # Seconds between purge passes (None: a minute, or a quarter of a shorter retention).
+    purge_interval: float | None = None
 
     @classmethod
     def load(
@@ -177,6 +185,34 @@ def _host_list(text: str) -> tuple[str, ...]:
     return tuple(name.strip().lower() for name in text.split(",") if name.strip())
 
 
+def _retention(text: str) -> int | None:
+    """A duration with a unit (30d, 12h, 90m); off, forever or 0 for no retention."""
+    from tracepond.query.durations import parse_duration
+
+    text = text.strip().lower()
+    if text in {"off", "forever", "none", "0"}:
+        return None
+    if text.isdigit():
+        raise ValueError(f"retention needs a unit (30d, 12h, 90m): {text!r}")
+    nanoseconds = parse_duration(text)
+    if nanoseconds <= 0:
+        raise ValueError(f"retention must be positive: {text!r}")
+    return nanoseconds
+
+
+def _size_budget(text: str) -> int | None:
+    """A size (10GB, 500MiB); off or 0 for no budget."""
+    from tracepond.store._checkpoints import parse_size
+
+    text = text.strip()
+    if text.lower() in {"off", "none", "0"}:
+        return None
+    size = parse_size(text)
+    if size <= 0:
+        raise ValueError(f"max database size must be positive: {text!r}")
+    return size
+
+
 def _bool(text: str) -> bool:
     return text.strip().lower() in {"1", "true", "yes", "on"}
 
@@ -220,4 +256,7 @@ _SOURCES: list[tuple[str, str, Callable[[str], object]]] = [
     ("metrics_auth", "TRACEPOND_METRICS_AUTH", _bool),
     ("session_hours", "TRACEPOND_SESSION_HOURS", _positive_seconds),
     ("auth_failures_per_minute", "TRACEPOND_AUTH_FAILURES_PER_MINUTE", _positive),
+    ("retention_ns", "TRACEPOND_RETENTION", _retention),
+    ("max_db_bytes", "TRACEPOND_MAX_DB_SIZE", _size_budget),
+    ("purge_interval", "TRACEPOND_PURGE_INTERVAL", _positive_seconds),
 ]

@@ -9,6 +9,9 @@
   committed, and fails (nothing stored) if the transaction failed: with StorageUnavailable when
   a retry can succeed, StorageRejected when the batch itself cannot be stored. A failed group is
   retried one batch at a time, so that a batch the store rejects fails alone.
+* Other writes (retention, deletions) run on the same thread, between commits: ``run_on_writer``
+  queues a short task (one purge batch), and the writer runs at most one task between two
+  commit groups, so ingest keeps its turn however much there is to delete.
 * Self-healing: while the store cannot write (``SpanStore.health``), the writer asks it to
   ``recover`` before each commit and every ``RECOVERY_SECONDS`` when idle; while it is
   recovering, ``submit`` refuses batches at once (503 / UNAVAILABLE, retry later).
@@ -39,6 +42,7 @@ CommitHook = Callable[[pa.Table, WriteResult], None]
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
+
 # After this long without a request, the writer checkpoints the database.
 IDLE_CHECKPOINT_SECONDS = 2.0
 # While the store cannot write, the writer tries to recover it this often when idle.
@@ -56,6 +60,12 @@ class _Pending:
 
 
 @dataclass
+class _Task:
+    run: Callable[[], Any]
+    future: Future[Any] = field(default_factory=Future)
+
+
+@dataclass
 class PipelineStats:
     """Counters read by /metrics; written by the writer thread only."""
 
@@ -66,6 +76,9 @@ class PipelineStats:
     last_commit_seconds: float = 0.0
     commit_sizes: list[int] = field(default_factory=list)
     commit_seconds: list[float] = field(default_factory=list)
+    # Tasks run between commits (purge batches) and the longest one: how long it held ingest.
+    tasks: int = 0
+    longest_task_seconds: float = 0.0
 
 
 class WritePipeline:
@@ -82,8 +95,7 @@ class WritePipeline:
         self._max_queued = max_queued_spans
         self._max_commit = max_commit_spans
         self._queue: deque[_Pending] = deque()
-        # Small writes other than spans (API keys), run by the writer between commits.
-        self._jobs: deque[tuple[Callable[[], Any], Future[Any]]] = deque()
+        self._tasks: deque[_Task] = deque()
         self._queued_spans = 0
         self._cond = threading.Condition()
         self._stopping = False
@@ -131,28 +143,17 @@ class WritePipeline:
             self._cond.notify()
         return pending.future
 
-    def call(self, job: Callable[[], _T]) -> Future[_T]:
-        """Run ``job`` (a small store write) on the writer thread, between commits: the store
-        has one writer, and a write beside it could make its CHECKPOINT fail."""
-        future: Future[_T] = Future()
+    def run_on_writer(self, task: Callable[[], _T]) -> Future[_T]:
+        """Run ``task`` on the writer thread between two commits; its future holds the result
+        or the exception. Tasks must be short (they hold up every commit while they run); one
+        runs between two commit groups. Refused (StorageUnavailable) once stopping."""
+        pending = _Task(task)
         with self._cond:
             if self._stopping:
                 raise StorageUnavailable("server is shutting down")
-            self._jobs.append((job, future))
+            self._tasks.append(pending)
             self._cond.notify()
-        return future
-
-    def _run_jobs(self) -> None:
-        while True:
-            with self._cond:
-                if not self._jobs:
-                    return
-                job, future = self._jobs.popleft()
-            try:
-                future.set_result(job())
-            except Exception as exc:
-                future.set_exception(exc)
-            self._dirty = True
+        return pending.future
 
     def stop(self, timeout: float = 30.0) -> None:
         """Commit what is queued, then stop the writer thread."""
@@ -165,7 +166,7 @@ class WritePipeline:
     def _take_group(self) -> list[_Pending] | None:
         """The next commit group; [] when the writer fell idle; None when stopping and drained."""
         with self._cond:
-            if not self._queue and not self._jobs and not self._stopping:
+            if not self._queue and not self._tasks and not self._stopping:
                 healthy = self._store.health().writable
                 self._cond.wait(IDLE_CHECKPOINT_SECONDS if healthy else RECOVERY_SECONDS)
             if not self._queue:
@@ -212,12 +213,38 @@ class WritePipeline:
         while (group := self._take_group()) is not None:
             if not self._store.health().writable:
                 self._recover()
-            self._run_jobs()
             if group:
                 self._commit(group)
-            elif self._dirty:
+            if self._tasks:
+                self._run_task()
+            elif not group and self._dirty:
                 self._checkpoint()
-        self._run_jobs()  # those queued while stopping
+        self._cancel_tasks()
+
+    def _run_task(self) -> None:
+        with self._cond:
+            task = self._tasks.popleft()
+        if not task.future.set_running_or_notify_cancel():
+            return
+        started = time.perf_counter()
+        try:
+            result = task.run()
+        except BaseException as exc:
+            task.future.set_exception(exc)
+        else:
+            task.future.set_result(result)
+        finally:
+            elapsed = time.perf_counter() - started
+            self._dirty = True  # a deletion frees blocks only once checkpointed
+            self.stats.tasks += 1
+            self.stats.longest_task_seconds = max(self.stats.longest_task_seconds, elapsed)
+
+    def _cancel_tasks(self) -> None:
+        with self._cond:
+            tasks, self._tasks = list(self._tasks), deque()
+        for task in tasks:
+            if task.future.set_running_or_notify_cancel():
+                task.future.set_exception(StorageUnavailable("server is shutting down"))
 
     def _commit(self, group: list[_Pending]) -> None:
         started = time.perf_counter()

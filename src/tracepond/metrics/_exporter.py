@@ -29,6 +29,7 @@ from tracepond.store.base import WriteResult
 if TYPE_CHECKING:
     from tracepond.ingest.pipeline import WritePipeline
     from tracepond.ingest.service import IngestService
+    from tracepond.retention.deleter import PurgeCounts
     from tracepond.store.duckdb_store import DuckDBStore
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,7 @@ class Metrics:
         self._pipeline: WritePipeline | None = None
         self._ingest: IngestService | None = None
         self._max_queued_spans = 0
+        self._purges: PurgeCounts | None = None
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(_Collector(self))
 
@@ -70,6 +72,10 @@ class Metrics:
         self._pipeline = pipeline
         self._ingest = ingest
         self._max_queued_spans = max_queued_spans
+
+    def watch_purges(self, counts: PurgeCounts) -> None:
+        """Report the traces retention, the size budget and deletions removed."""
+        self._purges = counts
 
     def on_commit(self, table: pa.Table, result: WriteResult) -> None:
         """The write pipeline's commit hook (writer thread): commit counters now, GenAI
@@ -162,6 +168,14 @@ class Metrics:
             committed.add_metric([], stats.committed_spans)
             duplicates.add_metric([], stats.duplicate_spans)
         yield from (queued, capacity, commits, failed, committed, duplicates)
+        if pipeline is not None and pipeline.stats.tasks:
+            # Purge batches run on the writer between commits: the longest held ingest this long.
+            longest = GaugeMetricFamily(
+                "tracepond_writer_task_max_seconds",
+                "Longest deletion batch run on the writer thread (commits waited meanwhile)",
+            )
+            longest.add_metric([], pipeline.stats.longest_task_seconds)
+            yield longest
         with self._lock:
             sizes = self._commit_sizes.snapshot()
             seconds = self._commit_seconds.snapshot()
@@ -184,6 +198,16 @@ class Metrics:
         except Exception:  # the store is closing: report what we can
             pass
         yield from (size, spans, traces)
+        if self._purges is not None:
+            purged = CounterMetricFamily(
+                "tracepond_traces_purged",
+                "Traces deleted, by reason: retention, size (the budget), request (an API or"
+                " CLI deletion)",
+                labels=["reason"],
+            )
+            for reason, count in sorted(self._purges.snapshot().items()):
+                purged.add_metric([reason], count)
+            yield purged
 
     def _genai_families(self) -> Iterator[Metric]:
         snap = self.genai.snapshot()

@@ -39,7 +39,7 @@ from tracepond.ingest._summary import (
     summarize_table,
     totals_by_trace,
 )
-from tracepond.store import _keys, _origins, _search, _sessions, _skeleton, _stats
+from tracepond.store import _keys, _origins, _purge, _search, _sessions, _skeleton, _stats
 from tracepond.store._checkpoints import (
     CheckpointPolicy,
     memory_limit_bytes,
@@ -699,6 +699,63 @@ class DuckDBStore:
         except Exception as exc:
             raise self._failed(exc) from exc
         self._checkpoints.checkpointed()
+
+    # -- deletion (writer thread: retention, size budget, deletes; see store/_purge.py) --------
+
+    def delete_traces(self, trace_ids: list[bytes], ended_before: int | None = None) -> int:
+        """Delete these traces whole (spans and summary) in one transaction; ids not stored are
+        ignored. With ``ended_before``, only those whose spans all ended before it (expiry).
+        Returns how many were deleted. Raises StorageUnavailable like ``write``."""
+        self._check_writable()
+        if not trace_ids:
+            return 0
+        con = self._con
+        try:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                located = _purge.locate(con, trace_ids, ended_before)
+                if located:
+                    _purge.delete_located(con, located)
+                con.execute("COMMIT")
+            except BaseException:
+                _rollback(con)
+                raise
+        except Exception as exc:
+            raise self._failed(exc) from exc
+        return len(located)
+
+    def drop_unused_origins(self) -> int:
+        """Delete the origins no stored span refers to any more (after deletions)."""
+        self._check_writable()
+        try:
+            dropped = [row[0] for row in self._con.execute(_purge.ORPHAN_ORIGINS).fetchall()]
+        except Exception as exc:
+            raise self._failed(exc) from exc
+        # The writer's cache of stored origins must forget them, or a later span of the same
+        # resource would refer to an origin that is not there.
+        self._stored_origin_ids().difference_update(dropped)
+        return len(dropped)
+
+    @_read
+    def expired_trace_ids(
+        self, ended_before: int, limit: int, project: str | None = None
+    ) -> list[bytes]:
+        """Up to ``limit`` traces whose spans all ended before ``ended_before``, oldest first.
+        ``project``: None = every project (the projects column joins here)."""
+        rows = self._reader().execute(_purge.EXPIRED, {"cutoff": ended_before, "n": limit})
+        return [row[0] for row in rows.fetchall()]
+
+    @_read
+    def oldest_trace_ids(self, limit: int) -> list[bytes]:
+        rows = self._reader().execute(_purge.OLDEST, {"n": limit}).fetchall()
+        return [row[0] for row in rows]
+
+    @_read
+    def used_bytes(self) -> int:
+        """What the data takes on disk: the file's blocks in use plus the WAL (deleted rows'
+        blocks are freed at the checkpoint after the deletion, and reused, not given back)."""
+        wal = Path(f"{self.path}.wal")
+        return _purge.used_file_bytes(self._reader()) + (wal.stat().st_size if wal.exists() else 0)
 
     # -- health and recovery -------------------------------------------------------------------
 
