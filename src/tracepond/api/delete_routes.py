@@ -31,9 +31,9 @@ class Deleted(BaseModel):
 
 
 def deletion_requester(request: Request) -> Requester:
-    """Who asks for this deletion. The admin-scope check of API keys belongs here: it must
-    refuse (401/403) a request without an admin key before any deletion runs. Without auth
-    there is no principal, and the key name is None in the deletion's log line."""
+    """Who asks for this deletion, for its log line. The admin scope is checked before this
+    runs, by the auth middleware (api/auth.py: every non-GET ``/api/*`` route needs an admin
+    key). Without auth there is no principal, and the key name is None in the log line."""
     principal = getattr(request.state, "principal", None)
     key_name = getattr(principal, "key_name", None)
     project = getattr(principal, "project", None) or request.query_params.get("project")
