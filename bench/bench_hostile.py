@@ -39,7 +39,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _server import RssSampler, ServerProcess
+from _server import RssSampler, ServerProcess, _proc_kib, process_tree
 from _traces import SPANS_PER_TRACE, TraceIds, build_template
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -173,6 +173,10 @@ def concurrent_large_bodies(server: ServerProcess, senders: int, body_mib: int) 
         "rss_before_mib": round(before_mib, 1),
         "peak_pss_mib": round(sampler.peak_pss_since_mark_mib(), 1),
         "peak_rss_sum_mib": round(sampler.peak_since_mark_mib(), 1),
+        # Each process's own high-water RSS (the server first, then its decode workers).
+        "hwm_mib_per_process": [
+            round(_proc_kib(pid, "status", "VmHWM") / 1024, 1) for pid in process_tree(server.pid)
+        ],
         "requests_sent": sum(r.requests for r in results),
         "answers_503": sum(r.refused_503 for r in results),
         "acked_requests": sum(r.acked for r in results),
