@@ -223,4 +223,15 @@ def test_trace_page_at_1024_px_has_a_usable_waterfall(page: Any, web: WebData) -
     bar = page.locator(f'.tl-row[data-span-id="{data["roots"][0]["span_id"]}"] .bar')
     bar_box = bar.bounding_box()
     assert bar_box is not None and bar_box["width"] >= 200
+    # No bar's duration label spills over the numbers' columns (a root spanning the whole
+    # axis put its label over the cost column).
+    for row_locator in page.locator(".tl-row[data-span-id]").all():
+        cost_cell = row_locator.locator(".num").last.bounding_box()
+        label = row_locator.locator(".bar-label").bounding_box()
+        assert cost_cell is not None and label is not None
+        assert label["x"] >= cost_cell["x"] + cost_cell["width"] - 1, (label, cost_cell)
+    # Costs read as dollars, not in scientific notation.
+    costs = page.locator(".tl-row[data-span-id] .num").all_inner_texts()
+    assert any(text.startswith("$0.0000") for text in costs), costs
+    assert not any("e-" in text for text in costs), costs
     screenshot(page, "trace-1024")

@@ -42,8 +42,12 @@ export function count(n) {
 export function cost(usd) {
   if (absent(usd)) return NONE;
   if (usd === 0) return "$0";
-  if (usd < 0.0001) return `$${usd.toExponential(1)}`;
-  if (usd < 1) return `$${usd.toPrecision(3).replace(/0+$/, "")}`;
+  // Dollars as a person reads them ($0.000074, not $7.4e-5): two significant digits.
+  if (usd < 0.00000001) return "<$0.00000001";
+  if (usd < 1) {
+    const decimals = Math.min(8, 1 - Math.floor(Math.log10(usd)));
+    return `$${usd.toFixed(decimals).replace(/(\.\d*?[1-9])0+$/, "$1").replace(/\.0+$/, "")}`;
+  }
   return `$${usd.toFixed(2)}`;
 }
 

@@ -165,9 +165,15 @@ export class Timeline {
     bar.style.left = `${left}%`;
     bar.style.width = `${Math.max(width, 0)}%`;
     const label = h("span", { class: "bar-label", text: fmt.duration(n.end - n.start) });
-    if (left + width > 75) label.style.right = `${100 - left}%`;
-    else label.style.left = `${left + width}%`;
-    label.classList.toggle("before", left + width > 75);
+    // After the bar when there is room, else before it; a bar spanning nearly the whole axis
+    // has its label inside, so that it never spills over the cost column on narrow screens.
+    const after = left + width <= 75;
+    const before = !after && left >= 20;
+    if (after) label.style.left = `${left + width}%`;
+    else if (before) label.style.right = `${100 - left}%`;
+    else label.style.left = `${left}%`;
+    label.classList.toggle("before", before);
+    label.classList.toggle("inside", !after && !before);
     return h("div", { class: classes.join(" "), role: "treeitem", "data-index": n.index, "data-span-id": n.id,
       "aria-selected": n.index === this.selected ? "true" : "false", "aria-level": n.depth + 1,
       "aria-expanded": n.children.length ? String(open) : null },
