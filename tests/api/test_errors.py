@@ -102,7 +102,7 @@ def test_unknown_route_404(tracepond_server: Any, path: str) -> None:
 
 
 def test_wrong_method_405(tracepond_server: Any) -> None:
-    response = tracepond_server.client.delete(f"/api/traces/{UNKNOWN_TRACE}")
+    response = tracepond_server.client.put(f"/api/traces/{UNKNOWN_TRACE}")
     assert_error(response, 405, "method_not_allowed")
 
 

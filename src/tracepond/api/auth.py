@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tracepond.api._json import json_response
 from tracepond.api.errors import tracepond_error_response
+from tracepond.api.models import ErrorResponse
 from tracepond.auth.gate import Authenticator
 from tracepond.auth.principal import Principal, key_project, may_ingest, may_read
 from tracepond.auth.sessions import COOKIE
@@ -207,11 +208,24 @@ def principal_of(request: Request) -> Principal | None:
     return principal
 
 
+_SIGN_IN_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorResponse, "description": "No key in the body"},
+    401: {"model": ErrorResponse, "description": "Not a valid API key"},
+    403: {"model": ErrorResponse, "description": "Not a read key, or a cross-site request"},
+    429: {"model": ErrorResponse, "description": "Too many failed attempts from this address"},
+}
+
+
 def add_session_routes(app: FastAPI, auth: Authenticator) -> None:
     """``POST /api/session`` exchanges a read (or admin) key for a session cookie;
     ``GET`` says who is signed in; ``DELETE`` signs out."""
 
-    @app.post(SESSION_PATH, tags=["session"], summary="Sign in to the web view with an API key")
+    @app.post(
+        SESSION_PATH,
+        tags=["session"],
+        summary="Sign in to the web view with an API key",
+        responses=_SIGN_IN_ERRORS,
+    )
     async def sign_in(request: Request, key: str = Body(embed=True)) -> Response:
         headers = {k.lower(): v for k, v in request.headers.items()}
         try:

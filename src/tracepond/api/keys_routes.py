@@ -6,7 +6,7 @@ is in the creation answer and nowhere else, ever."""
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Body, FastAPI, Path
 from starlette.requests import Request
@@ -14,16 +14,29 @@ from starlette.responses import Response
 
 from tracepond.api._json import json_response
 from tracepond.api.auth import principal_of
+from tracepond.api.models import ErrorResponse
 from tracepond.auth.admin import KeyAdmin, describe
 from tracepond.auth.principal import Principal, Scope
 from tracepond.auth.table import KeyTable
 from tracepond.errors import InvalidRequest, NotFound, PermissionDenied
 
 KeyId = Annotated[str, Path(description="the key's id (12 hex characters)")]
+_REFUSED: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorResponse, "description": "Invalid request"},
+    401: {"model": ErrorResponse, "description": "No valid API key"},
+    403: {"model": ErrorResponse, "description": "Not an admin key of this project"},
+    503: {"model": ErrorResponse, "description": "The store cannot write now; retry"},
+}
+_UNKNOWN: dict[int | str, dict[str, Any]] = {
+    **_REFUSED,
+    404: {"model": ErrorResponse, "description": "No such key"},
+}
 
 
 def add_key_routes(app: FastAPI, admin: KeyAdmin, table: KeyTable) -> None:
-    @app.get("/api/keys", tags=["keys"], summary="API keys (never their secrets)")
+    @app.get(
+        "/api/keys", tags=["keys"], summary="API keys (never their secrets)", responses=_REFUSED
+    )
     async def list_keys(request: Request) -> Response:
         principal = principal_of(request)
         records = await asyncio.to_thread(admin.list)
@@ -31,7 +44,11 @@ def add_key_routes(app: FastAPI, admin: KeyAdmin, table: KeyTable) -> None:
         return json_response({"keys": [describe(r, table.last_used_ns(r.id)) for r in visible]})
 
     @app.post(
-        "/api/keys", tags=["keys"], summary="Create an API key (its secret is shown only here)"
+        "/api/keys",
+        tags=["keys"],
+        summary="Create an API key (its secret is shown only here)",
+        status_code=201,
+        responses=_REFUSED,
     )
     async def create_key(
         request: Request,
@@ -55,7 +72,9 @@ def add_key_routes(app: FastAPI, admin: KeyAdmin, table: KeyTable) -> None:
             raise InvalidRequest(str(exc)) from None
         return json_response({"key": new.secret, **describe(new.record)}, 201)
 
-    @app.delete("/api/keys/{key_id}", tags=["keys"], summary="Revoke an API key")
+    @app.delete(
+        "/api/keys/{key_id}", tags=["keys"], summary="Revoke an API key", responses=_UNKNOWN
+    )
     async def revoke_key(request: Request, key_id: KeyId) -> Response:
         principal = principal_of(request)
         record = await asyncio.to_thread(admin.find, key_id)
