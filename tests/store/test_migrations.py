@@ -19,8 +19,22 @@ from tracepond.store.base import SearchRequest
 from tracepond.store.duckdb_store import DuckDBStore
 
 
+def _as_schema_4(path: Path) -> None:
+    """Turn a current database into what schema version 4 wrote: no projects; one trace summary
+    per trace id."""
+    with duckdb.connect(str(path)) as con:
+        con.execute("DROP TABLE projects")
+        con.execute("ALTER TABLE spans DROP COLUMN project")
+        con.execute("CREATE TABLE old_traces AS SELECT * EXCLUDE (project) FROM traces")
+        con.execute("DROP TABLE traces")
+        con.execute("ALTER TABLE old_traces RENAME TO traces")
+        con.execute("ALTER TABLE traces ADD PRIMARY KEY (trace_id)")
+        con.execute("DELETE FROM schema_migrations WHERE version > 4")
+
+
 def _as_schema_3(path: Path) -> None:
     """Turn a current database into what schema version 3 wrote: no cost source or price."""
+    _as_schema_4(path)
     with duckdb.connect(str(path)) as con:
         con.execute("ALTER TABLE spans DROP COLUMN cost_source")
         con.execute("ALTER TABLE spans DROP COLUMN cost_price")
@@ -69,7 +83,7 @@ def test_a_schema_1_database_gets_view_json_and_still_renders_views(tmp_path: Pa
 
     store = DuckDBStore(path, memory_limit="64MB", threads=1)
     try:
-        assert store.schema_version == MIGRATIONS[-1][0] == 4
+        assert store.schema_version == MIGRATIONS[-1][0] == 5
         found = store.trace(trace, columns="tree")
         assert found is not None
         (record,) = found[1]
@@ -101,7 +115,7 @@ def test_a_schema_2_database_keeps_inline_origins_beside_new_ones(tmp_path: Path
 
     store = DuckDBStore(path, memory_limit="64MB", threads=1)
     try:
-        assert store.schema_version == 4
+        assert store.schema_version == MIGRATIONS[-1][0]
         _write(store, trace, "new span", "host-a")
         _write(store, trace, "other host", "host-b")
         spans = store.trace_spans(trace)
@@ -139,7 +153,7 @@ def test_a_schema_3_database_opens_with_costs_as_sent_until_reindexed(tmp_path: 
 
     store = DuckDBStore(path, memory_limit="64MB", threads=1)
     try:
-        assert store.schema_version == 4
+        assert store.schema_version == MIGRATIONS[-1][0]
         spans = {s["name"]: s for s in store.trace_spans(trace)}
         assert (spans["chat"]["cost"], spans["chat"]["cost_source"]) == (None, None)
         views = {name: span_node(record)["view"] for name, record in spans.items()}
