@@ -35,6 +35,8 @@ examples:
   tracepond demo               send the demo agent's traces to a running server
   tracepond export -q '{ status = error }' --out errors.parquet
   tracepond reindex            recompute normalized columns (stop the server first)
+  tracepond projects create team-a --retention 30d
+                               a project for one team's traces (docs/operate.md)
 
 Run 'tracepond COMMAND --help' for a command's options.
 """
@@ -205,6 +207,10 @@ def _parser() -> argparse.ArgumentParser:
     from tracepond import _export
 
     _export.add_parser(commands, _progress_bar)
+
+    from tracepond import _projects_cli
+
+    _projects_cli.add_parser(commands)
     return parser
 
 
