@@ -151,3 +151,10 @@ def test_jaeger_reads_see_only_the_project(server: Any) -> None:
     beta = server.get("/jaeger/api/services", project="beta").json()["data"]
     assert beta == ["beta-svc", "svc"]
     assert server.get("/jaeger/api/services", project="nope").status_code == 400
+
+
+def test_metrics_count_spans_by_project(server: Any) -> None:
+    text = server.get("/metrics").text
+    assert 'tracepond_ingest_project_spans_total{project="alpha"} 2.0' in text
+    # beta: its trace twice (the retry counts again, as in tracepond_ingest_spans) and one more
+    assert 'tracepond_ingest_project_spans_total{project="beta"} 5.0' in text

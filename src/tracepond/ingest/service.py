@@ -28,7 +28,7 @@ class IngestStats:
         self.requests: Counter[tuple[str, str]] = Counter()
         self.spans: Counter[tuple[str, str]] = Counter()
         self.rejected_reasons: Counter[tuple[str, str]] = Counter()
-        # Spans stored, by project (/metrics bounds how many projects it names).
+        # Spans accepted, by project (/metrics bounds how many projects it names).
         self.project_spans: Counter[str] = Counter()
 
 

@@ -144,12 +144,13 @@ class Metrics:
         yield self._project_family()
 
     def _project_family(self) -> Metric:
-        """Stored spans by project. Projects are few and created by an admin, but the label is
+        """Accepted spans by project (as tracepond_ingest_spans counts them: a retried span
+        counts again). Projects are few and created by an admin, but the label is
         still capped like every client-influenced label: past ``max_label_values`` projects
         (in the order they first received spans) the rest add up under ``other``."""
         family = CounterMetricFamily(
             "tracepond_ingest_project_spans",
-            "Spans stored, by project (past the label limit, the rest under project=other)",
+            "Spans accepted, by project (past the label limit, the rest under project=other)",
             labels=["project"],
         )
         if self._ingest is None:
