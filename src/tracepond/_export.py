@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -45,6 +46,11 @@ def add_parser(commands: Any, progress: Progress) -> None:
         "  tracepond export -q '{ status = error }' --with-spans --out failures.jsonl\n"
         "  tracepond export --spans -q '{ category = \"llm\" }' --out llm-calls.csv",
         formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    export.add_argument(
+        "--project",
+        default=os.environ.get("TRACEPOND_PROJECT") or None,
+        help="the project to export from (TRACEPOND_PROJECT; default: default)",
     )
     export.add_argument("--query", "-q", help="query language, e.g. '{ status = error }'")
     export.add_argument("--text", help="full text (names, messages, documents, tool calls)")
@@ -110,7 +116,7 @@ def run(args: argparse.Namespace, progress: Progress) -> int:
             )
             return 2
     what = "spans" if args.spans else "traces"
-    pages = _pages(Client(args.url), args)
+    pages = _pages(Client(args.url, project=args.project), args)
     try:
         rows = _write(pages, args.out, fmt, what, progress)
     except APIError as exc:

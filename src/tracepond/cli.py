@@ -37,6 +37,8 @@ examples:
   tracepond reindex            recompute normalized columns (stop the server first)
   tracepond keys create --project shop --scope ingest    an API key (docs/operate.md)
   tracepond delete --user U    delete every trace of a user (or --session, -q, --trace)
+  tracepond projects create team-a --retention 30d
+                               a project for one team's traces (docs/operate.md)
 
 Run 'tracepond COMMAND --help' for a command's options.
 """
@@ -230,11 +232,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(handler=_demo)
 
-    from tracepond import _delete_cli, _export, _keys_cli
+    from tracepond import _delete_cli, _export, _keys_cli, _projects_cli
 
     _export.add_parser(commands, _progress_bar)
     _keys_cli.add_parser(commands)
     _delete_cli.add_parser(commands)
+    _projects_cli.add_parser(commands)
     return parser
 
 

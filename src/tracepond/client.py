@@ -588,14 +588,23 @@ class SessionDetail(_Table[SessionTurn]):
 
 
 class Client:
-    """Reads a tracepond server over HTTP (its OTLP/HTTP + API port, 4318 by default)."""
+    """Reads a tracepond server over HTTP (its OTLP/HTTP + API port, 4318 by default), within
+    one project: ``project`` (default: the ``default`` project) is sent with every read."""
 
-    def __init__(self, url: str = "http://127.0.0.1:4318", timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        url: str = "http://127.0.0.1:4318",
+        timeout: float = 60.0,
+        project: str | None = None,
+    ) -> None:
         self.url = url.rstrip("/")
         self.timeout = timeout
+        self.project = project
 
     def __repr__(self) -> str:
-        return f"Client({self.url!r})"
+        if self.project is None:
+            return f"Client({self.url!r})"
+        return f"Client({self.url!r}, project={self.project!r})"
 
     # -- search
 
@@ -899,7 +908,10 @@ class Client:
 
     def get(self, path: str, **params: Any) -> Any:
         """GET ``path`` with query parameters (None left out, lists repeated) and return the
-        decoded JSON; raise :class:`APIError` on any error."""
+        decoded JSON; raise :class:`APIError` on any error. Reads of the query API carry the
+        client's project (the projects routes name theirs in the path)."""
+        if self.project is not None and _project_scoped(path) and "project" not in params:
+            params = {**params, "project": self.project}
         query = urllib.parse.urlencode(
             [
                 (k, _param(item))
@@ -918,6 +930,10 @@ class Client:
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             raise APIError(0, "connection_failed", f"{self.url}: {reason}") from exc
+
+
+def _project_scoped(path: str) -> bool:
+    return path.startswith("/api/") and not path.startswith("/api/projects")
 
 
 def _first_present(view: Mapping[str, Any], *names: str) -> Any:

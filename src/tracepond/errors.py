@@ -67,6 +67,26 @@ class NotFound(TracepondError):
     code = "not_found"
 
 
+class UnknownProject(InvalidRequest):
+    """A project name that is valid but was never created (``tracepond projects create``):
+    refused rather than created, so that a typo does not start a new project."""
+
+    code = "unknown_project"
+
+
+class ProjectNotFound(NotFound):
+    """``GET /api/projects/{name}`` (and retention changes) of a project that does not exist."""
+
+    code = "project_not_found"
+
+
+class ProjectExists(TracepondError):
+    """Creating a project that exists already."""
+
+    http_status = 409
+    code = "project_exists"
+
+
 class StorageUnavailable(TracepondError):
     """The store cannot take the write now (shutting down, or the commit failed): retry later.
 

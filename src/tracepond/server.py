@@ -109,7 +109,7 @@ class TracepondServer:
             if settings.decode_workers
             else InlineDecoder(limits, settings.normalize_at_ingest, self.prices)
         )
-        self.ingest = IngestService(self.decoder, self.pipeline)
+        self.ingest = IngestService(self.decoder, self.pipeline, self.store.projects_exists)
         self.metrics.watch(self.pipeline, self.ingest, settings.max_queued_spans)
         self.query = QueryService(self.store, settings.query_timeout)
         self.budget = MemoryBudget(settings.max_inflight_bytes)

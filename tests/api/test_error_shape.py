@@ -34,8 +34,13 @@ class FailingQuery:
     def deadline(self) -> Deadline:
         return Deadline(WAIT)
 
-    def trace_tree(self, trace_id: str, deadline: Deadline | None = None) -> Any:
+    def trace_tree(
+        self, trace_id: str, deadline: Deadline | None = None, project: str = "default"
+    ) -> Any:
         raise self.error
+
+    def check_project(self, name: str) -> str:
+        return name
 
     def __getattr__(self, name: str) -> Any:
         raise AttributeError(name)

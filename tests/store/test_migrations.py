@@ -19,10 +19,24 @@ from tracepond.store.base import SearchRequest
 from tracepond.store.duckdb_store import DuckDBStore
 
 
-def _as_schema_3(path: Path) -> None:
-    """Turn a current database into what schema version 3 wrote: no cost source or price."""
+def _as_schema_4(path: Path) -> None:
+    """Turn a current database into what schema version 4 wrote: no projects; one trace summary
+    per trace id; no API keys."""
     with duckdb.connect(str(path)) as con:
         con.execute("DROP TABLE IF EXISTS api_keys")  # migration 6
+        con.execute("DROP TABLE projects")
+        con.execute("ALTER TABLE spans DROP COLUMN project")
+        con.execute("CREATE TABLE old_traces AS SELECT * EXCLUDE (project) FROM traces")
+        con.execute("DROP TABLE traces")
+        con.execute("ALTER TABLE old_traces RENAME TO traces")
+        con.execute("ALTER TABLE traces ADD PRIMARY KEY (trace_id)")
+        con.execute("DELETE FROM schema_migrations WHERE version > 4")
+
+
+def _as_schema_3(path: Path) -> None:
+    """Turn a current database into what schema version 3 wrote: no cost source or price."""
+    _as_schema_4(path)
+    with duckdb.connect(str(path)) as con:
         con.execute("ALTER TABLE spans DROP COLUMN cost_source")
         con.execute("ALTER TABLE spans DROP COLUMN cost_price")
         con.execute("DELETE FROM schema_migrations WHERE version > 3")

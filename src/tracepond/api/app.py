@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import FastAPI, Path
@@ -13,10 +14,12 @@ from tracepond._version import __version__
 from tracepond.api import errors
 from tracepond.api._cancel import run_query
 from tracepond.api._json import json_response
+from tracepond.api._project import ProjectName
 from tracepond.api.auth import AuthGate, add_session_routes
 from tracepond.api.hosts import HostCheck, HostPolicy
 from tracepond.api.keys_routes import add_key_routes
 from tracepond.api.models import ErrorResponse, Span, TraceTree
+from tracepond.api.project_routes import add_project_routes
 from tracepond.api.query_routes import add_query_routes
 from tracepond.ingest.http_receiver import HttpReceiver
 from tracepond.query.service import QueryService
@@ -70,6 +73,7 @@ def create_app(
         add_session_routes(app, auth)
         if key_admin is not None:
             add_key_routes(app, key_admin, auth.table)
+    app.state.query = query  # for the project_of dependency (api/_project.py)
     if hosts is not None and hosts.checks:
         app.add_middleware(HostCheck, policy=hosts)
     app.router.add_route("/v1/traces", receiver.handle, methods=["POST"], include_in_schema=False)
@@ -97,6 +101,7 @@ def create_app(
         return json_response({"status": "ready"})
 
     add_query_routes(app, query)
+    add_project_routes(app, query)
 
     @app.get(
         "/api/traces/{trace_id}",
@@ -104,8 +109,9 @@ def create_app(
         summary="One trace as a tree of spans",
         responses={200: {"model": TraceTree}, **_ERRORS},
     )
-    async def get_trace(request: Request, trace_id: TraceId) -> Response:
-        return json_response(await run_query(request, query.deadline(), query.trace_tree, trace_id))
+    async def get_trace(request: Request, project: ProjectName, trace_id: TraceId) -> Response:
+        call = partial(query.trace_tree, project=project)
+        return json_response(await run_query(request, query.deadline(), call, trace_id))
 
     @app.get(
         "/api/traces/{trace_id}/spans/{span_id}",
@@ -113,9 +119,12 @@ def create_app(
         summary="One span with everything stored for it",
         responses={200: {"model": Span}, **_ERRORS},
     )
-    async def get_span(request: Request, trace_id: TraceId, span_id: SpanId) -> Response:
+    async def get_span(
+        request: Request, project: ProjectName, trace_id: TraceId, span_id: SpanId
+    ) -> Response:
         deadline = query.deadline()
-        return json_response(await run_query(request, deadline, query.span, trace_id, span_id))
+        call = partial(query.span, project=project)
+        return json_response(await run_query(request, deadline, call, trace_id, span_id))
 
     mount_web_view(app)
     return app

@@ -308,3 +308,25 @@ class QueryErrorDetail(ErrorDetail):
 
 class QueryErrorResponse(BaseModel):
     error: QueryErrorDetail
+
+
+class ProjectInfo(BaseModel):
+    name: str = Field(examples=["team-a"])
+    created_ns: int
+    description: str | None
+    retention_ns: int | None = Field(description="null: the server-wide retention applies")
+    span_count: int
+    trace_count: int
+
+
+class ProjectList(BaseModel):
+    projects: list[ProjectInfo]
+
+
+class ProjectCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$", examples=["team-a"])
+    description: str | None = Field(default=None, max_length=1000)
+    retention: str | None = Field(
+        default=None, description="keep traces this long (30d, 12h); null: the server's default"
+    )

@@ -5,6 +5,8 @@ the client goes away."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Path, Query
@@ -14,6 +16,7 @@ from starlette.responses import Response
 from tracepond.api._cancel import run_query
 from tracepond.api._json import json_response
 from tracepond.api._params import search_filters
+from tracepond.api._project import ProjectName
 from tracepond.api.models import (
     CompactSkeleton,
     ErrorResponse,
@@ -77,13 +80,14 @@ def _search_routes(app: FastAPI, query: QueryService) -> None:
     )
     async def search_traces(
         request: Request,
+        project: ProjectName,
         filters: Filtered,
         sort: Sort = "start_time",
         order: Order = "desc",
         limit: Limit = 50,
         cursor: Cursor = None,
     ) -> Response:
-        page = PageRequest(filters, sort, order, limit, cursor)
+        page = PageRequest(replace(filters, project=project), sort, order, limit, cursor)
         return json_response(await run_query(request, query.deadline(), query.search_traces, page))
 
     @app.get(
@@ -94,13 +98,14 @@ def _search_routes(app: FastAPI, query: QueryService) -> None:
     )
     async def search_spans(
         request: Request,
+        project: ProjectName,
         filters: Filtered,
         sort: Sort = "start_time",
         order: Order = "desc",
         limit: Limit = 50,
         cursor: Cursor = None,
     ) -> Response:
-        page = PageRequest(filters, sort, order, limit, cursor)
+        page = PageRequest(replace(filters, project=project), sort, order, limit, cursor)
         return json_response(await run_query(request, query.deadline(), query.search_spans, page))
 
     @app.get(
@@ -121,6 +126,7 @@ def _search_routes(app: FastAPI, query: QueryService) -> None:
     )
     async def stats(
         request: Request,
+        project: ProjectName,
         filters: Filtered,
         bucket: Annotated[
             str | None,
@@ -139,6 +145,7 @@ def _search_routes(app: FastAPI, query: QueryService) -> None:
     ) -> Response:
         bucket_ns = parse_duration(bucket, "bucket")
         deadline = query.deadline()
+        filters = replace(filters, project=project)
         return json_response(
             await run_query(request, deadline, query.stats, filters, bucket_ns, group_by, level)
         )
@@ -153,6 +160,7 @@ def _session_routes(app: FastAPI, query: QueryService) -> None:
     )
     async def sessions(
         request: Request,
+        project: ProjectName,
         limit: Annotated[int, Query(ge=1, le=1000)] = 50,
         cursor: Cursor = None,
         since: Annotated[
@@ -163,7 +171,15 @@ def _session_routes(app: FastAPI, query: QueryService) -> None:
         since_ns = parse_time(since, "since")
         deadline = query.deadline()
         return json_response(
-            await run_query(request, deadline, query.sessions, limit, cursor, since_ns, user_id)
+            await run_query(
+                request,
+                deadline,
+                partial(query.sessions, project=project),
+                limit,
+                cursor,
+                since_ns,
+                user_id,
+            )
         )
 
     @app.get(
@@ -173,9 +189,12 @@ def _session_routes(app: FastAPI, query: QueryService) -> None:
         responses={200: {"model": SessionDetail}, **_NOT_FOUND},
     )
     async def session(
-        request: Request, session_id: Annotated[str, Path(examples=["session-42"])]
+        request: Request,
+        project: ProjectName,
+        session_id: Annotated[str, Path(examples=["session-42"])],
     ) -> Response:
-        return json_response(await run_query(request, query.deadline(), query.session, session_id))
+        call = partial(query.session, project=project)
+        return json_response(await run_query(request, query.deadline(), call, session_id))
 
 
 def _trace_routes(app: FastAPI, query: QueryService) -> None:
@@ -190,6 +209,7 @@ def _trace_routes(app: FastAPI, query: QueryService) -> None:
     )
     async def skeleton(
         request: Request,
+        project: ProjectName,
         trace_id: TraceId,
         parent: Annotated[str | None, Query(description="a span id, or root")] = None,
         max_depth: Annotated[int | None, Query(ge=0, le=1_000_000)] = None,
@@ -198,7 +218,8 @@ def _trace_routes(app: FastAPI, query: QueryService) -> None:
     ) -> Response:
         deadline = query.deadline()
         args = (trace_id, parent, max_depth, limit, cursor)
-        return json_response(await run_query(request, deadline, query.skeleton, *args))
+        call = partial(query.skeleton, project=project)
+        return json_response(await run_query(request, deadline, call, *args))
 
     @app.get(
         "/api/traces/{trace_id}/skeleton/compact",
@@ -212,13 +233,16 @@ def _trace_routes(app: FastAPI, query: QueryService) -> None:
     )
     async def skeleton_compact(
         request: Request,
+        project: ProjectName,
         trace_id: TraceId,
         max_depth: Annotated[int | None, Query(ge=0, le=1_000_000)] = None,
         limit: Annotated[int, Query(ge=1, le=100_000)] = 100_000,
         cursor: Cursor = None,
     ) -> Response:
         def compact(deadline: Deadline) -> dict[str, Any]:
-            skeleton = query.skeleton(trace_id, None, max_depth, limit, cursor, deadline)
+            skeleton = query.skeleton(
+                trace_id, None, max_depth, limit, cursor, deadline, project=project
+            )
             return compact_skeleton(skeleton)
 
         return json_response(await run_query(request, query.deadline(), compact))
@@ -229,5 +253,6 @@ def _trace_routes(app: FastAPI, query: QueryService) -> None:
         summary="A trace as OTLP/JSON (POST it to /v1/traces to import it back)",
         responses={200: {"content": {"application/json": {}}}, **_NOT_FOUND},
     )
-    async def trace_otlp(request: Request, trace_id: TraceId) -> Response:
-        return json_response(await run_query(request, query.deadline(), query.trace_otlp, trace_id))
+    async def trace_otlp(request: Request, project: ProjectName, trace_id: TraceId) -> Response:
+        call = partial(query.trace_otlp, project=project)
+        return json_response(await run_query(request, query.deadline(), call, trace_id))

@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from tracepond.conventions import SpanView
 from tracepond.ingest._summary import TracePartial, summarize_table
+from tracepond.projects import DEFAULT_PROJECT
 
 VIEW_COLUMNS = (
     "category",
@@ -142,6 +143,8 @@ class SpanRows:
     views: list[SpanView] = field(default_factory=list)
     # origin_id -> (resource JSON, scope JSON) of the origins these rows refer to.
     origins: dict[int, tuple[str, str]] = field(default_factory=dict)
+    # origin_id -> the value of its resource's tracepond.project attribute, where it has one.
+    origin_projects: dict[int, str] = field(default_factory=dict)
     _columns: dict[str, list[Any]] | None = None
 
     @property
@@ -229,10 +232,17 @@ class SpanBatch:
     table: pa.Table
     traces: dict[bytes, TracePartial]
     origins: dict[int, tuple[str, str]]
+    # The project every span of the batch is stored in (chosen by the ingest service).
+    project: str = DEFAULT_PROJECT
+    # origin_id -> the project its resource named (attribute tracepond.project), for the
+    # origins that named one: the ingest service routes by it when the request named none.
+    origin_projects: dict[int, str] = field(default_factory=dict)
 
     @classmethod
-    def from_table(cls, table: pa.Table, origins: dict[int, tuple[str, str]]) -> SpanBatch:
-        return cls(table, summarize_table(table), origins)
+    def from_table(
+        cls, table: pa.Table, origins: dict[int, tuple[str, str]], project: str = DEFAULT_PROJECT
+    ) -> SpanBatch:
+        return cls(table, summarize_table(table), origins, project)
 
     @property
     def num_rows(self) -> int:
@@ -240,7 +250,7 @@ class SpanBatch:
 
     def rows(self, offset: int, length: int) -> SpanBatch:
         """``length`` of its rows from ``offset``, summarized on their own."""
-        return SpanBatch.from_table(self.table.slice(offset, length), self.origins)
+        return SpanBatch.from_table(self.table.slice(offset, length), self.origins, self.project)
 
 
 def to_arrow(rows: SpanRows) -> pa.Table:

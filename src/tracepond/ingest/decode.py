@@ -28,6 +28,7 @@ from tracepond.ingest._anyvalue import AttributeDecoder, cut, limited_map
 from tracepond.ingest._fit import add_count, fit_map, fit_span
 from tracepond.ingest._limits import MAX_MARKER_BYTES, Marker, SpanLimits
 from tracepond.ingest._rows import SpanRows
+from tracepond.projects import PROJECT_ATTRIBUTE
 
 ZERO_TRACE_ID = bytes(16)
 ZERO_SPAN_ID = bytes(8)
@@ -107,6 +108,8 @@ class SpanDecoder:
         service = resource.get("service.name")
         service_name = service if isinstance(service, str) and service else DEFAULT_SERVICE
         service_name = self._name(service_name, "@service_name", resource_cuts)
+        # Read once per resource; validated by the ingest service, which routes by it.
+        project = resource.get(PROJECT_ATTRIBUTE)
         for scope_spans in resource_spans.scope_spans:
             scope = scope_spans.scope
             scope_cuts: list[str] = []
@@ -128,6 +131,8 @@ class SpanDecoder:
                     batch.reasons[reason] += 1
             if len(batch.rows) > kept:  # an origin none of whose spans is stored is not stored
                 batch.rows.origins[origin] = (resource_json, scope_json)
+                if isinstance(project, str):
+                    batch.rows.origin_projects[origin] = project
 
     def _origin_part(
         self, part: Any, schema_url: str, cuts: list[str]

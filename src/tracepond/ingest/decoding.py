@@ -77,6 +77,7 @@ def decode_body(
     if decoded.accepted:
         rows = decoded.rows
         batch = SpanBatch(to_arrow(rows), summarize(rows.row_columns, rows.views), rows.origins)
+        batch.origin_projects = rows.origin_projects
     return DecodeOutcome(batch, decoded.rejected, dict(decoded.reasons))
 
 
@@ -162,7 +163,7 @@ class ProcessDecoder:
         )
         del body
         try:
-            ipc, traces, origins, rejected, reasons = await pending
+            ipc, traces, origins, origin_projects, rejected, reasons = await pending
         except concurrent.futures.process.BrokenProcessPool:
             # A worker died (out of memory, killed): start fresh ones; the sender retries.
             self._pool = self._new_pool()
@@ -170,7 +171,8 @@ class ProcessDecoder:
         if not ipc:
             return DecodeOutcome(None, rejected, reasons)
         table = pa.ipc.open_stream(pa.py_buffer(ipc)).read_all()
-        return DecodeOutcome(SpanBatch(table, traces, origins), rejected, reasons)
+        batch = SpanBatch(table, traces, origins, origin_projects=origin_projects)
+        return DecodeOutcome(batch, rejected, reasons)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
@@ -216,8 +218,14 @@ def _warm() -> None:
     return None
 
 
+# (Arrow IPC, trace partials, origins, origin projects, rejected, reasons)
 _WorkerResult = tuple[
-    bytes, dict[bytes, TracePartial], dict[int, tuple[str, str]], int, dict[str, int]
+    bytes,
+    dict[bytes, TracePartial],
+    dict[int, tuple[str, str]],
+    dict[int, str],
+    int,
+    dict[str, int],
 ]
 
 
@@ -229,13 +237,13 @@ def _decode_in_worker(body: list[bytes], encoding: Encoding) -> _WorkerResult:
     batch, rejected, reasons = outcome.batch, outcome.rejected, outcome.reasons
     del outcome
     if batch is None:
-        return b"", {}, {}, rejected, reasons
+        return b"", {}, {}, {}, rejected, reasons
     ipc = _ipc_buffer(batch.table)
-    traces, origins = batch.traces, batch.origins
+    traces, origins, origin_projects = batch.traces, batch.origins, batch.origin_projects
     # The columns go before the stream is copied out (and pickled by the pool): a large
     # request is held at most twice at any moment.
     del batch
-    return ipc.to_pybytes(), traces, origins, rejected, reasons
+    return ipc.to_pybytes(), traces, origins, origin_projects, rejected, reasons
 
 
 def _ipc_buffer(table: pa.Table) -> pa.Buffer:

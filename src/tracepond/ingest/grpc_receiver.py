@@ -29,8 +29,10 @@ from tracepond.errors import (
     TracepondError,
     UnsupportedMediaType,
 )
+from tracepond.ingest._routing import project_choice
 from tracepond.ingest.budget import MemoryBudget
 from tracepond.ingest.service import IngestService, response_message
+from tracepond.projects import PROJECT_HEADER
 
 SERVICE = "opentelemetry.proto.collector.trace.v1.TraceService"
 
@@ -68,6 +70,20 @@ def status_for(exc: BaseException) -> grpc.StatusCode:
     return grpc.StatusCode.INTERNAL
 
 
+def _metadata(context: Any, key: str) -> str | None:
+    for name, value in context.invocation_metadata() or ():
+        if name == key and isinstance(value, str):
+            return value
+    return None
+
+
+def forced_project(context: Any) -> str | None:
+    """The project the call's credentials bind its spans to (None: not bound), which overrides
+    the metadata and resource attributes. Authentication sets it on the servicer context."""
+    project = getattr(context, "tracepond_ingest_project", None)
+    return project if isinstance(project, str) else None
+
+
 class GrpcReceiver:
     def __init__(self, ingest: IngestService, budget: MemoryBudget) -> None:
         self._ingest = ingest
@@ -81,7 +97,10 @@ class GrpcReceiver:
                 except Overloaded:
                     self._ingest.stats.requests[("grpc", "refused")] += 1
                     raise
-                outcome = await self._ingest.export(body, "protobuf", "grpc")
+                project = project_choice(
+                    _metadata(context, PROJECT_HEADER), forced_project(context)
+                )
+                outcome = await self._ingest.export(body, "protobuf", "grpc", project)
         except TracepondError as exc:
             status, message = status_for(exc), exc.message
         except Exception as exc:

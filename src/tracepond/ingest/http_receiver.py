@@ -23,10 +23,12 @@ from tracepond.errors import (
     TracepondError,
     UnsupportedMediaType,
 )
+from tracepond.ingest._routing import project_choice
 from tracepond.ingest.budget import MemoryBudget, Reservation
 from tracepond.ingest.inflate import GZIP, RAW_DEFLATE, ZLIB, Compression, inflate
 from tracepond.ingest.otlp_json import response_json
 from tracepond.ingest.service import IngestService, response_message
+from tracepond.projects import PROJECT_HEADER
 
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
@@ -62,12 +64,13 @@ class HttpReceiver:
             # Handed over in a list that the decoder empties: the body is freed once decoded,
             # not held while the spans wait for their commit.
             held, body = [body], b""
-            return await self._export(held, media)
+            return await self._export(held, media, request)
 
-    async def _export(self, body: list[bytes], media: str) -> Response:
+    async def _export(self, body: list[bytes], media: str, request: Request) -> Response:
         try:
+            project = project_choice(request.headers.get(PROJECT_HEADER), forced_project(request))
             outcome = await self._ingest.export(
-                body, "protobuf" if media == PROTOBUF else "json", "http"
+                body, "protobuf" if media == PROTOBUF else "json", "http", project
             )
         except TracepondError as exc:
             return _error(exc, media)
@@ -131,6 +134,13 @@ class HttpReceiver:
         except BaseException:
             reservation.shrink_to(held)
             raise
+
+
+def forced_project(request: Request) -> str | None:
+    """The project the request's credentials bind its spans to (None: not bound), which
+    overrides the header and resource attributes. Authentication sets it on the request state."""
+    project = getattr(request.state, "ingest_project", None)
+    return project if isinstance(project, str) else None
 
 
 def _media_type(request: Request) -> str:

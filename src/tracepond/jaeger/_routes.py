@@ -13,8 +13,9 @@ from starlette.responses import Response
 
 from tracepond.api._cancel import run_query
 from tracepond.deadline import Deadline
-from tracepond.errors import TracepondError
+from tracepond.errors import TracepondError, UnknownProject
 from tracepond.jaeger._convert import KINDS, trace_json
+from tracepond.projects import DEFAULT_PROJECT, PROJECT_HEADER, check_project_name
 from tracepond.query import durations
 from tracepond.query.suggest import did_you_mean, nearest, one_of
 from tracepond.store import _jaeger_sql as sql
@@ -130,20 +131,20 @@ def mount(app: FastAPI, store: DuckDBStore, new_deadline: Callable[[], Deadline]
 
         return await run_query(request, new_deadline(), limited, *args)
 
-    def traces(ids: list[bytes]) -> list[dict[str, Any]]:
+    def traces(ids: list[bytes], project: str) -> list[dict[str, Any]]:
         out = []
         for trace_id in ids:
-            found = store.trace(trace_id)
+            found = store.trace(trace_id, project=project)
             if found is not None and found[1]:
                 out.append(trace_json(trace_id, found[1]))
         return out
 
     async def get_services(request: Request) -> Response:
-        return _json(await read(request, sql.services, store))
+        return _json(await read(request, sql.services, store, project_of(request)))
 
     async def get_service_operations(request: Request) -> Response:
         service = request.path_params["service"]
-        found = await read(request, sql.operations, store, service)
+        found = await read(request, sql.operations, store, project_of(request), service)
         return _json(sorted({name for name, _ in found}))
 
     async def get_operations(request: Request) -> Response:
@@ -158,30 +159,40 @@ def mount(app: FastAPI, store: DuckDBStore, new_deadline: Callable[[], Deadline]
                 kinds = one_of(KINDS[1:])
                 return _error(400, f"spanKind: `{span_kind}` is not one of {kinds}.{meant}")
             kind = KINDS.index(span_kind)
-        found = await read(request, sql.operations, store, service, kind)
+        found = await read(request, sql.operations, store, project_of(request), service, kind)
         data = [
             {"name": name, "spanKind": KINDS[k] if 0 < k < len(KINDS) else ""} for name, k in found
         ]
         return _json(data)
 
+    def project_of(request: Request) -> str:
+        """Like Jaeger's own x-tenant: the x-tracepond-project header, else ``?project=``,
+        else ``default``; a project that does not exist is a 400."""
+        name = request.headers.get(PROJECT_HEADER) or request.query_params.get("project")
+        name = check_project_name(name.strip()) if name else DEFAULT_PROJECT
+        if not store.projects_exists(name):
+            raise UnknownProject(f"project {name!r} does not exist")
+        return name
+
     async def find_traces(request: Request) -> Response:
+        project = project_of(request)
         ids_param = request.query_params.getlist("traceID")
         try:
             if ids_param:
                 ids = [_parse_trace_id(t) for t in ids_param]
             else:
                 search = search_from_query(request)
-                ids = await read(request, sql.find_trace_ids, store, search)
+                ids = await read(request, sql.find_trace_ids, store, project, search)
         except ValueError as exc:
             return _error(400, str(exc))
-        return _json(await read(request, traces, ids))
+        return _json(await read(request, traces, ids, project))
 
     async def get_trace(request: Request) -> Response:
         try:
             trace_id = _parse_trace_id(request.path_params["trace_id"])
         except ValueError as exc:
             return _error(400, str(exc))
-        found = await read(request, traces, [trace_id])
+        found = await read(request, traces, [trace_id], project_of(request))
         if not found:
             return _error(404, "trace not found")
         return _json(found)

@@ -23,7 +23,7 @@ from starlette.responses import Response
 from tracepond._version import __version__
 from tracepond.metrics._genai import GENAI_LABELS, METRIC_COLUMNS, SPAN_LABELS, GenAIMetrics
 from tracepond.metrics._observer import BackgroundObserver
-from tracepond.metrics._state import Histogram, Lock, bucket_bounds
+from tracepond.metrics._state import Histogram, LabelCap, Lock, bucket_bounds
 from tracepond.store.base import WriteResult
 
 if TYPE_CHECKING:
@@ -65,6 +65,7 @@ class Metrics:
         self._ingest: IngestService | None = None
         self._max_queued_spans = 0
         self._purges: PurgeCounts | None = None
+        self._max_label_values = max_label_values
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(_Collector(self))
 
@@ -146,6 +147,28 @@ class Metrics:
         yield requests
         yield spans
         yield rejected
+        yield self._project_family()
+
+    def _project_family(self) -> Metric:
+        """Accepted spans by project (as tracepond_ingest_spans counts them: a retried span
+        counts again). Projects are few and created by an admin, but the label is
+        still capped like every client-influenced label: past ``max_label_values`` projects
+        (in the order they first received spans) the rest add up under ``other``."""
+        family = CounterMetricFamily(
+            "tracepond_ingest_project_spans",
+            "Spans accepted, by project (past the label limit, the rest under project=other)",
+            labels=["project"],
+        )
+        if self._ingest is None:
+            return family
+        cap = LabelCap(self._max_label_values)
+        totals: dict[str, int] = {}
+        for project, count in list(self._ingest.stats.project_spans.items()):
+            label = cap(project)
+            totals[label] = totals.get(label, 0) + count
+        for label, count in totals.items():
+            family.add_metric([label], count)
+        return family
 
     def _pipeline_families(self) -> Iterator[Metric]:
         pipeline = self._pipeline

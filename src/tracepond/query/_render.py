@@ -8,6 +8,7 @@ import orjson
 
 from tracepond.conventions import normalize_fields, view_from_json
 from tracepond.errors import InvalidRequest
+from tracepond.projects import Project
 from tracepond.store.base import SpanRecord, TraceSummary
 
 SPAN_KINDS = ("unspecified", "internal", "server", "client", "producer", "consumer")
@@ -138,3 +139,14 @@ def _enum(names: tuple[str, ...], value: int) -> str:
 
 def _json_or(text: str | None, default: Any) -> Any:
     return orjson.loads(text) if text else default
+
+
+def project(found: Project) -> dict[str, Any]:
+    return {
+        "name": found.name,
+        "created_ns": found.created_ns,
+        "description": found.description,
+        "retention_ns": found.retention_ns,
+        "span_count": found.span_count,
+        "trace_count": found.trace_count,
+    }

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Final, Literal
 
 from tracepond.errors import InvalidRequest
+from tracepond.projects import DEFAULT_PROJECT
 from tracepond.query import durations, ql_ast
 from tracepond.query.ql_parser import parse
 from tracepond.query.suggest import did_you_mean
@@ -66,6 +67,8 @@ class Filters:
     attributes: tuple[AttrFilter, ...] = field(default_factory=tuple)
     text: str | None = None
     query: ql_ast.TraceExpr | None = None
+    # Not a filter one may leave out: every search is within one project.
+    project: str = DEFAULT_PROJECT
 
 
 def parse_attr_filter(text: str) -> AttrFilter:

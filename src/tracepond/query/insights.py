@@ -6,6 +6,7 @@ import base64
 from typing import Any, Final
 
 from tracepond.errors import InvalidRequest, NotFound
+from tracepond.projects import DEFAULT_PROJECT
 from tracepond.query import _render
 from tracepond.query.conversation import first_input_last_output
 from tracepond.query.otlp_export import export_request
@@ -17,12 +18,17 @@ MAX_SKELETON_PAGE: Final = 100_000
 
 
 def sessions(
-    store: SpanStore, limit: int, cursor: str | None, since_ns: int | None, user_id: str | None
+    store: SpanStore,
+    limit: int,
+    cursor: str | None,
+    since_ns: int | None,
+    user_id: str | None,
+    project: str = DEFAULT_PROJECT,
 ) -> dict[str, Any]:
     if not 1 <= limit <= 1000:
         raise InvalidRequest(f"limit must be between 1 and 1000, got {limit}")
     after = _decode_session_cursor(cursor) if cursor else None
-    rows = store.sessions(limit, after, since_ns, user_id)
+    rows = store.sessions(limit, after, since_ns, user_id, project)
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = None
@@ -42,13 +48,15 @@ def _decode_session_cursor(cursor: str) -> tuple[int, str]:
         raise InvalidRequest(f"invalid cursor {cursor!r}: pass next_cursor unchanged") from exc
 
 
-def session(store: SpanStore, session_id: str) -> dict[str, Any]:
-    summaries = store.session_traces(session_id, MAX_SESSION_TRACES)
+def session(store: SpanStore, session_id: str, project: str = DEFAULT_PROJECT) -> dict[str, Any]:
+    summaries = store.session_traces(session_id, MAX_SESSION_TRACES, project)
     if not summaries:
         raise NotFound(f"session {session_id!r} not found")
     turns = []
     for summary in summaries:
-        first_input, last_output = first_input_last_output(store.trace_spans(summary.trace_id))
+        first_input, last_output = first_input_last_output(
+            store.trace_spans(summary.trace_id, project)
+        )
         turns.append(
             {**_render.trace_summary(summary), "input": first_input, "output": last_output}
         )
@@ -66,15 +74,16 @@ def skeleton(
     max_depth: int | None,
     limit: int,
     cursor: str | None,
+    project: str = DEFAULT_PROJECT,
 ) -> dict[str, Any]:
     trace_id = _render.parse_hex_id(trace_hex, 16, "trace_id")
     if not 1 <= limit <= MAX_SKELETON_PAGE:
         raise InvalidRequest(f"limit must be between 1 and {MAX_SKELETON_PAGE}, got {limit}")
     offset, as_of = _skeleton_cursor(cursor)
     if as_of is None:  # the first page fixes the snapshot that later pages read
-        as_of = store.trace_watermark(trace_id)
-    rows = store.skeleton_rows(trace_id, as_of)
-    summary = store.trace_summary(trace_id)
+        as_of = store.trace_watermark(trace_id, project)
+    rows = store.skeleton_rows(trace_id, as_of, project)
+    summary = store.trace_summary(trace_id, project)
     if not rows or summary is None or as_of is None:
         raise NotFound(f"trace {trace_hex} not found")
     nodes = build_skeleton(rows)
@@ -114,9 +123,9 @@ def _skeleton_cursor(cursor: str | None) -> tuple[int, int | None]:
     return int(offset), int(as_of)
 
 
-def trace_otlp(store: SpanStore, trace_hex: str) -> dict[str, Any]:
+def trace_otlp(store: SpanStore, trace_hex: str, project: str = DEFAULT_PROJECT) -> dict[str, Any]:
     trace_id = _render.parse_hex_id(trace_hex, 16, "trace_id")
-    records = store.trace_spans(trace_id)
+    records = store.trace_spans(trace_id, project)
     if not records:
         raise NotFound(f"trace {trace_hex} not found")
     return export_request(records)

@@ -12,7 +12,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from tracepond.deadline import Deadline
-from tracepond.errors import NotFound
+from tracepond.errors import NotFound, ProjectNotFound, UnknownProject
+from tracepond.projects import DEFAULT_PROJECT, check_project_name
 from tracepond.query import _render, insights, search, stats
 from tracepond.query.filters import Filters
 from tracepond.query.tree import build_tree
@@ -33,10 +34,12 @@ class QueryService:
         with self._store.cancellable(deadline or self.deadline()):
             yield
 
-    def trace_tree(self, trace_hex: str, deadline: Deadline | None = None) -> dict[str, Any]:
+    def trace_tree(
+        self, trace_hex: str, deadline: Deadline | None = None, project: str = DEFAULT_PROJECT
+    ) -> dict[str, Any]:
         trace_id = _render.parse_hex_id(trace_hex, 16, "trace_id")
         with self._limited(deadline):
-            found = self._store.trace(trace_id, columns="tree")
+            found = self._store.trace(trace_id, columns="tree", project=project)
         if found is None:
             raise NotFound(f"trace {trace_hex} not found")
         summary, records = found
@@ -47,12 +50,16 @@ class QueryService:
         }
 
     def span(
-        self, trace_hex: str, span_hex: str, deadline: Deadline | None = None
+        self,
+        trace_hex: str,
+        span_hex: str,
+        deadline: Deadline | None = None,
+        project: str = DEFAULT_PROJECT,
     ) -> dict[str, Any]:
         trace_id = _render.parse_hex_id(trace_hex, 16, "trace_id")
         span_id = _render.parse_hex_id(span_hex, 8, "span_id")
         with self._limited(deadline):
-            record = self._store.span(trace_id, span_id)
+            record = self._store.span(trace_id, span_id, project)
         if record is None:
             raise NotFound(f"span {span_hex} of trace {trace_hex} not found")
         return _render.span_detail(record)
@@ -78,13 +85,16 @@ class QueryService:
         since_ns: int | None = None,
         user_id: str | None = None,
         deadline: Deadline | None = None,
+        project: str = DEFAULT_PROJECT,
     ) -> dict[str, Any]:
         with self._limited(deadline):
-            return insights.sessions(self._store, limit, cursor, since_ns, user_id)
+            return insights.sessions(self._store, limit, cursor, since_ns, user_id, project)
 
-    def session(self, session_id: str, deadline: Deadline | None = None) -> dict[str, Any]:
+    def session(
+        self, session_id: str, deadline: Deadline | None = None, project: str = DEFAULT_PROJECT
+    ) -> dict[str, Any]:
         with self._limited(deadline):
-            return insights.session(self._store, session_id)
+            return insights.session(self._store, session_id, project)
 
     def stats(
         self,
@@ -105,10 +115,43 @@ class QueryService:
         limit: int = insights.MAX_SKELETON_PAGE,
         cursor: str | None = None,
         deadline: Deadline | None = None,
+        project: str = DEFAULT_PROJECT,
     ) -> dict[str, Any]:
         with self._limited(deadline):
-            return insights.skeleton(self._store, trace_hex, parent, max_depth, limit, cursor)
+            return insights.skeleton(
+                self._store, trace_hex, parent, max_depth, limit, cursor, project
+            )
 
-    def trace_otlp(self, trace_hex: str, deadline: Deadline | None = None) -> dict[str, Any]:
+    def trace_otlp(
+        self, trace_hex: str, deadline: Deadline | None = None, project: str = DEFAULT_PROJECT
+    ) -> dict[str, Any]:
         with self._limited(deadline):
-            return insights.trace_otlp(self._store, trace_hex)
+            return insights.trace_otlp(self._store, trace_hex, project)
+
+    # -- projects ------------------------------------------------------------------------------
+
+    def projects(self) -> dict[str, Any]:
+        return {"projects": [_render.project(p) for p in self._store.projects_list()]}
+
+    def project(self, name: str) -> dict[str, Any]:
+        found = self._store.projects_get(check_project_name(name))
+        if found is None:
+            raise ProjectNotFound(f"project {name!r} does not exist")
+        return _render.project(found)
+
+    def check_project(self, name: str) -> str:
+        """``name`` when it is a project that exists: every read names one (400 otherwise:
+        unknown_project, invalid_request)."""
+        check_project_name(name)
+        if not self._store.projects_exists(name):
+            raise UnknownProject(f"project {name!r} does not exist")
+        return name
+
+    def create_project(
+        self, name: str, description: str | None, retention_ns: int | None
+    ) -> dict[str, Any]:
+        check_project_name(name)
+        return _render.project(self._store.projects_create(name, description, retention_ns))
+
+    def set_project_retention(self, name: str, retention_ns: int | None) -> dict[str, Any]:
+        return _render.project(self._store.projects_set_retention(name, retention_ns))

@@ -36,25 +36,30 @@ def _rows(store: DuckDBStore, sql: str, params: dict[str, Any]) -> list[tuple[An
     return store.select(sql, params)
 
 
-def services(store: DuckDBStore) -> list[str]:
-    rows = _rows(store, "SELECT DISTINCT service_name FROM spans ORDER BY service_name", {})
+def services(store: DuckDBStore, project: str) -> list[str]:
+    sql = "SELECT DISTINCT service_name FROM spans WHERE project = $project ORDER BY service_name"
+    rows = _rows(store, sql, {"project": project})
     return [row[0] for row in rows]
 
 
-def operations(store: DuckDBStore, service: str, kind: int | None = None) -> list[tuple[str, int]]:
+def operations(
+    store: DuckDBStore, project: str, service: str, kind: int | None = None
+) -> list[tuple[str, int]]:
     """(span name, OTLP span kind) pairs of one service."""
-    sql = "SELECT DISTINCT name, kind FROM spans WHERE service_name = $service"
-    params: dict[str, Any] = {"service": service}
+    sql = (
+        "SELECT DISTINCT name, kind FROM spans WHERE project = $project AND service_name = $service"
+    )
+    params: dict[str, Any] = {"service": service, "project": project}
     if kind is not None:
         sql += " AND kind = $kind"
         params["kind"] = kind
     return [(row[0], int(row[1])) for row in _rows(store, sql + " ORDER BY name, kind", params)]
 
 
-def find_trace_ids(store: DuckDBStore, search: JaegerSearch) -> list[bytes]:
-    """Ids of the traces with a matching span, most recent match first."""
-    where: list[str] = []
-    params: dict[str, Any] = {"limit": search.limit}
+def find_trace_ids(store: DuckDBStore, project: str, search: JaegerSearch) -> list[bytes]:
+    """Ids of the project's traces with a matching span, most recent match first."""
+    where: list[str] = ["project = $project"]
+    params: dict[str, Any] = {"limit": search.limit, "project": project}
     if search.service is not None:
         where.append("service_name = $service")
         params["service"] = search.service

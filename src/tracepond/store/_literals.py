@@ -9,6 +9,8 @@ SQL are pasted: an ``int`` and the hex digits of ``bytes``.
 
 from __future__ import annotations
 
+from tracepond.projects import is_project_name
+
 
 def int_literal(value: int) -> str:
     if not isinstance(value, int) or isinstance(value, bool):
@@ -24,12 +26,20 @@ def blob_literal(value: bytes) -> str:
     return f"from_hex('{value.hex()}')"
 
 
-def in_trace(trace_id: bytes, window: tuple[int, int]) -> str:
-    """The condition selecting one trace's spans: its id, and its ingest window (first, last)
-    as constants so that DuckDB prunes row groups by their ingested_ns zone maps (a subquery
-    would not)."""
+def in_trace(trace_id: bytes, window: tuple[int, int], project: str) -> str:
+    """The condition selecting one trace's spans: its id, its project (another project may use
+    the same trace id), and its ingest window (first, last) as constants so that DuckDB prunes
+    row groups by their ingested_ns zone maps (a subquery would not)."""
     first, last = window
     return (
         f"ingested_ns BETWEEN {int_literal(first)} AND {int_literal(last)}"
-        f" AND trace_id = {blob_literal(trace_id)}"
+        f" AND trace_id = {blob_literal(trace_id)} AND project = {project_literal(project)}"
     )
+
+
+def project_literal(project: str) -> str:
+    """A project name as a SQL string. Only a valid name (``tracepond.projects``: lowercase
+    letters, digits, '-', '_') is pasted, so it can never carry a quote."""
+    if not is_project_name(project):
+        raise ValueError(f"not a project name: {project!r}")
+    return f"'{project}'"

@@ -123,6 +123,55 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         """,
     ),
     (
+        5,
+        "projects: every span and trace summary belongs to one project",
+        # Existing data lands in `default`. A trace summary is keyed by (project, trace_id): two
+        # projects sending the same trace id get two separate traces, and neither can add spans
+        # to, or learn of, the other's. DuckDB cannot change a primary key in place, so the
+        # summaries are copied into a new table. The extra index on trace_id alone is what trace
+        # lookups use (DuckDB scans an ART index only for a single-column key); spans need
+        # none: a trace's spans are found by its ingest window and filtered by project.
+        """
+        CREATE TABLE projects (
+            name VARCHAR PRIMARY KEY,
+            created_ns BIGINT NOT NULL,
+            description VARCHAR,
+            -- NULL: the server-wide retention applies.
+            retention_ns BIGINT
+        );
+        INSERT INTO projects (name, created_ns) VALUES ('default', epoch_ns(now()));
+        ALTER TABLE spans ADD COLUMN project VARCHAR DEFAULT 'default';
+        CREATE TABLE traces_by_project (
+            project VARCHAR NOT NULL,
+            trace_id BLOB NOT NULL,
+            root_span_id BLOB,
+            root_name VARCHAR NOT NULL,
+            service_name VARCHAR NOT NULL,
+            start_ns BIGINT NOT NULL,
+            end_ns BIGINT NOT NULL,
+            span_count BIGINT NOT NULL,
+            error_count BIGINT NOT NULL,
+            first_ingested_ns BIGINT NOT NULL,
+            last_ingested_ns BIGINT NOT NULL,
+            input_tokens BIGINT NOT NULL,
+            output_tokens BIGINT NOT NULL,
+            total_tokens BIGINT NOT NULL,
+            cost DOUBLE,
+            models VARCHAR[] NOT NULL,
+            session_id VARCHAR,
+            user_id VARCHAR,
+            llm_count INTEGER NOT NULL,
+            tool_count INTEGER NOT NULL,
+            retriever_count INTEGER NOT NULL,
+            PRIMARY KEY (project, trace_id)
+        );
+        INSERT INTO traces_by_project SELECT 'default', * FROM traces;
+        DROP TABLE traces;
+        ALTER TABLE traces_by_project RENAME TO traces;
+        CREATE INDEX traces_trace_id ON traces (trace_id);
+        """,
+    ),
+    (
         6,
         "API keys: only a hash of each key is stored",
         # project NULL = every project (admin keys only). last_used_ns is not written per

@@ -46,8 +46,11 @@ class _Query:
         return ("WITH RECURSIVE " + ", ".join(self.ctes) + " ") if self.ctes else ""
 
 
-def watermark(cursor: Any) -> int:
-    rows = cursor.execute("SELECT coalesce(max(last_ingested_ns), 0) FROM traces").fetchall()
+def watermark(cursor: Any, project: str) -> int:
+    """The project's newest ingest time (another project's would tell when it last wrote)."""
+    rows = cursor.execute(
+        "SELECT coalesce(max(last_ingested_ns), 0) FROM traces WHERE project = $p", {"p": project}
+    ).fetchall()
     return int(rows[0][0])
 
 
@@ -59,14 +62,18 @@ def _window(cursor: Any, trace_where: list[str], params: Params) -> tuple[int, i
     return None if row[0] is None else (int(row[0]), int(row[1]))
 
 
-def _window_sql(window: tuple[int, int], params: Params, alias: str = "") -> str:
+def _window_sql(window: tuple[int, int], params: Params, project: str, alias: str = "") -> str:
+    """Spans of ``project`` committed in ``window``."""
     column = f"{alias}ingested_ns"
-    return f"{column} BETWEEN {params.add(window[0])} AND {params.add(window[1])}"
+    return (
+        f"{column} BETWEEN {params.add(window[0])} AND {params.add(window[1])}"
+        f" AND {alias}project = {params.add(project)}"
+    )
 
 
 def search_traces(cursor: Any, request: SearchRequest) -> SearchPage[TraceSummary]:
-    as_of = request.as_of if request.as_of is not None else watermark(cursor)
     f = request.filters
+    as_of = request.as_of if request.as_of is not None else watermark(cursor, f.project)
     query = _Query(Params(), [], [])
     query.where = q.trace_conditions(f, query.params)
     query.where.append(f"t.first_ingested_ns <= {query.params.add(as_of)}")
@@ -85,7 +92,7 @@ def search_traces(cursor: Any, request: SearchRequest) -> SearchPage[TraceSummar
     else:
         table, ids = "traces t", ["t.trace_id"]
         page = _page(cursor, query, request, as_of, table, SUMMARY_COLUMNS, sort, ids, _summary)
-    return replace(page, rows=with_previews(cursor, page.rows))
+    return replace(page, rows=with_previews(cursor, page.rows, f.project))
 
 
 def _add_span_semijoins(
@@ -93,23 +100,23 @@ def _add_span_semijoins(
 ) -> None:
     p = query.params
     for predicate in predicates:
+        spans = _window_sql(window, p, f.project, "s.")
         query.where.append(
-            f"t.trace_id IN (SELECT s.trace_id FROM spans s WHERE {_window_sql(window, p, 's.')}"
-            f" AND {predicate})"
+            f"t.trace_id IN (SELECT s.trace_id FROM spans s WHERE {spans} AND {predicate})"
         )
     if f.query is not None:
-        compiler = QueryCompiler(p, _window_sql(window, p))
+        compiler = QueryCompiler(p, _window_sql(window, p, f.project))
         result = compiler.compile(f.query)
         query.ctes += compiler.ctes
         query.where.append(f"t.trace_id IN (SELECT trace_id FROM {result})")
 
 
 def search_spans(cursor: Any, request: SearchRequest) -> SearchPage[dict[str, Any]]:
-    as_of = request.as_of if request.as_of is not None else watermark(cursor)
     f = request.filters
+    as_of = request.as_of if request.as_of is not None else watermark(cursor, f.project)
     query = _Query(Params(), [], [])
     p = query.params
-    trace_where = [f"t.first_ingested_ns <= {p.add(as_of)}"]
+    trace_where = [f"t.project = {p.add(f.project)}", f"t.first_ingested_ns <= {p.add(as_of)}"]
     trace_where += q._range(p, "t.end_ns", f.since_ns, None) + q._range(
         p, "t.start_ns", None, f.until_ns
     )
@@ -119,14 +126,14 @@ def search_spans(cursor: Any, request: SearchRequest) -> SearchPage[dict[str, An
     window = _window(cursor, trace_where, p)
     if window is None:
         return SearchPage([], None, 0, False, as_of)
-    query.where = [_window_sql(window, p, "s."), f"s.ingested_ns <= {p.add(as_of)}"]
+    query.where = [_window_sql(window, p, f.project, "s."), f"s.ingested_ns <= {p.add(as_of)}"]
     query.where += q.span_conditions(f, p)
     if f.session_id is not None or f.user_id is not None:
         query.where.append(
             f"s.trace_id IN (SELECT t.trace_id FROM traces t WHERE {' AND '.join(trace_where)})"
         )
     if f.query is not None:
-        compiler = QueryCompiler(p, _window_sql(window, p))
+        compiler = QueryCompiler(p, _window_sql(window, p, f.project))
         result = compiler.compile(f.query)
         query.ctes += compiler.ctes
         query.where.append(
@@ -202,7 +209,8 @@ def _page_once(
     ]
     sql = (
         f"WITH RECURSIVE {', '.join(ctes)} SELECT c.n, {SUMMARY_COLUMNS}, m.sort_value"
-        " FROM counted c LEFT JOIN (page m JOIN traces t ON t.trace_id = m.trace_id) ON TRUE"
+        " FROM counted c LEFT JOIN (page m JOIN traces t ON t.trace_id = m.trace_id"
+        f" AND t.project = {p.add(request.filters.project)}) ON TRUE"
         f" ORDER BY {order}"
     )
     result = cursor.execute(sql, p.for_sql(sql))

@@ -17,7 +17,7 @@ from dataclasses import replace
 from typing import Any, Final
 
 from tracepond.conventions._tables import REFERABLE_SOURCES
-from tracepond.store._literals import blob_literal, int_literal
+from tracepond.store._literals import blob_literal, int_literal, project_literal
 from tracepond.store._search_sql import json_path
 from tracepond.store.base import TraceSummary
 
@@ -98,11 +98,11 @@ SELECT trace_id, span_id,
 FROM messages"""
 
 
-def with_previews(cursor: Any, summaries: list[TraceSummary]) -> list[TraceSummary]:
+def with_previews(cursor: Any, summaries: list[TraceSummary], project: str) -> list[TraceSummary]:
     """``summaries`` with their previews and tags filled in (unchanged when the root span has
     not arrived or was stored before views were)."""
     roots = {s.trace_id: s.root_span_id for s in summaries if s.root_span_id is not None}
-    window = _window(cursor, list(roots))
+    window = _window(cursor, list(roots), project)
     if window is None:
         return summaries
     # One pass over the page's ingest window: a lookup per trace cost several times more (each
@@ -111,7 +111,7 @@ def with_previews(cursor: Any, summaries: list[TraceSummary]) -> list[TraceSumma
     sql = _SELECT.format(
         roots="SELECT trace_id, span_id, view_json AS v, attributes_json AS a FROM spans"
         f" WHERE ingested_ns BETWEEN {int_literal(window[0])} AND {int_literal(window[1])}"
-        f" AND span_id IN ({span_ids})"
+        f" AND project = {project_literal(project)} AND span_id IN ({span_ids})"
     )
     found = {}
     for trace_id, span_id, text_in, text_out, tags in cursor.execute(sql).fetchall():
@@ -127,14 +127,14 @@ def _filled(summary: TraceSummary, found: tuple[Any, Any, Any] | None) -> TraceS
     return replace(summary, input_preview=text_in, output_preview=text_out, tags=tags)
 
 
-def _window(cursor: Any, trace_ids: list[bytes]) -> tuple[int, int] | None:
+def _window(cursor: Any, trace_ids: list[bytes], project: str) -> tuple[int, int] | None:
     """When the traces' spans were committed (first, last), over all of them."""
     if not trace_ids:
         return None
     ids = ", ".join(blob_literal(t) for t in trace_ids)
     sql = (
         "SELECT min(first_ingested_ns), max(last_ingested_ns) FROM traces"
-        f" WHERE trace_id IN ({ids})"
+        f" WHERE project = {project_literal(project)} AND trace_id IN ({ids})"
     )
     row = cursor.execute(sql).fetchall()[0]
     return None if row[0] is None else (int(row[0]), int(row[1]))

@@ -54,7 +54,8 @@ def _range(p: Params, column: str, low: object, high: object) -> list[str]:
 
 def trace_conditions(f: Filters, p: Params) -> list[str]:
     """Conditions on ``traces t`` alone."""
-    out = _range(p, "t.start_ns", f.since_ns, f.until_ns)
+    out = [f"t.project = {p.add(f.project)}"]
+    out += _range(p, "t.start_ns", f.since_ns, f.until_ns)
     out += _range(p, "(t.end_ns - t.start_ns)", f.min_duration_ns, f.max_duration_ns)
     out += _range(p, "t.total_tokens", f.min_tokens, f.max_tokens)
     out += _range(p, "t.cost", f.min_cost, f.max_cost)
@@ -92,7 +93,8 @@ def trace_span_predicates(f: Filters, p: Params) -> list[str]:
 
 def span_conditions(f: Filters, p: Params) -> list[str]:
     """Conditions on ``spans s`` for span search (session/user are the trace's, see store)."""
-    out = _range(p, "s.start_ns", f.since_ns, f.until_ns)
+    out = [f"s.project = {p.add(f.project)}"]
+    out += _range(p, "s.start_ns", f.since_ns, f.until_ns)
     out += _range(p, "s.duration_ns", f.min_duration_ns, f.max_duration_ns)
     out += _range(p, SPAN_SORT["tokens"], f.min_tokens, f.max_tokens)
     out += _range(p, "s.cost", f.min_cost, f.max_cost)

@@ -28,9 +28,10 @@ def sessions(
     after: tuple[int, str] | None,
     since_ns: int | None,
     user_id: str | None,
+    project: str,
 ) -> list[dict[str, Any]]:
     p = Params()
-    where = ["t.session_id IS NOT NULL"]
+    where = [f"t.project = {p.add(project)}", "t.session_id IS NOT NULL"]
     if since_ns is not None:
         where.append(f"t.end_ns >= {p.add(since_ns)}")
     if user_id is not None:
@@ -54,10 +55,10 @@ def sessions(
     return [dict(zip(_SESSION_COLUMNS, row, strict=True)) for row in rows]
 
 
-def session_traces(cursor: Any, session_id: str, limit: int) -> list[TraceSummary]:
+def session_traces(cursor: Any, session_id: str, limit: int, project: str) -> list[TraceSummary]:
     rows = cursor.execute(
-        f"SELECT {SUMMARY_COLUMNS} FROM traces t WHERE t.session_id = $sid"
-        " ORDER BY t.start_ns, t.trace_id LIMIT $n",
-        {"sid": session_id, "n": limit},
+        f"SELECT {SUMMARY_COLUMNS} FROM traces t WHERE t.project = $project"
+        " AND t.session_id = $sid ORDER BY t.start_ns, t.trace_id LIMIT $n",
+        {"sid": session_id, "n": limit, "project": project},
     ).fetchall()
     return [TraceSummary(*row) for row in rows]

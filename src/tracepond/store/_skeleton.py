@@ -16,8 +16,10 @@ from tracepond.store.base import SpanRecord
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM spans"
 
 
-def skeleton_rows(cursor: Any, trace_id: bytes, window: tuple[int, int]) -> list[SpanRecord]:
+def skeleton_rows(
+    cursor: Any, trace_id: bytes, window: tuple[int, int], project: str
+) -> list[SpanRecord]:
     """The trace's spans committed within ``window`` (first, last ingest time)."""
-    sql = f"{_SELECT} WHERE {in_trace(trace_id, window)} ORDER BY start_ns, span_id"
+    sql = f"{_SELECT} WHERE {in_trace(trace_id, window, project)} ORDER BY start_ns, span_id"
     table = cursor.sql(sql).to_arrow_table()
     return SpanColumns({name: table.column(name).to_pylist() for name in COLUMNS})

@@ -41,7 +41,11 @@ _STATS_COLUMNS = (
 def stats(cursor: Any, request: StatsRequest) -> list[dict[str, Any]]:
     p = Params()
     # Traces overlapping the range bound the ingest window, so only their row groups are read.
-    overlap = [f"t.end_ns >= {p.add(request.since_ns)}", f"t.start_ns <= {p.add(request.until_ns)}"]
+    overlap = [
+        f"t.project = {p.add(request.filters.project)}",
+        f"t.end_ns >= {p.add(request.since_ns)}",
+        f"t.start_ns <= {p.add(request.until_ns)}",
+    ]
     window = _window(cursor, overlap, p)
     if window is None:
         return []
@@ -60,7 +64,7 @@ def stats(cursor: Any, request: StatsRequest) -> list[dict[str, Any]]:
         )
     ctes = ""
     if f.query is not None:
-        compiler = QueryCompiler(p, _window_sql(window, p))
+        compiler = QueryCompiler(p, _window_sql(window, p, f.project))
         result = compiler.compile(f.query)
         ctes = "WITH RECURSIVE " + ", ".join(compiler.ctes) + " " if compiler.ctes else ""
         where.append(

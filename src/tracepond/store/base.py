@@ -9,9 +9,9 @@ Writes
     transaction: either every span is stored or none is.
   * A batch's ``origins`` map each ``origin_id`` of its rows to that origin's resource and scope
     JSON. A store may keep them once per origin; what it reads back is the same either way.
-  * Writes are idempotent. A span is identified by ``(trace_id, span_id)``; writing a span that is
-    already stored (an exporter retrying) changes nothing, and is not counted again in the trace
-    summary. Within one call the first copy of a duplicated span wins.
+  * Writes are idempotent. A span is identified by ``(project, trace_id, span_id)``; writing a
+    span that is already stored (an exporter retrying) changes nothing, and is not counted again
+    in the trace summary. Within one call the first copy of a duplicated span wins.
   * A write is durable when ``write`` returns: the data is in the database file (its write-ahead
     log) and survives the process being killed. Receivers acknowledge a request only after that.
   * Spans of one trace may arrive over many writes, in any order (children before parents); the
@@ -22,6 +22,12 @@ Writes
   * A store that cannot write says so in ``health`` and gets itself writing again when the
     writer calls ``recover`` (DuckDB: reopening an invalidated database, replaying its WAL),
     with nothing committed lost.
+Projects
+  * Every span and trace summary belongs to one project (``SpanBatch.project``); a trace is
+    identified by ``(project, trace_id)``: the same trace id written into two projects makes two
+    traces, each with its own spans, summary and duplicate detection.
+  * Every read is within one project (the ``project`` argument, or ``Filters.project``): no
+    read returns, counts or aggregates anything of another project. ``default`` always exists.
 Reads
   * Reads run concurrently with writes and see only committed data.
   * An unknown trace or span is an empty result (``[]`` / ``None``), never an exception; the
@@ -44,6 +50,7 @@ from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from tracepond.deadline import Deadline
 from tracepond.ingest._rows import VIEW_COLUMNS, SpanBatch
+from tracepond.projects import DEFAULT_PROJECT, Project
 from tracepond.query.filters import Filters
 
 
@@ -180,12 +187,12 @@ class SpanStore(Protocol):
         """Store all spans of ``batches`` in one durable, idempotent transaction."""
         ...
 
-    def trace_spans(self, trace_id: bytes) -> list[SpanRecord]:
+    def trace_spans(self, trace_id: bytes, project: str = DEFAULT_PROJECT) -> list[SpanRecord]:
         """Every stored span of a trace, ordered by start time; [] for an unknown trace."""
         ...
 
     def trace(
-        self, trace_id: bytes, columns: SpanColumns = "all"
+        self, trace_id: bytes, columns: SpanColumns = "all", project: str = DEFAULT_PROJECT
     ) -> tuple[TraceSummary, list[SpanRecord]] | None:
         """The summary and every stored span of a trace (by start time); None when unknown.
 
@@ -193,15 +200,19 @@ class SpanStore(Protocol):
         which is cheaper to read; ``"all"``: everything stored, as ``span`` returns it."""
         ...
 
-    def span(self, trace_id: bytes, span_id: bytes) -> SpanRecord | None:
+    def span(
+        self, trace_id: bytes, span_id: bytes, project: str = DEFAULT_PROJECT
+    ) -> SpanRecord | None:
         """One stored span with everything stored for it; None when unknown."""
         ...
 
-    def trace_summary(self, trace_id: bytes) -> TraceSummary | None:
+    def trace_summary(self, trace_id: bytes, project: str = DEFAULT_PROJECT) -> TraceSummary | None:
         """The per-trace summary; None for an unknown trace."""
         ...
 
-    def list_traces(self, limit: int, after: tuple[int, bytes] | None = None) -> TracePage:
+    def list_traces(
+        self, limit: int, after: tuple[int, bytes] | None = None, project: str = DEFAULT_PROJECT
+    ) -> TracePage:
         """Traces newest first (by start time, then trace id), ``limit`` at most, starting after
         the position ``after`` returned as ``next_cursor`` by the previous page."""
         ...
@@ -217,13 +228,20 @@ class SpanStore(Protocol):
         ...
 
     def sessions(
-        self, limit: int, after: tuple[int, str] | None, since_ns: int | None, user_id: str | None
+        self,
+        limit: int,
+        after: tuple[int, str] | None,
+        since_ns: int | None,
+        user_id: str | None,
+        project: str = DEFAULT_PROJECT,
     ) -> list[dict[str, Any]]:
         """Sessions, most recently seen first: one aggregate row each (``limit + 1`` rows at
         most, so the caller can tell whether there is a further page)."""
         ...
 
-    def session_traces(self, session_id: str, limit: int) -> list[TraceSummary]:
+    def session_traces(
+        self, session_id: str, limit: int, project: str = DEFAULT_PROJECT
+    ) -> list[TraceSummary]:
         """The session's traces in start order (at most ``limit``)."""
         ...
 
@@ -240,19 +258,46 @@ class SpanStore(Protocol):
         with a ``model`` filter only under that model."""
         ...
 
-    def skeleton_rows(self, trace_id: bytes, as_of: int | None = None) -> list[SpanRecord]:
+    def skeleton_rows(
+        self, trace_id: bytes, as_of: int | None = None, project: str = DEFAULT_PROJECT
+    ) -> list[SpanRecord]:
         """Every span of a trace without its payload (no JSON columns); [] when unknown.
         With ``as_of`` (a ``trace_watermark``), only the spans committed by then: pages of a
         trace that is still growing then all come from the same snapshot."""
         ...
 
-    def trace_watermark(self, trace_id: bytes) -> int | None:
+    def trace_watermark(self, trace_id: bytes, project: str = DEFAULT_PROJECT) -> int | None:
         """When the trace's newest span was committed (an opaque, increasing ingest time for
         ``skeleton_rows``'s ``as_of``); None for an unknown trace."""
         ...
 
-    def counts(self) -> tuple[int, int]:
-        """(spans stored, traces stored)."""
+    def counts(self, project: str | None = None) -> tuple[int, int]:
+        """(spans stored, traces stored): of one project, or of all (None)."""
+        ...
+
+    # -- projects ------------------------------------------------------------------------------
+
+    def projects_create(
+        self, name: str, description: str | None = None, retention_ns: int | None = None
+    ) -> Project:
+        """Create a project (``ProjectExists`` when it does); any thread."""
+        ...
+
+    def projects_list(self) -> list[Project]:
+        """Every project, by name, with its span and trace counts."""
+        ...
+
+    def projects_get(self, name: str) -> Project | None:
+        """One project with its counts; None when it does not exist."""
+        ...
+
+    def projects_exists(self, name: str) -> bool:
+        """Whether the project exists (cheap: ingest asks it for names it has not seen)."""
+        ...
+
+    def projects_set_retention(self, name: str, retention_ns: int | None) -> Project:
+        """Set (None: clear) a project's retention; ``ProjectNotFound`` when it does not exist.
+        The store only keeps it: the retention task reads it."""
         ...
 
     def cancellable(self, deadline: Deadline) -> AbstractContextManager[None]:

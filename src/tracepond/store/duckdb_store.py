@@ -39,7 +39,17 @@ from tracepond.ingest._summary import (
     summarize_table,
     totals_by_trace,
 )
-from tracepond.store import _keys, _origins, _purge, _search, _sessions, _skeleton, _stats
+from tracepond.projects import DEFAULT_PROJECT, Project
+from tracepond.store import (
+    _keys,
+    _origins,
+    _projects,
+    _purge,
+    _search,
+    _sessions,
+    _skeleton,
+    _stats,
+)
 from tracepond.store._checkpoints import (
     CheckpointPolicy,
     memory_limit_bytes,
@@ -50,7 +60,7 @@ from tracepond.store._checkpoints import (
 )
 from tracepond.store._failures import classify, describe, is_fatal, is_memory_error
 from tracepond.store._known_traces import KnownTraceIds
-from tracepond.store._literals import blob_literal, in_trace, int_literal
+from tracepond.store._literals import blob_literal, in_trace, int_literal, project_literal
 from tracepond.store._schema import MIGRATIONS, migrate
 from tracepond.store.base import (
     TREE_COLUMNS,
@@ -71,22 +81,22 @@ _INSERT_COLUMNS = ", ".join(SPAN_COLUMNS)
 # `{now}` is filled in as a literal: as a parameter its type is unknown when DuckDB prepares the
 # statement, which then binds and plans it a second time (~1 ms per commit).
 _INSERT_SPANS = f"""
-    INSERT INTO spans ({_INSERT_COLUMNS}, duration_ns, ingested_ns)
-    SELECT {_INSERT_COLUMNS}, end_ns - start_ns, {{now}} FROM arrow_rows
+    INSERT INTO spans ({_INSERT_COLUMNS}, duration_ns, ingested_ns, project)
+    SELECT {_INSERT_COLUMNS}, end_ns - start_ns, {{now}}, {{project}} FROM arrow_rows
 """
 
 # The stored summaries of the batch's traces (a primary-key lookup per id).
 _STORED_TRACES = """
     SELECT trace_id, root_span_id, root_name, service_name, start_ns, end_ns, span_count,
            error_count, first_ingested_ns
-    FROM traces WHERE trace_id = ANY($ids)
+    FROM traces WHERE project = $project AND trace_id = ANY($ids)
 """
 # Stored spans of those traces, with what their totals need; the ingest-time bound lets zone
 # maps skip older row groups.
 _TREE_COLUMNS = ("trace_id", "span_id", "parent_span_id", *TOTALS_COLUMNS)
 _STORED_SPANS = f"""
     SELECT {", ".join(_TREE_COLUMNS)} FROM spans
-    WHERE ingested_ns >= $since AND trace_id = ANY($ids)
+    WHERE ingested_ns >= $since AND project = $project AND trace_id = ANY($ids)
 """
 _TRACES_SCHEMA = pa.schema(
     [
@@ -127,8 +137,15 @@ _TOTALS_FIELDS = {
     "retriever_count": "retriever_steps",
 }
 _DERIVED_TYPES = {name: SPAN_SCHEMA.field(name).type for name in DERIVED_COLUMNS}
-_INSERT_TRACES = f"INSERT INTO traces ({_TRACE_COLUMNS}) SELECT {_TRACE_COLUMNS} FROM arrow_rows"
-_UPDATE_TRACES = "UPDATE traces SET {} FROM arrow_rows u WHERE traces.trace_id = u.trace_id".format(
+# `{project}` is a project literal (_literals.project_literal), pasted like `{now}`.
+_INSERT_TRACES = (
+    f"INSERT INTO traces (project, {_TRACE_COLUMNS})"
+    f" SELECT {{project}}, {_TRACE_COLUMNS} FROM arrow_rows"
+)
+_UPDATE_TRACES = (
+    "UPDATE traces SET {} FROM arrow_rows u"
+    " WHERE traces.trace_id = u.trace_id AND traces.project = {{project}}"
+).format(
     ", ".join(
         f"{name} = u.{name}"
         for name in _TRACES_SCHEMA.names
@@ -145,6 +162,20 @@ _SUMMARY_COLUMNS = (
     " input_tokens, output_tokens, total_tokens, cost, models, session_id, user_id, llm_count,"
     " tool_count, retriever_count"
 )
+
+
+def _by_project(
+    table: pa.Table, batches: Sequence[SpanBatch]
+) -> list[tuple[str, pa.Table, Sequence[SpanBatch]]]:
+    """The commit's rows per project: usually one (a request names one project), so the rows
+    are used as they are; batches of several projects are regrouped."""
+    projects = {batch.project for batch in batches}
+    if len(projects) == 1:
+        return [(batches[0].project, table, batches)]
+    groups: dict[str, list[SpanBatch]] = {}
+    for batch in batches:
+        groups.setdefault(batch.project, []).append(batch)
+    return [(project, _one_chunk(group), group) for project, group in groups.items()]
 
 
 def _start_order(record: SpanRecord) -> tuple[int, bytes]:
@@ -544,24 +575,32 @@ class DuckDBStore:
         received = table.num_rows
         con = self._con
         origins = self._new_origins(batches)
+        inserted = 0
+        new_traces: list[bytes] = []
+        now = self._next_ingested_ns()
         con.execute("BEGIN TRANSACTION")
         try:
-            table, traces = self._new_spans(table, batches)
-            if table.num_rows:
-                now = self._next_ingested_ns()
-                if origins:
-                    _execute_over(con, _origins.INSERT_ORIGINS, _origins_table(origins))
-                _execute_over(con, _INSERT_SPANS.format(now=int_literal(now)), table)
-                self._write_summaries(traces, now)
+            for project, rows, group in _by_project(table, batches):
+                fresh, traces = self._new_spans(rows, group, project)
+                if fresh.num_rows:
+                    if origins and not inserted:
+                        _execute_over(con, _origins.INSERT_ORIGINS, _origins_table(origins))
+                    literal = project_literal(project)
+                    _execute_over(
+                        con, _INSERT_SPANS.format(now=int_literal(now), project=literal), fresh
+                    )
+                    self._write_summaries(traces, now, literal)
+                inserted += fresh.num_rows
+                new_traces += [t for t in traces if t not in self._stored]
             con.execute("COMMIT")
         except BaseException:
             _rollback(con)
             raise
-        self._known.add(t for t in traces if t not in self._stored)
-        self._checkpoints.committed(table.num_rows, pinned if table.num_rows else 0)
-        if table.num_rows:
+        self._known.add(new_traces)
+        self._checkpoints.committed(inserted, pinned if inserted else 0)
+        if inserted:
             self._stored_origin_ids().update(origins)
-        return WriteResult(inserted=table.num_rows, duplicates=received - table.num_rows)
+        return WriteResult(inserted=inserted, duplicates=received - inserted)
 
     def _new_origins(self, batches: Sequence[SpanBatch]) -> dict[int, tuple[str, str]]:
         """The origins the batches refer to that are not stored yet (usually none)."""
@@ -580,7 +619,7 @@ class DuckDBStore:
         return self._origin_ids
 
     def _new_spans(
-        self, table: pa.Table, batches: Sequence[SpanBatch]
+        self, table: pa.Table, batches: Sequence[SpanBatch], project: str
     ) -> tuple[pa.Table, dict[bytes, TracePartial]]:
         """The spans of ``table`` not stored yet, with complete per-trace summaries.
 
@@ -594,28 +633,33 @@ class DuckDBStore:
             merge_into(traces, (replace(p) for b in batches for p in b.traces.values()))
         else:
             traces = summarize_table(unique)
-        self._stored = self._stored_summaries(list(traces))
-        stored_spans = self._stored_spans() if self._stored else []
+        self._stored = self._stored_summaries(list(traces), project)
+        stored_spans = self._stored_spans(project) if self._stored else []
         fresh = _without(unique, {(row[0], row[1]) for row in stored_spans})
         if fresh is not unique:
             traces = summarize_table(fresh)
         self._complete_totals(fresh, traces, stored_spans)
         return fresh, traces
 
-    def _stored_summaries(self, trace_ids: list[bytes]) -> dict[bytes, tuple[TracePartial, int]]:
+    def _stored_summaries(
+        self, trace_ids: list[bytes], project: str
+    ) -> dict[bytes, tuple[TracePartial, int]]:
+        # The filter holds the trace ids of every project: an id of another project's trace
+        # only costs the lookup below, which finds nothing in this one.
         maybe = self._known.possibly_stored(trace_ids)
         if maybe is not None:
             if not maybe:
                 return {}
             trace_ids = maybe
-        rows = self._con.execute(_STORED_TRACES, {"ids": trace_ids}).fetchall()
+        params = {"ids": trace_ids, "project": project}
+        rows = self._con.execute(_STORED_TRACES, params).fetchall()
         return {row[0]: (_partial_from_row(row), row[8]) for row in rows}
 
-    def _stored_spans(self) -> list[tuple[Any, ...]]:
+    def _stored_spans(self, project: str) -> list[tuple[Any, ...]]:
         """Stored spans of the traces that already have a summary. Only those can hold a
         duplicate, and only within their ingest window: new traces cost no scan at all."""
         since = min(first for _, first in self._stored.values())
-        params = {"since": since, "ids": list(self._stored)}
+        params = {"since": since, "ids": list(self._stored), "project": project}
         return list(self._con.execute(_STORED_SPANS, params).fetchall())
 
     def _complete_totals(
@@ -633,7 +677,8 @@ class DuckDBStore:
         for trace_id, totals in totals_by_trace(rows).items():
             traces[trace_id].totals = totals
 
-    def _write_summaries(self, traces: dict[bytes, TracePartial], now: int) -> None:
+    def _write_summaries(self, traces: dict[bytes, TracePartial], now: int, project: str) -> None:
+        """``project``: the project's SQL literal."""
         new_rows: list[tuple[Any, ...]] = []
         changed_rows: list[tuple[Any, ...]] = []
         for trace_id, partial in traces.items():
@@ -648,9 +693,9 @@ class DuckDBStore:
                 changed_rows.append(_summary_row(merged, first_ingested, now))
         con = self._con
         if new_rows:
-            _execute_over(con, _INSERT_TRACES, _rows_table(new_rows))
+            _execute_over(con, _INSERT_TRACES.format(project=project), _rows_table(new_rows))
         if changed_rows:
-            _execute_over(con, _UPDATE_TRACES, _rows_table(changed_rows))
+            _execute_over(con, _UPDATE_TRACES.format(project=project), _rows_table(changed_rows))
 
     def _next_ingested_ns(self) -> int:
         # Strictly increasing even if the wall clock steps back: the zone-map pruning of trace
@@ -965,76 +1010,81 @@ class DuckDBStore:
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
-    @_read
-    def trace_spans(self, trace_id: bytes) -> list[SpanRecord]:
-        found = self.trace(trace_id)
-        return found[1] if found else []
-
-    @_read
-    def trace(
-        self, trace_id: bytes, columns: SpanColumns = "all"
-    ) -> tuple[TraceSummary, list[SpanRecord]] | None:
+    def _summary_row(self, trace_id: bytes, project: str) -> tuple[Any, ...] | None:
+        """The trace's summary row (``_SUMMARY_COLUMNS``, then its ingest window). Looked up
+        by trace id alone, which DuckDB answers from the index on traces.trace_id (a second
+        condition on the project made it scan the table), and the project picked here."""
         rows = (
             self._reader()
             .execute(
-                f"SELECT {_SUMMARY_COLUMNS}, first_ingested_ns, last_ingested_ns"
+                f"SELECT project, {_SUMMARY_COLUMNS}, first_ingested_ns, last_ingested_ns"
                 f" FROM traces WHERE trace_id = {blob_literal(trace_id)}"
             )
             .fetchall()
         )
-        if not rows:
+        return next((tuple(row[1:]) for row in rows if row[0] == project), None)
+
+    @_read
+    def trace_spans(self, trace_id: bytes, project: str = DEFAULT_PROJECT) -> list[SpanRecord]:
+        found = self.trace(trace_id, project=project)
+        return found[1] if found else []
+
+    @_read
+    def trace(
+        self, trace_id: bytes, columns: SpanColumns = "all", project: str = DEFAULT_PROJECT
+    ) -> tuple[TraceSummary, list[SpanRecord]] | None:
+        row = self._summary_row(trace_id, project)
+        if row is None:
             return None
-        *summary, first, last = rows[0]
+        *summary, first, last = row
         select = _TREE_SELECT if columns == "tree" else _SPAN_SELECT
-        spans = self._records(f"{select} WHERE {in_trace(trace_id, (first, last))}", {})
+        spans = self._records(f"{select} WHERE {in_trace(trace_id, (first, last), project)}", {})
         # Sorted here, not by an ORDER BY: DuckDB's sort costs ~1.5 ms even for a trace's
         # dozen rows, about a fifth of the whole fetch at 1M spans (bench/README.md).
         spans.sort(key=_start_order)
         return TraceSummary(*summary), spans
 
     @_read
-    def span(self, trace_id: bytes, span_id: bytes) -> SpanRecord | None:
-        window = self._ingest_window(trace_id)
+    def span(
+        self, trace_id: bytes, span_id: bytes, project: str = DEFAULT_PROJECT
+    ) -> SpanRecord | None:
+        window = self._ingest_window(trace_id, project)
         if window is None:
             return None
         rows = self._records(
-            f"{_SPAN_SELECT} WHERE {in_trace(trace_id, window)}"
+            f"{_SPAN_SELECT} WHERE {in_trace(trace_id, window, project)}"
             f" AND span_id = {blob_literal(span_id)}",
             {},
         )
         return rows[0] if rows else None
 
     @_read
-    def _ingest_window(self, trace_id: bytes) -> tuple[int, int] | None:
+    def _ingest_window(self, trace_id: bytes, project: str) -> tuple[int, int] | None:
         """When the trace's spans were committed. Passed to the span query as constants so that
         DuckDB prunes row groups by their ingested_ns zone maps (a subquery would not prune)."""
         rows = (
             self._reader()
             .execute(
-                "SELECT first_ingested_ns, last_ingested_ns FROM traces"
+                "SELECT project, first_ingested_ns, last_ingested_ns FROM traces"
                 f" WHERE trace_id = {blob_literal(trace_id)}"
             )
             .fetchall()
         )
-        return (int(rows[0][0]), int(rows[0][1])) if rows else None
+        return next(((int(r[1]), int(r[2])) for r in rows if r[0] == project), None)
 
     @_read
-    def trace_summary(self, trace_id: bytes) -> TraceSummary | None:
-        rows = (
-            self._reader()
-            .execute(
-                f"SELECT {_SUMMARY_COLUMNS} FROM traces WHERE trace_id = {blob_literal(trace_id)}"
-            )
-            .fetchall()
-        )
-        return TraceSummary(*rows[0]) if rows else None
+    def trace_summary(self, trace_id: bytes, project: str = DEFAULT_PROJECT) -> TraceSummary | None:
+        row = self._summary_row(trace_id, project)
+        return None if row is None else TraceSummary(*row[:-2])
 
     @_read
-    def list_traces(self, limit: int, after: tuple[int, bytes] | None = None) -> TracePage:
-        sql = f"SELECT {_SUMMARY_COLUMNS} FROM traces"
-        params: list[Any] = []
+    def list_traces(
+        self, limit: int, after: tuple[int, bytes] | None = None, project: str = DEFAULT_PROJECT
+    ) -> TracePage:
+        sql = f"SELECT {_SUMMARY_COLUMNS} FROM traces WHERE project = ?"
+        params: list[Any] = [project]
         if after is not None:
-            sql += " WHERE start_ns < ? OR (start_ns = ? AND trace_id < ?)"
+            sql += " AND (start_ns < ? OR (start_ns = ? AND trace_id < ?))"
             params += [after[0], after[0], after[1]]
         sql += " ORDER BY start_ns DESC, trace_id DESC LIMIT ?"
         params.append(limit + 1)
@@ -1056,13 +1106,20 @@ class DuckDBStore:
 
     @_read
     def sessions(
-        self, limit: int, after: tuple[int, str] | None, since_ns: int | None, user_id: str | None
+        self,
+        limit: int,
+        after: tuple[int, str] | None,
+        since_ns: int | None,
+        user_id: str | None,
+        project: str = DEFAULT_PROJECT,
     ) -> list[dict[str, Any]]:
-        return _sessions.sessions(self._reader(), limit, after, since_ns, user_id)
+        return _sessions.sessions(self._reader(), limit, after, since_ns, user_id, project)
 
     @_read
-    def session_traces(self, session_id: str, limit: int) -> list[TraceSummary]:
-        return _sessions.session_traces(self._reader(), session_id, limit)
+    def session_traces(
+        self, session_id: str, limit: int, project: str = DEFAULT_PROJECT
+    ) -> list[TraceSummary]:
+        return _sessions.session_traces(self._reader(), session_id, limit, project)
 
     @_read
     def stats(self, request: StatsRequest) -> list[dict[str, Any]]:
@@ -1073,26 +1130,60 @@ class DuckDBStore:
         return _stats.trace_stats(self._reader(), request)
 
     @_read
-    def skeleton_rows(self, trace_id: bytes, as_of: int | None = None) -> list[SpanRecord]:
-        window = self._ingest_window(trace_id)
+    def skeleton_rows(
+        self, trace_id: bytes, as_of: int | None = None, project: str = DEFAULT_PROJECT
+    ) -> list[SpanRecord]:
+        window = self._ingest_window(trace_id, project)
         if window is None:
             return []
         first, last = window
         return _skeleton.skeleton_rows(
-            self._reader(), trace_id, (first, last if as_of is None else min(last, as_of))
+            self._reader(), trace_id, (first, last if as_of is None else min(last, as_of)), project
         )
 
     @_read
-    def trace_watermark(self, trace_id: bytes) -> int | None:
-        window = self._ingest_window(trace_id)
+    def trace_watermark(self, trace_id: bytes, project: str = DEFAULT_PROJECT) -> int | None:
+        window = self._ingest_window(trace_id, project)
         return None if window is None else window[1]
 
     @_read
-    def counts(self) -> tuple[int, int]:
+    def counts(self, project: str | None = None) -> tuple[int, int]:
         cursor = self._reader()
-        spans = _scalar(cursor, "SELECT count(*) FROM spans")
-        traces = _scalar(cursor, "SELECT count(*) FROM traces")
-        return int(spans), int(traces)
+        if project is None:
+            spans = _scalar(cursor, "SELECT count(*) FROM spans")
+            traces = _scalar(cursor, "SELECT count(*) FROM traces")
+            return int(spans), int(traces)
+        # The summaries count each span once (duplicates are never stored): no span scan.
+        rows = cursor.execute(
+            "SELECT coalesce(sum(span_count), 0), count(*) FROM traces WHERE project = $p",
+            {"p": project},
+        ).fetchall()
+        return int(rows[0][0]), int(rows[0][1])
+
+    # -- projects (store/_projects.py) ---------------------------------------------------------
+
+    @_read
+    def projects_list(self) -> list[Project]:
+        return _projects.list_projects(self._reader())
+
+    @_read
+    def projects_get(self, name: str) -> Project | None:
+        return _projects.get_project(self._reader(), name)
+
+    def projects_exists(self, name: str) -> bool:
+        return self.projects_get(name) is not None
+
+    @_read
+    def projects_create(
+        self, name: str, description: str | None = None, retention_ns: int | None = None
+    ) -> Project:
+        # A statement of its own on the calling thread's cursor: the writer's transaction on
+        # `spans` and `traces` never conflicts with a row of `projects`.
+        return _projects.create_project(self._reader(), name, description, retention_ns)
+
+    @_read
+    def projects_set_retention(self, name: str, retention_ns: int | None) -> Project:
+        return _projects.set_retention(self._reader(), name, retention_ns)
 
     def database_bytes(self) -> int:
         total = 0

@@ -1,0 +1,78 @@
+"""The projects API: list, create, get (docs/operate.md, "Projects")."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Path
+from starlette.requests import Request
+from starlette.responses import Response
+
+from tracepond.api._cancel import run_query
+from tracepond.api._json import json_response
+from tracepond.api.models import ErrorResponse, ProjectCreate, ProjectInfo, ProjectList
+from tracepond.deadline import Deadline
+from tracepond.errors import InvalidRequest
+from tracepond.query.durations import DurationError, parse_duration
+from tracepond.query.service import QueryService
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorResponse, "description": "Invalid name or parameter"},
+    404: {"model": ErrorResponse, "description": "Unknown project (project_not_found)"},
+    409: {"model": ErrorResponse, "description": "The project exists already (project_exists)"},
+}
+Name = Annotated[str, Path(examples=["team-a"])]
+
+
+def retention_ns(text: str | None) -> int | None:
+    """Nanoseconds of a retention such as ``30d``; None: keep by the server's default."""
+    if text is None or text == "":
+        return None
+    try:
+        value = parse_duration(text)
+    except DurationError as exc:
+        raise InvalidRequest(f"retention: {exc}") from exc
+    if value <= 0:
+        raise InvalidRequest(f"retention must be longer than 0, got {text!r}")
+    return value
+
+
+def add_project_routes(app: FastAPI, query: QueryService) -> None:
+    @app.get(
+        "/api/projects",
+        tags=["projects"],
+        summary="Every project, with how many spans and traces it holds",
+        responses={200: {"model": ProjectList}},
+    )
+    async def list_projects(request: Request) -> Response:
+        def projects(deadline: Deadline) -> dict[str, Any]:
+            return query.projects()
+
+        return json_response(await run_query(request, query.deadline(), projects))
+
+    @app.post(
+        "/api/projects",
+        tags=["projects"],
+        summary="Create a project (spans can be sent to it from then on)",
+        status_code=201,
+        responses={201: {"model": ProjectInfo}, **_ERRORS},
+    )
+    async def create_project(request: Request, body: ProjectCreate) -> Response:
+        retention = retention_ns(body.retention)
+
+        def create(deadline: Deadline) -> dict[str, Any]:
+            return query.create_project(body.name, body.description, retention)
+
+        return json_response(await run_query(request, query.deadline(), create), 201)
+
+    @app.get(
+        "/api/projects/{name}",
+        tags=["projects"],
+        summary="One project, with how many spans and traces it holds",
+        responses={200: {"model": ProjectInfo}, **_ERRORS},
+    )
+    async def get_project(request: Request, name: Name) -> Response:
+        def project(deadline: Deadline) -> dict[str, Any]:
+            return query.project(name)
+
+        return json_response(await run_query(request, query.deadline(), project))
