@@ -19,6 +19,7 @@ from typing import Any
 
 import grpc
 
+from tracepond.auth.principal import key_project
 from tracepond.errors import (
     InvalidRequest,
     Overloaded,
@@ -78,9 +79,10 @@ def _metadata(context: Any, key: str) -> str | None:
 
 
 def forced_project(context: Any) -> str | None:
-    """The project the call's credentials bind its spans to (None: not bound), which overrides
-    the metadata and resource attributes. Authentication sets it on the servicer context."""
-    project = getattr(context, "tracepond_ingest_project", None)
+    """The project the call's API key binds its spans to (None: not bound), which overrides
+    the metadata and resource attributes. The auth interceptor sets it for the call (metadata
+    naming another project was refused there)."""
+    project = getattr(context, "tracepond_ingest_project", None) or key_project.get()
     return project if isinstance(project, str) else None
 
 

@@ -16,6 +16,7 @@ from google.rpc import status_pb2
 from starlette.requests import Request
 from starlette.responses import Response
 
+from tracepond.auth.principal import key_project
 from tracepond.errors import (
     InvalidRequest,
     Overloaded,
@@ -137,9 +138,10 @@ class HttpReceiver:
 
 
 def forced_project(request: Request) -> str | None:
-    """The project the request's credentials bind its spans to (None: not bound), which
-    overrides the header and resource attributes. Authentication sets it on the request state."""
-    project = getattr(request.state, "ingest_project", None)
+    """The project the request's API key binds its spans to (None: not bound), which overrides
+    the header and resource attributes. The auth middleware sets it for the request (a header
+    naming another project was refused there)."""
+    project = getattr(request.state, "ingest_project", None) or key_project.get()
     return project if isinstance(project, str) else None
 
 
