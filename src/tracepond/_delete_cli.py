@@ -6,10 +6,13 @@ stopped, on the database file itself (``--db``)."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
 
 import httpx
+
+from tracepond.projects import DEFAULT_PROJECT
 
 DESCRIPTION = """\
 Delete traces with all their spans: one trace (--trace), or every trace matching a search
@@ -37,6 +40,10 @@ def add_parser(commands: Any) -> None:
     delete.add_argument("--query", "-q", help="query language, e.g. '{ status = error }'")
     delete.add_argument("--user", help="every trace of this user id")
     delete.add_argument("--session", help="every trace of this session id")
+    delete.add_argument(
+        "--project", help="the project the traces are in (TRACEPOND_PROJECT; default: default)"
+    )
+    delete.add_argument("--api-key", help="an admin key for --url (TRACEPOND_API_KEY)")
     where = delete.add_mutually_exclusive_group()
     where.add_argument("--url", help="a running server (default http://127.0.0.1:4318)")
     where.add_argument("--db", help="the database file, with the server stopped")
@@ -61,17 +68,28 @@ class DeleteFailed(Exception):
     pass
 
 
+def _project(args: argparse.Namespace) -> str:
+    return args.project or os.environ.get("TRACEPOND_PROJECT") or DEFAULT_PROJECT
+
+
 def _search_params(args: argparse.Namespace) -> dict[str, str]:
     params = {"q": args.query, "user_id": args.user, "session_id": args.session}
-    return {name: value for name, value in params.items() if value is not None}
+    found = {name: value for name, value in params.items() if value is not None}
+    return {**found, "project": _project(args)}
+
+
+def _headers(args: argparse.Namespace) -> dict[str, str]:
+    key = args.api_key or os.environ.get("TRACEPOND_API_KEY")
+    return {"authorization": f"Bearer {key}"} if key else {}
 
 
 def _through_server(args: argparse.Namespace) -> int:
     url = (args.url or "http://127.0.0.1:4318").rstrip("/")
     try:
-        with httpx.Client(base_url=url, timeout=None) as client:
+        with httpx.Client(base_url=url, timeout=None, headers=_headers(args)) as client:
             if args.trace is not None:
-                response = client.delete(f"/api/traces/{args.trace}")
+                params = {"project": _project(args)}
+                response = client.delete(f"/api/traces/{args.trace}", params=params)
                 if response.status_code == 404:
                     return 0
             else:
@@ -114,8 +132,14 @@ def _direct(args: argparse.Namespace) -> int:
         deleter = TraceDeleter(store, InlineWriter())
         requester = Requester(key_name="cli")
         if args.trace is not None:
-            return deleter.delete_trace(parse_hex_id(args.trace, 16, "trace_id"), requester)
-        filters = Filters(query=parse_query(args.query), user_id=args.user, session_id=args.session)
+            trace = parse_hex_id(args.trace, 16, "trace_id")
+            return deleter.delete_trace(_project(args), trace, requester)
+        filters = Filters(
+            query=parse_query(args.query),
+            user_id=args.user,
+            session_id=args.session,
+            project=_project(args),
+        )
         return deleter.delete_matching(filters, requester, describe_filters(filters, args.query))
     except TracepondError as exc:
         raise DeleteFailed(str(exc)) from exc

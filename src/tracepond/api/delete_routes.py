@@ -4,6 +4,7 @@ the authentication layer guards."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Path, Query
@@ -14,8 +15,10 @@ from starlette.responses import Response
 
 from tracepond.api._json import json_response
 from tracepond.api._params import search_filters
+from tracepond.api._project import ProjectName
 from tracepond.api.models import ErrorResponse, QueryErrorResponse
 from tracepond.errors import InvalidRequest, NotFound
+from tracepond.projects import DEFAULT_PROJECT
 from tracepond.query._render import parse_hex_id
 from tracepond.query.filters import Filters
 from tracepond.retention.deleter import Requester, TraceDeleter, describe_filters
@@ -36,7 +39,7 @@ def deletion_requester(request: Request) -> Requester:
     key). Without auth there is no principal, and the key name is None in the log line."""
     principal = getattr(request.state, "principal", None)
     key_name = getattr(principal, "key_name", None)
-    project = getattr(principal, "project", None) or request.query_params.get("project")
+    project = request.query_params.get("project") or DEFAULT_PROJECT
     return Requester(key_name=key_name, project=project)
 
 
@@ -56,9 +59,9 @@ def add_delete_routes(app: FastAPI, deleter: TraceDeleter) -> None:
         summary="Delete one trace with all its spans (admin)",
         responses={200: {"model": Deleted}, **_ERRORS},
     )
-    async def delete_trace(trace_id: TraceId, requester: Admin) -> Response:
+    async def delete_trace(trace_id: TraceId, project: ProjectName, requester: Admin) -> Response:
         trace = parse_hex_id(trace_id, 16, "trace_id")
-        deleted = await run_in_threadpool(deleter.delete_trace, trace, requester)
+        deleted = await run_in_threadpool(deleter.delete_trace, project, trace, requester)
         if not deleted:
             raise NotFound(f"trace {trace_id} not found")
         return json_response({"deleted": deleted})
@@ -76,6 +79,7 @@ def add_delete_routes(app: FastAPI, deleter: TraceDeleter) -> None:
     async def delete_matching(
         request: Request,
         filters: Filtered,
+        project: ProjectName,
         requester: Admin,
         delete_all: Annotated[
             bool, Query(alias="all", description="allow deleting every trace (no filter given)")
@@ -85,6 +89,7 @@ def add_delete_routes(app: FastAPI, deleter: TraceDeleter) -> None:
             raise InvalidRequest(
                 "no filter given: this would delete every trace; add all=true to mean it"
             )
+        filters = replace(filters, project=project)
         described = describe_filters(filters, request.query_params.get("q"))
         deleted = await run_in_threadpool(deleter.delete_matching, filters, requester, described)
         return json_response({"deleted": deleted})

@@ -39,15 +39,17 @@ class WriterQueue(Protocol):
 class DeletingStore(SpanStore, Protocol):
     """The store's deletion methods (store/duckdb_store.py, "deletion")."""
 
-    def delete_traces(self, trace_ids: list[bytes], ended_before: int | None = None) -> int: ...
+    def delete_traces(
+        self, project: str, trace_ids: list[bytes], ended_before: int | None = None
+    ) -> int: ...
 
     def drop_unused_origins(self) -> int: ...
 
-    def expired_trace_ids(
-        self, ended_before: int, limit: int, project: str | None = None
-    ) -> list[bytes]: ...
+    def expired_trace_ids(self, project: str, ended_before: int, limit: int) -> list[bytes]: ...
 
-    def oldest_trace_ids(self, limit: int) -> list[bytes]: ...
+    def oldest_trace_ids(self, limit: int) -> list[tuple[str, bytes]]: ...
+
+    def project_retentions(self) -> dict[str, int | None]: ...
 
     def used_bytes(self) -> int: ...
 
@@ -91,19 +93,23 @@ class TraceDeleter:
         return self._writer.run_on_writer(task).result()
 
     def delete_batch(
-        self, trace_ids: list[bytes], reason: str, ended_before: int | None = None
+        self,
+        project: str,
+        trace_ids: list[bytes],
+        reason: str,
+        ended_before: int | None = None,
     ) -> int:
-        """One transaction: the stored traces among ``trace_ids`` (expired ones only when
-        ``ended_before`` is given)."""
-        deleted = self.on_writer(lambda: self.store.delete_traces(trace_ids, ended_before))
+        """One transaction: the project's stored traces among ``trace_ids`` (expired ones only
+        when ``ended_before`` is given)."""
+        deleted = self.on_writer(lambda: self.store.delete_traces(project, trace_ids, ended_before))
         self.counts.add(reason, deleted)
         return deleted
 
     def drop_unused_origins(self) -> None:
         self.on_writer(self.store.drop_unused_origins)
 
-    def delete_trace(self, trace_id: bytes, requester: Requester) -> int:
-        deleted = self.delete_batch([trace_id], "request")
+    def delete_trace(self, project: str, trace_id: bytes, requester: Requester) -> int:
+        deleted = self.delete_batch(project, [trace_id], "request")
         if deleted:
             self.drop_unused_origins()
         _log_request(requester, f"trace_id={trace_id.hex()}", deleted)
@@ -126,7 +132,7 @@ class TraceDeleter:
                 page = self.store.search_traces(request)
                 ids = [summary.trace_id for summary in page.rows]
                 if ids:
-                    deleted += self.delete_batch(ids, "request")
+                    deleted += self.delete_batch(filters.project, ids, "request")
                 if page.next_after is None:
                     break
                 request = SearchRequest(

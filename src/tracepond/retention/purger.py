@@ -63,8 +63,9 @@ class Purger:
         self._thread = threading.Thread(target=self._loop, name="tracepond-purge", daemon=True)
 
     def start(self) -> None:
-        if self.policy.active:
-            self._thread.start()
+        # Always: a project may be given a retention of its own while the server runs. A pass
+        # with nothing to do costs one read of the projects table.
+        self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
@@ -86,24 +87,32 @@ class Purger:
         return counts
 
     def _expire(self) -> int:
-        if self.policy.retention_ns is None:
-            return 0
-        cutoff = time.time_ns() - self.policy.retention_ns
+        """Each project's traces past its retention (its own, else the server-wide one)."""
+        now = time.time_ns()
+        deleted = 0
+        for project, own in self._store.project_retentions().items():
+            retention = own if own is not None else self.policy.retention_ns
+            if retention is not None:
+                deleted += self._expire_project(project, now - retention)
+        return deleted
+
+    def _expire_project(self, project: str, cutoff: int) -> int:
         deleted = 0
         while not self._stop.is_set():
-            ids = self._store.expired_trace_ids(cutoff, BATCH_TRACES)
+            ids = self._store.expired_trace_ids(project, cutoff, BATCH_TRACES)
             if not ids:
                 break
-            done = self._deleter.delete_batch(ids, "retention", ended_before=cutoff)
+            done = self._deleter.delete_batch(project, ids, "retention", ended_before=cutoff)
             deleted += done
             if done == 0:  # every one got a new span meanwhile: no longer expired
                 break
         if deleted:
             log.info(
-                "purged %d traces past the retention (ended before %d)",
+                "purged %d traces of project %s past its retention (ended before %d)",
                 deleted,
+                project,
                 cutoff,
-                extra={"purged": deleted, "reason": "retention"},
+                extra={"purged": deleted, "reason": "retention", "project": project},
             )
         return deleted
 
@@ -144,8 +153,12 @@ class Purger:
     def _delete_oldest(self, wanted: int) -> int:
         deleted = 0
         while deleted < wanted and not self._stop.is_set():
-            ids = self._store.oldest_trace_ids(min(BATCH_TRACES, wanted - deleted))
-            if not ids:
+            keys = self._store.oldest_trace_ids(min(BATCH_TRACES, wanted - deleted))
+            if not keys:
                 break
-            deleted += self._deleter.delete_batch(ids, "size")
+            by_project: dict[str, list[bytes]] = {}
+            for project, trace_id in keys:
+                by_project.setdefault(project, []).append(trace_id)
+            for project, ids in by_project.items():
+                deleted += self._deleter.delete_batch(project, ids, "size")
         return deleted

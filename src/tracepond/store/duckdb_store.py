@@ -747,10 +747,13 @@ class DuckDBStore:
 
     # -- deletion (writer thread: retention, size budget, deletes; see store/_purge.py) --------
 
-    def delete_traces(self, trace_ids: list[bytes], ended_before: int | None = None) -> int:
-        """Delete these traces whole (spans and summary) in one transaction; ids not stored are
-        ignored. With ``ended_before``, only those whose spans all ended before it (expiry).
-        Returns how many were deleted. Raises StorageUnavailable like ``write``."""
+    def delete_traces(
+        self, project: str, trace_ids: list[bytes], ended_before: int | None = None
+    ) -> int:
+        """Delete these traces of ``project`` whole (spans and summary) in one transaction; ids
+        not stored there are ignored. With ``ended_before``, only those whose spans all ended
+        before it (expiry). Returns how many were deleted. Raises StorageUnavailable like
+        ``write``."""
         self._check_writable()
         if not trace_ids:
             return 0
@@ -758,9 +761,9 @@ class DuckDBStore:
         try:
             con.execute("BEGIN TRANSACTION")
             try:
-                located = _purge.locate(con, trace_ids, ended_before)
+                located = _purge.locate(con, project, trace_ids, ended_before)
                 if located:
-                    _purge.delete_located(con, located)
+                    _purge.delete_located(con, project, located)
                 con.execute("COMMIT")
             except BaseException:
                 _rollback(con)
@@ -782,18 +785,23 @@ class DuckDBStore:
         return len(dropped)
 
     @_read
-    def expired_trace_ids(
-        self, ended_before: int, limit: int, project: str | None = None
-    ) -> list[bytes]:
-        """Up to ``limit`` traces whose spans all ended before ``ended_before``, oldest first.
-        ``project``: None = every project (the projects column joins here)."""
-        rows = self._reader().execute(_purge.EXPIRED, {"cutoff": ended_before, "n": limit})
+    def expired_trace_ids(self, project: str, ended_before: int, limit: int) -> list[bytes]:
+        """Up to ``limit`` of the project's traces whose spans all ended before
+        ``ended_before``, oldest first."""
+        params = {"project": project, "cutoff": ended_before, "n": limit}
+        rows = self._reader().execute(_purge.EXPIRED, params)
         return [row[0] for row in rows.fetchall()]
 
     @_read
-    def oldest_trace_ids(self, limit: int) -> list[bytes]:
+    def oldest_trace_ids(self, limit: int) -> list[tuple[str, bytes]]:
+        """The ``limit`` oldest traces of every project, as (project, trace id)."""
         rows = self._reader().execute(_purge.OLDEST, {"n": limit}).fetchall()
-        return [row[0] for row in rows]
+        return [(row[0], row[1]) for row in rows]
+
+    @_read
+    def project_retentions(self) -> dict[str, int | None]:
+        """Each project's own retention in nanoseconds (None: the server-wide one)."""
+        return dict(self._reader().execute(_purge.RETENTIONS).fetchall())
 
     @_read
     def used_bytes(self) -> int:
