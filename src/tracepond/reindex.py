@@ -70,9 +70,9 @@ def _reindex_traces(store: DuckDBStore, progress: Progress) -> int:
     total = store.counts()[1]
     done = 0
     progress("traces", done, total)
-    for trace_ids in store.trace_id_chunks(TRACE_CHUNK):
-        totals = totals_by_trace(store.tree_rows(trace_ids))
-        store.update_totals(totals)
+    for project, trace_ids in store.trace_id_chunks(TRACE_CHUNK):
+        totals = totals_by_trace(store.tree_rows(project, trace_ids))
+        store.update_totals(project, totals)
         done += len(trace_ids)
         progress("traces", done, total)
     return done

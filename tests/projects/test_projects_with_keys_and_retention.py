@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
@@ -21,6 +22,9 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter
 from auth.keys import bearer, create_key, initial_admin_key
 from conftest import TracepondProcess
 from ingest.otlp_build import make_request, make_span, span_id, trace_id
+from store.test_conformance import batch_of
+from tracepond.reindex import reindex
+from tracepond.store.duckdb_store import DuckDBStore
 
 WAIT = 30.0
 
@@ -134,3 +138,26 @@ def test_a_project_retention_expires_its_traces_only(start_tracepond: Any) -> No
     _send(server, "default", _trace_body(kept, ended_ago_s=60))
     _wait_for(lambda: not _has_trace(server, "short", short), "the short project's trace to expire")
     assert _has_trace(server, "default", kept)  # no server-wide retention: kept forever
+
+
+def test_reindex_keeps_the_totals_of_two_projects_traces_of_one_id_apart(tmp_path: Any) -> None:
+    # Reindex recomputed totals by trace id alone: two projects' traces of one id got the sum of
+    # both projects' calls.
+    store = DuckDBStore(tmp_path / "reindex.duckdb", memory_limit="64MB", threads=1)
+    try:
+        store.projects_create("beta")
+        shared = trace_id()
+        for project, tokens in (("default", 10), ("beta", 1000)):
+            call = make_span(
+                shared,
+                span_id(),
+                "chat",
+                attributes={"gen_ai.operation.name": "chat", "gen_ai.usage.input_tokens": tokens},
+            )
+            batch = batch_of(make_request([call]))
+            store.write([replace(batch, project=project)])
+        reindex(store, lambda *_: None)
+        assert store.trace_summary(shared, project="default").input_tokens == 10  # type: ignore[union-attr]
+        assert store.trace_summary(shared, project="beta").input_tokens == 1000  # type: ignore[union-attr]
+    finally:
+        store.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import logging
 import shutil
 import threading
@@ -904,25 +905,33 @@ class DuckDBStore:
             table, f"UPDATE spans SET {sets} FROM arrow_rows u WHERE spans.rowid = u.rid"
         )
 
-    def trace_id_chunks(self, size: int) -> Iterator[list[bytes]]:
-        """Every trace id, ``size`` at a time (keyset paging: no result set stays open)."""
-        after = b""
+    def trace_id_chunks(self, size: int) -> Iterator[tuple[str, list[bytes]]]:
+        """Every trace id with its project, up to ``size`` ids of one project at a time
+        (keyset paging: no result set stays open)."""
+        project, after = "", b""
         while True:
             rows = self._con.execute(
-                "SELECT trace_id FROM traces WHERE trace_id > $after ORDER BY trace_id LIMIT $n",
-                {"after": after, "n": size},
+                "SELECT project, trace_id FROM traces"
+                " WHERE project > $project OR (project = $project AND trace_id > $after)"
+                " ORDER BY project, trace_id LIMIT $n",
+                {"project": project, "after": after, "n": size},
             ).fetchall()
             if not rows:
                 return
-            yield [row[0] for row in rows]
-            after = rows[-1][0]
+            for name, group in itertools.groupby(rows, key=lambda row: str(row[0])):
+                yield name, [row[1] for row in group]
+            project, after = rows[-1][0], rows[-1][1]
 
-    def tree_rows(self, trace_ids: list[bytes]) -> list[tuple[Any, ...]]:
-        """(trace_id, span_id, parent_span_id, *TOTALS_COLUMNS) of every span of the traces."""
-        sql = f"SELECT {', '.join(_TREE_COLUMNS)} FROM spans WHERE trace_id = ANY($ids)"
-        return list(self._con.execute(sql, {"ids": trace_ids}).fetchall())
+    def tree_rows(self, project: str, trace_ids: list[bytes]) -> list[tuple[Any, ...]]:
+        """(trace_id, span_id, parent_span_id, *TOTALS_COLUMNS) of every span of the project's
+        traces (another project's trace of the same id is not part of them)."""
+        sql = (
+            f"SELECT {', '.join(_TREE_COLUMNS)} FROM spans"
+            " WHERE project = $project AND trace_id = ANY($ids)"
+        )
+        return list(self._con.execute(sql, {"project": project, "ids": trace_ids}).fetchall())
 
-    def update_totals(self, totals: dict[bytes, TraceTotals]) -> None:
+    def update_totals(self, project: str, totals: dict[bytes, TraceTotals]) -> None:
         table = pa.table(
             {
                 "trace_id": pa.array(list(totals), pa.binary()),
@@ -936,7 +945,9 @@ class DuckDBStore:
         )
         sets = ", ".join(f"{name} = u.{name}" for name in _TOTALS_FIELDS)
         self._in_transaction(
-            table, f"UPDATE traces SET {sets} FROM arrow_rows u WHERE traces.trace_id = u.trace_id"
+            table,
+            f"UPDATE traces SET {sets} FROM arrow_rows u"
+            f" WHERE traces.project = {project_literal(project)} AND traces.trace_id = u.trace_id",
         )
 
     def _in_transaction(self, table: pa.Table, sql: str) -> None:
