@@ -48,13 +48,18 @@ def _accepted(response: bytes, spans: int) -> tuple[int, int]:
     return spans - rejected, rejected
 
 
+# Sent with every request when the benchmark runs against a server with API keys (--auth):
+# {"authorization": "Bearer <key>"}.
+AUTH_HEADERS: dict[str, str] = {}
+
+
 class HttpSender:
     def __init__(self, port: int) -> None:
         self._port = port
         self._conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
 
     def send(self, body: bytes) -> bytes:
-        headers = {"Content-Type": "application/x-protobuf"}
+        headers = {"Content-Type": "application/x-protobuf", **AUTH_HEADERS}
         try:
             self._conn.request("POST", "/v1/traces", body, headers)
             response = self._conn.getresponse()
@@ -83,7 +88,8 @@ class GrpcSender:
 
     def send(self, body: bytes) -> bytes:
         try:
-            return bytes(self._export(body, timeout=120))
+            metadata = list(AUTH_HEADERS.items()) or None
+            return bytes(self._export(body, timeout=120, metadata=metadata))
         except grpc.RpcError as exc:
             code = exc.code() if hasattr(exc, "code") else None
             retry = code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED)

@@ -31,6 +31,7 @@ import math
 import os
 import platform
 import random
+import re
 import statistics
 import sys
 import tempfile
@@ -45,6 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _pyspy import Profiler, summarize
 from _senders import (
+    AUTH_HEADERS,
     GrpcSender,
     HttpSender,
     SenderResult,
@@ -78,6 +80,11 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--fetches", type=int, default=200, help="random GET /api/traces/{id}")
     p.add_argument("--ceiling-seconds", type=float, default=4.0, help="CPU ceiling run length")
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument(
+        "--auth",
+        action="store_true",
+        help="serve with API keys required (--auth on) and send the first admin key everywhere",
+    )
     p.add_argument("--profile", action="store_true", help="py-spy the server during HTTP load")
     p.add_argument("--profile-native", action="store_true", help="py-spy --native (slower)")
     p.add_argument("--workdir", type=Path, help="keep the database here instead of a temp dir")
@@ -216,6 +223,15 @@ _WRITER_METRICS = {
 }
 
 
+def initial_admin_key(log: list[str]) -> str:
+    """The admin key a server with --auth on prints once at its first start."""
+    for line in log:
+        found = re.search(r"tpk_[0-9a-f]{12}_[0-9a-f]{64}", line)
+        if found:
+            return found.group(0)
+    raise RuntimeError("the server printed no admin key:\n" + "\n".join(log))
+
+
 def writer_metrics(port: int) -> dict[str, float]:
     """The writer's counters from the server's /metrics: commits, spans and seconds in them."""
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30) as response:
@@ -245,7 +261,7 @@ class ApiClient:
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
 
     def get(self, path: str) -> tuple[int, bytes]:
-        self.conn.request("GET", path)
+        self.conn.request("GET", path, headers=AUTH_HEADERS)
         response = self.conn.getresponse()
         return response.status, response.read()
 
@@ -548,8 +564,10 @@ def main(argv: list[str] | None = None) -> int:
         db = workdir / "bench.duckdb"
         for stale in (db, db.with_name(db.name + ".wal")):
             stale.unlink(missing_ok=True)
-        server = ServerProcess(db)
+        server = ServerProcess(db, ["--auth", "on", "--metrics-auth", "off"] if args.auth else [])
         server.start()
+        if args.auth:
+            AUTH_HEADERS["authorization"] = f"Bearer {initial_admin_key(server.log)}"
         sampler = RssSampler(server.pid)
         sampler.start()
         try:
