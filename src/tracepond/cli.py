@@ -55,6 +55,8 @@ examples:
       listen on every interface (set --allowed-hosts for the names it is reached by)
   tracepond serve --grpc-port 0 --http-port 0 --ready-file ports.json
       any free ports, written to ports.json once the server is ready
+  tracepond serve --host 0.0.0.0 --tls-cert server.pem --tls-key server.key
+      both ports over TLS (docs/operate.md, "TLS": making a private CA with openssl)
 """
 
 DEMO_DESCRIPTION = """\
@@ -110,6 +112,19 @@ def _parser() -> argparse.ArgumentParser:
         "--allowed-hosts",
         help="Host names served besides loopback ones, comma separated; *.example.com"
         " matches subdomains (TRACEPOND_ALLOWED_HOSTS)",
+    )
+    serve.add_argument(
+        "--tls-cert",
+        help="PEM certificate (and chain): serve both ports over TLS; needs --tls-key"
+        " (TRACEPOND_TLS_CERT; docs/operate.md, TLS)",
+    )
+    serve.add_argument(
+        "--tls-key", help="PEM private key of --tls-cert, unencrypted (TRACEPOND_TLS_KEY)"
+    )
+    serve.add_argument(
+        "--tls-client-ca",
+        help="PEM CA certificate(s): clients must present a certificate it signed (mutual TLS;"
+        " TRACEPOND_TLS_CLIENT_CA)",
     )
     serve.add_argument(
         "--max-attribute-bytes", type=int, help="longest string attribute kept whole (4 MiB)"
@@ -228,6 +243,9 @@ def _serve(args: argparse.Namespace) -> int:
             max_header_bytes=args.max_header_bytes,
             read_timeout_seconds=args.read_timeout,
             allowed_hosts=args.allowed_hosts,
+            tls_cert=args.tls_cert,
+            tls_key=args.tls_key,
+            tls_client_ca=args.tls_client_ca,
             max_attribute_bytes=args.max_attribute_bytes,
             max_name_bytes=args.max_name_bytes,
             max_span_attribute_bytes=args.max_span_attribute_bytes,

@@ -151,3 +151,11 @@ class InvalidPriceFile(TracepondError):
     ``tracepond reindex`` does not start. The message names the file, the entry and its line."""
 
     code = "invalid_price_file"
+
+
+class InvalidTlsConfig(TracepondError):
+    """``--tls-cert`` / ``--tls-key`` / ``--tls-client-ca`` cannot be used (one given without the
+    other, a file unreadable or not PEM, a key that does not match the certificate): the server
+    does not start. The message names the file and its flag."""
+
+    code = "invalid_tls_config"
