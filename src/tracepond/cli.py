@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tracepond import _supervised
+from tracepond._auth_flags import add_auth_flags
 from tracepond._version import __version__
 
 if TYPE_CHECKING:
@@ -71,6 +72,8 @@ examples:
   tracepond demo --endpoint http://tracepond.internal:4318
   tracepond demo --protocol grpc --endpoint http://127.0.0.1:4317
       over OTLP/gRPC (needs the gRPC exporter: pip install 'tracepond[grpc]')
+  tracepond demo --endpoint https://tracepond.internal:4318 --ca-file ca.pem --project demo
+      over TLS to a server with a private CA, with TRACEPOND_API_KEY set to an ingest key
 """
 
 # OTLP protocols the SDK's exporters speak (http/json has no Python exporter).
@@ -215,6 +218,7 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="the server's web view, for the printed links (default: the endpoint over HTTP)",
     )
+    add_auth_flags(demo)
     demo.set_defaults(handler=_demo)
 
     from tracepond import _export
@@ -359,7 +363,14 @@ def _demo(args: argparse.Namespace) -> int:
 
     # The SDK's own reading of the flags and the OTEL_EXPORTER_OTLP_* variables.
     exporter = resolve(endpoint=args.endpoint, protocol=args.protocol)
-    run_demo(exporter.endpoint, protocol=exporter.protocol, ui_url=args.web_url)
+    run_demo(
+        exporter.endpoint,
+        protocol=exporter.protocol,
+        ui_url=args.web_url,
+        api_key=args.api_key,
+        project=args.project,
+        ca_file=args.ca_file,
+    )
     return 0
 
 

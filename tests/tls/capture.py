@@ -65,7 +65,11 @@ def _handler(capture: Capture) -> type[BaseHTTPRequestHandler]:
             elif parts.path == "/v1/traces":
                 self._answer(200, "application/x-protobuf", b"")
             else:
-                self._answer(200, "application/json", b'{"traces": [], "next_cursor": null}')
+                self._answer(
+                    200,
+                    "application/json",
+                    b'{"traces": [], "next_cursor": null, "count": 0, "count_capped": false}',
+                )
 
         def _answer(self, status: int, content_type: str, body: bytes) -> None:
             self.send_response(status)
