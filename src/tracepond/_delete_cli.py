@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from tracepond._auth_flags import add_auth_flags
 from tracepond.projects import DEFAULT_PROJECT
 
 DESCRIPTION = """\
@@ -40,10 +41,7 @@ def add_parser(commands: Any) -> None:
     delete.add_argument("--query", "-q", help="query language, e.g. '{ status = error }'")
     delete.add_argument("--user", help="every trace of this user id")
     delete.add_argument("--session", help="every trace of this session id")
-    delete.add_argument(
-        "--project", help="the project the traces are in (TRACEPOND_PROJECT; default: default)"
-    )
-    delete.add_argument("--api-key", help="an admin key for --url (TRACEPOND_API_KEY)")
+    add_auth_flags(delete)
     where = delete.add_mutually_exclusive_group()
     where.add_argument("--url", help="a running server (default http://127.0.0.1:4318)")
     where.add_argument("--db", help="the database file, with the server stopped")
@@ -86,7 +84,10 @@ def _headers(args: argparse.Namespace) -> dict[str, str]:
 def _through_server(args: argparse.Namespace) -> int:
     url = (args.url or "http://127.0.0.1:4318").rstrip("/")
     try:
-        with httpx.Client(base_url=url, timeout=None, headers=_headers(args)) as client:
+        verify = args.ca_file or True
+        with httpx.Client(
+            base_url=url, timeout=None, headers=_headers(args), verify=verify
+        ) as client:
             if args.trace is not None:
                 params = {"project": _project(args)}
                 response = client.delete(f"/api/traces/{args.trace}", params=params)

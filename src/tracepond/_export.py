@@ -14,12 +14,12 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
+from tracepond._auth_flags import add_auth_flags
 from tracepond.client import APIError, Client, flat_record
 
 Progress = Callable[[str, int, int], None]
@@ -47,11 +47,6 @@ def add_parser(commands: Any, progress: Progress) -> None:
         "  tracepond export --spans -q '{ category = \"llm\" }' --out llm-calls.csv",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    export.add_argument(
-        "--project",
-        default=os.environ.get("TRACEPOND_PROJECT") or None,
-        help="the project to export from (TRACEPOND_PROJECT; default: default)",
-    )
     export.add_argument("--query", "-q", help="query language, e.g. '{ status = error }'")
     export.add_argument("--text", help="full text (names, messages, documents, tool calls)")
     export.add_argument("--since", help="unix ns, ISO-8601 or a duration ago (1h)")
@@ -76,6 +71,7 @@ def add_parser(commands: Any, progress: Progress) -> None:
     export.add_argument(
         "--url", default="http://127.0.0.1:4318", help="server (default http://127.0.0.1:4318)"
     )
+    add_auth_flags(export)
     export.add_argument("--page-size", type=int, default=1000, help=argparse.SUPPRESS)
     export.set_defaults(handler=lambda args: run(args, progress))
 
@@ -116,7 +112,10 @@ def run(args: argparse.Namespace, progress: Progress) -> int:
             )
             return 2
     what = "spans" if args.spans else "traces"
-    pages = _pages(Client(args.url, project=args.project), args)
+    client = Client(
+        args.url, api_key=args.api_key, project=args.project, verify=args.ca_file or True
+    )
+    pages = _pages(client, args)
     try:
         rows = _write(pages, args.out, fmt, what, progress)
     except APIError as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import urllib.error
 import urllib.request
@@ -39,6 +40,7 @@ def add_parser(commands: Any) -> None:
         where = action.add_mutually_exclusive_group()
         where.add_argument("--db", help="database file (TRACEPOND_DB, ./tracepond.duckdb)")
         where.add_argument("--url", help="a running server, e.g. http://127.0.0.1:4318")
+        action.add_argument("--api-key", help="an admin key for --url (TRACEPOND_API_KEY)")
     projects.set_defaults(handler=lambda _args: projects.print_help() or 2)
 
 
@@ -46,7 +48,7 @@ def _create(args: argparse.Namespace) -> int:
     body = {"name": args.name, "retention": args.retention, "description": args.description}
     try:
         if args.url:
-            project = _call(args.url, "POST", "/api/projects", body)
+            project = _call(args, "POST", "/api/projects", body)
         else:
             project = _in_database(args.db, lambda query: _create_in(query, body))
     except TracepondError as exc:
@@ -59,7 +61,7 @@ def _create(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace) -> int:
     try:
         if args.url:
-            found = _call(args.url, "GET", "/api/projects")
+            found = _call(args, "GET", "/api/projects")
         else:
             found = _in_database(args.db, lambda query: query.projects())
     except TracepondError as exc:
@@ -100,13 +102,17 @@ def _in_database(db: str | None, work: Any) -> dict[str, Any]:
         store.close()
 
 
-def _call(url: str, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+def _call(
+    args: argparse.Namespace, method: str, path: str, body: dict[str, Any] | None = None
+) -> Any:
+    url: str = args.url
     data = None if body is None else json.dumps(body).encode()
+    headers = {"Accept": "application/json", "Content-Type": "application/json"}
+    key = args.api_key or os.environ.get("TRACEPOND_API_KEY")
+    if key:
+        headers["Authorization"] = f"Bearer {key}"
     request = urllib.request.Request(
-        url.rstrip("/") + path,
-        data=data,
-        method=method,
-        headers={"Accept": "application/json", "Content-Type": "application/json"},
+        url.rstrip("/") + path, data=data, method=method, headers=headers
     )
     try:
         with urllib.request.urlopen(request, timeout=60) as response:

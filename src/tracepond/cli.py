@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tracepond import _supervised
+from tracepond._auth_flags import add_auth_flags
 from tracepond._version import __version__
 
 if TYPE_CHECKING:
@@ -59,6 +60,8 @@ examples:
       listen on every interface (set --allowed-hosts for the names it is reached by)
   tracepond serve --grpc-port 0 --http-port 0 --ready-file ports.json
       any free ports, written to ports.json once the server is ready
+  tracepond serve --host 0.0.0.0 --tls-cert server.pem --tls-key server.key
+      both ports over TLS (docs/operate.md, "TLS": making a private CA with openssl)
 """
 
 DEMO_DESCRIPTION = """\
@@ -73,6 +76,8 @@ examples:
   tracepond demo --endpoint http://tracepond.internal:4318
   tracepond demo --protocol grpc --endpoint http://127.0.0.1:4317
       over OTLP/gRPC (needs the gRPC exporter: pip install 'tracepond[grpc]')
+  tracepond demo --endpoint https://tracepond.internal:4318 --ca-file ca.pem --project demo
+      over TLS to a server with a private CA, with TRACEPOND_API_KEY set to an ingest key
 """
 
 # OTLP protocols the SDK's exporters speak (http/json has no Python exporter).
@@ -114,6 +119,19 @@ def _parser() -> argparse.ArgumentParser:
         "--allowed-hosts",
         help="Host names served besides loopback ones, comma separated; *.example.com"
         " matches subdomains (TRACEPOND_ALLOWED_HOSTS)",
+    )
+    serve.add_argument(
+        "--tls-cert",
+        help="PEM certificate (and chain): serve both ports over TLS; needs --tls-key"
+        " (TRACEPOND_TLS_CERT; docs/operate.md, TLS)",
+    )
+    serve.add_argument(
+        "--tls-key", help="PEM private key of --tls-cert, unencrypted (TRACEPOND_TLS_KEY)"
+    )
+    serve.add_argument(
+        "--tls-client-ca",
+        help="PEM CA certificate(s): clients must present a certificate it signed (mutual TLS;"
+        " TRACEPOND_TLS_CLIENT_CA)",
     )
     serve.add_argument(
         "--max-attribute-bytes", type=int, help="longest string attribute kept whole (4 MiB)"
@@ -230,6 +248,7 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="the server's web view, for the printed links (default: the endpoint over HTTP)",
     )
+    add_auth_flags(demo)
     demo.set_defaults(handler=_demo)
 
     from tracepond import _delete_cli, _export, _keys_cli, _projects_cli
@@ -261,6 +280,9 @@ def _serve(args: argparse.Namespace) -> int:
             max_header_bytes=args.max_header_bytes,
             read_timeout_seconds=args.read_timeout,
             allowed_hosts=args.allowed_hosts,
+            tls_cert=args.tls_cert,
+            tls_key=args.tls_key,
+            tls_client_ca=args.tls_client_ca,
             max_attribute_bytes=args.max_attribute_bytes,
             max_name_bytes=args.max_name_bytes,
             max_span_attribute_bytes=args.max_span_attribute_bytes,
@@ -379,7 +401,14 @@ def _demo(args: argparse.Namespace) -> int:
 
     # The SDK's own reading of the flags and the OTEL_EXPORTER_OTLP_* variables.
     exporter = resolve(endpoint=args.endpoint, protocol=args.protocol)
-    run_demo(exporter.endpoint, protocol=exporter.protocol, ui_url=args.web_url)
+    run_demo(
+        exporter.endpoint,
+        protocol=exporter.protocol,
+        ui_url=args.web_url,
+        api_key=args.api_key,
+        project=args.project,
+        ca_file=args.ca_file,
+    )
     return 0
 
 

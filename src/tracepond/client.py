@@ -23,6 +23,8 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import json
+import os
+import ssl
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -588,23 +590,31 @@ class SessionDetail(_Table[SessionTurn]):
 
 
 class Client:
-    """Reads a tracepond server over HTTP (its OTLP/HTTP + API port, 4318 by default), within
-    one project: ``project`` (default: the ``default`` project) is sent with every read."""
+    """Reads a tracepond server over HTTP (its OTLP/HTTP + API port, 4318 by default).
+
+    ``api_key`` (else ``TRACEPOND_API_KEY``) is sent as ``Authorization: Bearer <key>``;
+    ``project`` (else ``TRACEPOND_PROJECT``; else the server's ``default``) is the ``project``
+    parameter of every read. ``verify``: True checks an https server's certificate against the
+    system's CAs, a path against that CA file (a private CA), False not at all."""
 
     def __init__(
         self,
         url: str = "http://127.0.0.1:4318",
         timeout: float = 60.0,
+        *,
+        api_key: str | None = None,
         project: str | None = None,
+        verify: bool | str | os.PathLike[str] = True,
     ) -> None:
         self.url = url.rstrip("/")
         self.timeout = timeout
-        self.project = project
+        self._api_key = (api_key or os.environ.get("TRACEPOND_API_KEY", "")).strip() or None
+        self.project = project or os.environ.get("TRACEPOND_PROJECT", "").strip() or None
+        self._ssl = _ssl_context(verify)
 
-    def __repr__(self) -> str:
-        if self.project is None:
-            return f"Client({self.url!r})"
-        return f"Client({self.url!r}, project={self.project!r})"
+    def __repr__(self) -> str:  # never the key
+        project = f", project={self.project!r}" if self.project else ""
+        return f"Client({self.url!r}{project})"
 
     # -- search
 
@@ -910,7 +920,7 @@ class Client:
         """GET ``path`` with query parameters (None left out, lists repeated) and return the
         decoded JSON; raise :class:`APIError` on any error. Reads of the query API carry the
         client's project (the projects routes name theirs in the path)."""
-        if self.project is not None and _project_scoped(path) and "project" not in params:
+        if self.project and _project_scoped(path) and params.get("project") is None:
             params = {**params, "project": self.project}
         query = urllib.parse.urlencode(
             [
@@ -921,12 +931,17 @@ class Client:
             ]
         )
         url = f"{self.url}{path}" + (f"?{query}" if query else "")
-        request = urllib.request.Request(url, headers={"Accept": "application/json"})
+        headers = {"Accept": "application/json"}
+        if self._api_key:
+            headers["Authorization"] = f"Bearer {self._api_key}"
+        request = urllib.request.Request(url, headers=headers)
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            with urllib.request.urlopen(
+                request, timeout=self.timeout, context=self._ssl
+            ) as response:
                 return json.loads(response.read())
         except urllib.error.HTTPError as exc:
-            raise _api_error(exc.code, exc.read()) from None
+            raise _refused_key(_api_error(exc.code, exc.read()), self._api_key) from None
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             raise APIError(0, "connection_failed", f"{self.url}: {reason}") from exc
@@ -966,6 +981,33 @@ def _api_error(status: int, body: bytes) -> APIError:
         )
     except (ValueError, KeyError, TypeError, AttributeError):
         return APIError(status, "http_error", body[:500].decode("utf-8", "replace"))
+
+
+def _refused_key(error: APIError, api_key: str | None) -> APIError:
+    """A 401 or 403 says in words that the key was refused, and what to check."""
+    if error.status == 401:
+        hint = (
+            "the key is unknown, revoked or expired"
+            if api_key
+            else "the server needs one: pass api_key= or set TRACEPOND_API_KEY"
+        )
+    elif error.status == 403:
+        hint = "the key may not read this (a read key of another project, or an ingest key?)"
+    else:
+        return error
+    message = f"the server refused the API key: {error.message} ({hint})"
+    return APIError(error.status, error.code, message, error.position, error.expected)
+
+
+def _ssl_context(verify: bool | str | os.PathLike[str]) -> ssl.SSLContext:
+    if verify is True:
+        return ssl.create_default_context()
+    if verify is False:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    return ssl.create_default_context(cafile=os.fspath(verify))
 
 
 def _segment(value: str) -> str:

@@ -207,3 +207,11 @@ class TooManyAttempts(TracepondError):
     @property
     def retry_after(self) -> int | None:
         return self.retry_after_seconds
+
+
+class InvalidTlsConfig(TracepondError):
+    """``--tls-cert`` / ``--tls-key`` / ``--tls-client-ca`` cannot be used (one given without the
+    other, a file unreadable or not PEM, a key that does not match the certificate): the server
+    does not start. The message names the file and its flag."""
+
+    code = "invalid_tls_config"

@@ -1,9 +1,10 @@
 """``tracepond serve``: one process, one event loop, the gRPC and HTTP receivers and the API.
 
-Start-up order: bind both ports (a port in use fails the start before the database is
-touched), open (and migrate) the store, start the writer and the receivers, then print the
-ready line. Shutdown (SIGINT/SIGTERM): stop taking requests, commit what is queued, checkpoint
-and close the database, so nothing acknowledged is lost and nothing queued is dropped.
+Start-up order: read the price and TLS files, bind both ports (a port in use fails the start
+before the database is touched), open (and migrate) the store, start the writer and the
+receivers, then print the ready line. Shutdown (SIGINT/SIGTERM): stop taking requests, commit
+what is queued, checkpoint and close the database, so nothing acknowledged is lost and nothing
+queued is dropped.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from tracepond.retention.deleter import PurgeCounts, TraceDeleter
 from tracepond.retention.purger import Purger, RetentionPolicy, pass_interval
 from tracepond.server_settings import ServerSettings
 from tracepond.store.duckdb_store import DuckDBStore
+from tracepond.tls import ServerTls, load_server_tls
 
 log = logging.getLogger("tracepond")
 
@@ -65,6 +67,8 @@ class TracepondServer:
         self.settings = settings
         # Read first: a bad price file stops the start before any port or file is opened.
         self.prices = load_price_table(settings.prices_path)
+        # Likewise a bad certificate or key: checked here, served by both ports.
+        self.tls = load_server_tls(settings.tls_cert, settings.tls_key, settings.tls_client_ca)
         self._ready = False
         self.grpc_port = 0
         self.http_port = 0
@@ -132,7 +136,8 @@ class TracepondServer:
     @property
     def http_url(self) -> str:
         host = f"[{self.settings.host}]" if ":" in self.settings.host else self.settings.host
-        return f"http://{host}:{self.http_port}"
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://{host}:{self.http_port}"
 
     async def run(
         self,
@@ -145,6 +150,7 @@ class TracepondServer:
             settings.grpc_port,
             settings.max_body_bytes,
             settings.max_inflight_bytes,
+            credentials=_grpc_credentials(self.tls),
             interceptors=[self.grpc_auth],
         )
         try:
@@ -173,7 +179,7 @@ class TracepondServer:
         self.pipeline.start()
         self.auth.authenticator.table.start()
         await start_grpc_server(grpc_server, GrpcReceiver(self.ingest, self.budget))
-        http = _Uvicorn(_uvicorn_config(self.build_app(), settings))
+        http = _Uvicorn(_uvicorn_config(self.build_app(), settings, self.tls))
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, self._request_exit, http)
@@ -245,6 +251,7 @@ class TracepondServer:
                         "version": __version__,
                         "url": f"{self.http_url}/",
                         **({"warning": "auth off"} if self.auth.open_off_loopback else {}),
+                        "tls": self.tls is not None,
                     }
                 )
                 + "\n"
@@ -258,13 +265,48 @@ class TracepondServer:
         out.write(f"  web view and API: {self.http_url}/\n")
         if self.auth.open_off_loopback:
             out.write(server_auth.open_warning(host) + "\n")
+        if self.tls is not None:
+            out.write(f"  {_tls_line(self.tls, host, self.grpc_port)}\n")
         out.flush()
 
 
-def _uvicorn_config(app: FastAPI, settings: ServerSettings) -> uvicorn.Config:
+def _uvicorn_config(
+    app: FastAPI, settings: ServerSettings, tls: ServerTls | None
+) -> uvicorn.Config:
     # uvicorn's httptools protocol (fast), with a bound on request heads and read deadlines.
     protocol = guarded_protocol(settings.max_header_bytes, settings.read_timeout_seconds)
-    return uvicorn.Config(app, http=protocol, log_level="warning", access_log=False, lifespan="off")
+    config = uvicorn.Config(
+        app, http=protocol, log_level="warning", access_log=False, lifespan="off"
+    )
+    if tls is not None:
+        # Our own context (Python's server defaults, the files already checked) rather than
+        # uvicorn's ssl_* options, which would read the files again and prompt on a terminal
+        # for an encrypted key. uvicorn keeps a loaded config's context.
+        config.load()
+        config.ssl = tls.http_context()
+    return config
+
+
+def _grpc_credentials(tls: ServerTls | None) -> grpc.ServerCredentials | None:
+    if tls is None:
+        return None
+    return grpc.ssl_server_credentials(
+        [(tls.key_pem, tls.cert_pem)],
+        root_certificates=tls.client_ca_pem,
+        require_client_auth=tls.mutual,
+    )
+
+
+def _tls_line(tls: ServerTls, host: str, grpc_port: int) -> str:
+    who = (
+        f"clients must present a certificate signed by {tls.client_ca_path}"
+        if tls.mutual
+        else "any client"
+    )
+    return (
+        f"TLS on both ports (certificate {tls.cert_path}; {who}); OTLP/gRPC endpoint:"
+        f" https://{host}:{grpc_port}"
+    )
 
 
 def _bind_http(host: str, port: int) -> socket.socket:

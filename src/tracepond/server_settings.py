@@ -35,6 +35,13 @@ class ServerSettings:
     # besides the loopback names. Bound to loopback, only those are served (a browser page
     # cannot reach the API through DNS rebinding); bound elsewhere, any Host unless set.
     allowed_hosts: tuple[str, ...] = ()
+    # TLS (docs/operate.md, "TLS"): with a certificate and its key (PEM files, the certificate
+    # file may hold its chain), both ports (OTLP/gRPC; OTLP/HTTP, the API and the web view) speak
+    # only TLS. Read and checked once at start; a bad pair stops the start. With a client CA,
+    # every client must also present a certificate that CA signed (mutual TLS).
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    tls_client_ca: Path | None = None
     # String attribute values longer than this are truncated (and the span says so).
     max_attribute_bytes: int = 4 * 1024 * 1024
     # What one span may hold (ingest/_limits.py), so that no span row is too large for the
@@ -234,6 +241,9 @@ _SOURCES: list[tuple[str, str, Callable[[str], object]]] = [
     ("max_header_bytes", "TRACEPOND_MAX_HEADER_BYTES", _positive),
     ("read_timeout_seconds", "TRACEPOND_READ_TIMEOUT", _positive_seconds),
     ("allowed_hosts", "TRACEPOND_ALLOWED_HOSTS", _host_list),
+    ("tls_cert", "TRACEPOND_TLS_CERT", Path),
+    ("tls_key", "TRACEPOND_TLS_KEY", Path),
+    ("tls_client_ca", "TRACEPOND_TLS_CLIENT_CA", Path),
     ("max_attribute_bytes", "TRACEPOND_MAX_ATTRIBUTE_BYTES", _positive),
     ("max_name_bytes", "TRACEPOND_MAX_NAME_BYTES", _positive),
     ("max_span_attribute_bytes", "TRACEPOND_MAX_SPAN_ATTRIBUTE_BYTES", _positive),

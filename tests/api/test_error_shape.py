@@ -57,7 +57,7 @@ def app_server() -> Iterator[tuple[str, FailingQuery]]:
     receiver = type("NoReceiver", (), {"handle": None})()
     healthy = lambda: StoreHealth("ok")  # noqa: E731
     app = create_app(query, receiver, lambda: True, healthy)  # type: ignore[arg-type]
-    server = _Uvicorn(_uvicorn_config(app, ServerSettings()))
+    server = _Uvicorn(_uvicorn_config(app, ServerSettings(), None))
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])))

@@ -56,6 +56,8 @@ def make_keys(server: TracepondProcess) -> Keys:
     admin = initial_admin_key(server)
     read = create_key(server, admin, scope="read", project="default", name="reader")["key"]
     ingest = create_key(server, admin, scope="ingest", project="default", name="app")["key"]
+    made = server.client.post("/api/projects", json={"name": "other"}, headers=bearer(admin))
+    assert made.status_code == 201, made.text
     other = create_key(server, admin, scope="read", project="other", name="other")["key"]
     gone = create_key(server, admin, scope="read", project="default", name="gone")
     revoke(server, admin, gone["id"])

@@ -61,6 +61,10 @@ def test_keys_through_a_running_server(
     server = start_tracepond("--auth", "on", env=NO_LIMIT)
     admin = initial_admin_key(server)
     env = {"TRACEPOND_URL": server.url, "TRACEPOND_API_KEY": admin}
+    refused = keys_cli("create", "--project", "shop", "--scope", "ingest", env=env)
+    assert refused.returncode != 0 and "no project 'shop'" in refused.stderr, refused.stderr
+    response = server.client.post("/api/projects", json={"name": "shop"}, headers=bearer(admin))
+    assert response.status_code == 201, response.text
     created = keys_cli(
         "create", "--project", "shop", "--scope", "ingest", "--expires", "90d", env=env
     )

@@ -72,7 +72,7 @@ def test_exporters_point_at_tracepond_defaults(config: dict[str, Any]) -> None:
     name, endpoint = env_default(grpc["endpoint"])
     assert name == "TRACEPOND_GRPC_ENDPOINT"
     assert endpoint.rsplit(":", 1)[1] == str(defaults.grpc_port)
-    assert grpc["tls"]["insecure"] is True
+    assert env_default(grpc["tls"]["insecure"]) == ("TRACEPOND_INSECURE", "true")
     name, endpoint = env_default(http["endpoint"])
     assert name == "TRACEPOND_HTTP_ENDPOINT"
     assert endpoint.startswith("http://")
@@ -81,8 +81,8 @@ def test_exporters_point_at_tracepond_defaults(config: dict[str, Any]) -> None:
         assert exporter["retry_on_failure"]["enabled"] is True
         assert exporter["sending_queue"]["enabled"] is True
         assert exporter["compression"] == "gzip"
-        header_env, _ = env_default(exporter["headers"]["Authorization"])
-        assert header_env == "TRACEPOND_AUTH_HEADER"
+        assert exporter["headers"]["authorization"] == "Bearer ${env:TRACEPOND_API_KEY:-}"
+        assert env_default(exporter["tls"]["ca_file"]) == ("TRACEPOND_CA_FILE", "")
     assert config["service"]["pipelines"]["traces"]["exporters"] == ["otlp/tracepond"]
 
 
@@ -102,3 +102,13 @@ def test_commented_filter_processor_is_valid_when_enabled() -> None:
     # Dropped when none of them is present: every clause tests absence, joined by "and".
     clauses = condition.split(" and ")
     assert all(clause.strip().endswith("== nil") for clause in clauses)
+
+
+def test_commented_project_header_is_valid_when_enabled() -> None:
+    """Uncommenting the x-tracepond-project line gives each exporter that header (lower case,
+    as gRPC metadata must be) beside the key's."""
+    text = CONFIG.read_text().replace("# x-tracepond-project:", "x-tracepond-project:")
+    for exporter in yaml.safe_load(text)["exporters"].values():
+        headers = exporter["headers"]
+        assert env_default(headers["x-tracepond-project"]) == ("TRACEPOND_PROJECT", "default")
+        assert set(headers) == {"authorization", "x-tracepond-project"}

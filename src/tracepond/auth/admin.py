@@ -23,6 +23,7 @@ class KeyStore(Protocol):
     def insert_key(self, key: KeyRecord) -> None: ...
     def revoke_key(self, key_id: str, now_ns: int) -> bool: ...
     def api_keys(self) -> list[KeyRecord]: ...
+    def projects_exists(self, name: str) -> bool: ...
 
 
 def direct(job: Callable[[], _T]) -> _T:
@@ -49,8 +50,13 @@ class KeyAdmin:
         expires: str | None = None,
         by: Principal | None = None,
     ) -> NewKey:
-        """Raises ValueError for a bad scope, project or lifetime."""
+        """Raises ValueError for a bad scope, project or lifetime (or a project that does not
+        exist: a key for a misspelt project could never write or read anything)."""
         lifetime = None if not expires else parse_lifetime(expires)
+        if project is not None and not self._store.projects_exists(project):
+            raise ValueError(
+                f"no project {project!r}: create it first (tracepond projects create {project})"
+            )
         new = generate(
             name=name, project=project, scope=scope, now_ns=time.time_ns(), lifetime_ns=lifetime
         )

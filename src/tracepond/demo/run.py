@@ -18,17 +18,27 @@ def run_demo(
     protocol: str = "http",
     out: Callable[[str], object] = print,
     ui_url: str | None = None,
+    api_key: str | None = None,
+    project: str | None = None,
+    ca_file: str | None = None,
 ) -> list[str]:
     """Ask the demo agent every question; returns the trace ids, one per question.
 
     `endpoint` is the server's OTLP address (its HTTP port for `protocol="http"` or
     `"http/protobuf"`, its gRPC port for `"grpc"`). Links printed point at `ui_url`, by default
-    the HTTP endpoint itself.
+    the HTTP endpoint itself. `api_key`, `project` and `ca_file` are `tracepond.init()`'s.
     """
     import tracepond.langchain  # needs langchain-core, so only when the demo runs
     from tracepond.demo.agent import build_agent
 
-    tracepond.init(endpoint, protocol=protocol, service_name="tracepond-demo")
+    tracepond.init(
+        endpoint,
+        protocol=protocol,
+        service_name="tracepond-demo",
+        api_key=api_key,
+        project=project,
+        ca_file=ca_file,
+    )
     was_instrumented = tracepond.langchain.is_instrumented()
     tracepond.langchain.instrument()
     try:

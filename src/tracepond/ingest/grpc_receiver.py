@@ -125,8 +125,10 @@ def bind_grpc_server(
     max_message_bytes: int,
     max_inflight_bytes: int,
     interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
+    credentials: grpc.ServerCredentials | None = None,
 ) -> tuple[grpc.aio.Server, int]:
-    """A gRPC server bound to ``host:port`` (port 0 = any free), not started yet, and its port.
+    """A gRPC server bound to ``host:port`` (port 0 = any free), not started yet, and its port;
+    speaking TLS only when given ``credentials``.
 
     Raises PortInUse when the port is taken. gRPC sets SO_REUSEPORT by default, which would let
     a second server share the port and silently split the exports between two databases."""
@@ -142,7 +144,11 @@ def bind_grpc_server(
     )
     address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     try:
-        bound = server.add_insecure_port(address)
+        bound = (
+            server.add_secure_port(address, credentials)
+            if credentials is not None
+            else server.add_insecure_port(address)
+        )
     except RuntimeError as exc:
         raise PortInUse(_port_message("gRPC", address, "--grpc-port")) from exc
     if bound == 0:

@@ -1,18 +1,21 @@
 """SDK settings: function argument > environment variable > default.
 
 The standard `OTEL_*` variables choose the exporter; `TRACEPOND_*` variables control what the
-decorators capture. A bad value in the environment is logged and replaced by the default (the
-process must start); a bad value passed as an argument raises `ValueError` from `init()`.
+decorators capture, and which API key and project the spans are sent with. A bad value in the
+environment is logged and replaced by the default (the process must start); a bad value passed
+as an argument raises `ValueError` from `init()`.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 logger = logging.getLogger("tracepond")
 
@@ -29,9 +32,19 @@ _PROTOCOL_ALIASES: dict[str, Protocol] = {
 }
 
 
+# The headers tracepond sends the API key and the project in (lower case: gRPC metadata keys
+# must be). A project name is the server's: lower case, digits, '_' and '-'.
+AUTHORIZATION = "authorization"
+PROJECT_HEADER = "x-tracepond-project"
+_PROJECT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+# Header names whose values are secrets: never shown in a repr.
+_SECRET_HEADERS = frozenset({AUTHORIZATION, "x-api-key", "api-key", "cookie"})
+
+
 @dataclass(frozen=True)
 class Settings:
-    """What `tracepond.init()` resolved. Readable via `tracepond.settings()`."""
+    """What `tracepond.init()` resolved. Readable via `tracepond.settings()`; its repr shows
+    neither the API key nor the value of an authorization header."""
 
     endpoint: str = DEFAULT_HTTP_ENDPOINT + _TRACES_PATH
     protocol: Protocol = "http/protobuf"
@@ -41,6 +54,35 @@ class Settings:
     max_value_size: int = DEFAULT_MAX_VALUE_SIZE
     redact: frozenset[str] = frozenset()
     disabled: bool = False
+    # Sent as `authorization: Bearer <key>`, replacing any authorization header above.
+    api_key: str | None = None
+    # Sent as `x-tracepond-project` (the server's default project when None).
+    project: str | None = None
+    # CA certificate(s) to trust for an https endpoint (a private CA), instead of the system's.
+    ca_file: str | None = None
+
+    def export_headers(self) -> dict[str, str]:
+        """The headers (gRPC metadata) every export carries: `headers` with lower-case names,
+        then the API key and the project, which win over headers of the same name."""
+        out = {name.lower(): value for name, value in self.headers.items()}
+        if self.api_key:
+            out[AUTHORIZATION] = f"Bearer {self.api_key}"
+        if self.project:
+            out[PROJECT_HEADER] = self.project
+        return out
+
+    def __repr__(self) -> str:
+        shown = []
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if item.name == "api_key" and value:
+                value = "<hidden>"
+            elif item.name == "headers":
+                value = {
+                    k: "<hidden>" if k.lower() in _SECRET_HEADERS else v for k, v in value.items()
+                }
+            shown.append(f"{item.name}={value!r}")
+        return f"Settings({', '.join(shown)})"
 
 
 def resolve(
@@ -52,6 +94,9 @@ def resolve(
     capture_content: bool | None = None,
     max_value_size: int | None = None,
     redact: Iterable[str] | None = None,
+    api_key: str | None = None,
+    project: str | None = None,
+    ca_file: str | os.PathLike[str] | None = None,
     env: Mapping[str, str] | None = None,
 ) -> Settings:
     """Merge arguments, environment and defaults into one Settings."""
@@ -74,6 +119,9 @@ def resolve(
             if name.strip()
         ),
         disabled=_env_bool(env, "OTEL_SDK_DISABLED", False),
+        api_key=_api_key(api_key, env),
+        project=_project(project, env),
+        ca_file=_ca_file(ca_file, env),
     )
 
 
@@ -120,13 +168,61 @@ def _with_traces_path(url: str, protocol: Protocol) -> str:
 
 
 def _env_headers(env: Mapping[str, str]) -> dict[str, str]:
+    """OTEL_EXPORTER_OTLP_(TRACES_)HEADERS: `name=value` pairs, comma separated, values
+    percent-encoded per the OTLP exporter spec (`Authorization=Bearer%20tpk_...`); a plain space
+    is taken too, as OTel's own SDKs do."""
     raw = env.get("OTEL_EXPORTER_OTLP_TRACES_HEADERS") or env.get("OTEL_EXPORTER_OTLP_HEADERS")
     headers: dict[str, str] = {}
     for pair in (raw or "").split(","):
         key, sep, value = pair.partition("=")
         if sep and key.strip():
-            headers[key.strip()] = value.strip()
+            headers[unquote(key.strip())] = unquote(value.strip())
     return headers
+
+
+def _api_key(argument: str | None, env: Mapping[str, str]) -> str | None:
+    """The argument, else TRACEPOND_API_KEY; either wins over an authorization header of
+    OTEL_EXPORTER_OTLP_HEADERS (which is used as is when neither is set)."""
+    key = (argument if argument is not None else env.get("TRACEPOND_API_KEY", "")).strip()
+    if not any(ch.isspace() or ord(ch) < 32 for ch in key):
+        return key or None
+    # Never the key itself in the message: it may be written to a log.
+    problem = "holds a space or a control character (the key alone, without 'Bearer ')."
+    if argument is not None:
+        raise ValueError(f"api_key {problem}")
+    logger.warning("tracepond: TRACEPOND_API_KEY %s It is not sent.", problem)
+    return None
+
+
+def _project(argument: str | None, env: Mapping[str, str]) -> str | None:
+    if argument is not None:
+        if not _PROJECT_NAME.match(argument):
+            raise ValueError(
+                f"project must be lower case letters, digits, '_' or '-' (at most 63), not"
+                f" {argument!r}"
+            )
+        return argument
+    value = env.get("TRACEPOND_PROJECT", "").strip()
+    if value and not _PROJECT_NAME.match(value):
+        logger.warning("tracepond: TRACEPOND_PROJECT=%r is not a project name, ignored", value)
+        return None
+    return value or None
+
+
+def _ca_file(argument: str | os.PathLike[str] | None, env: Mapping[str, str]) -> str | None:
+    """The argument, else the OTel SDK's own OTEL_EXPORTER_OTLP_(TRACES_)CERTIFICATE."""
+    if argument is not None:
+        path = Path(argument)
+        if not path.is_file():
+            raise ValueError(f"ca_file {str(path)!r} is not a readable file")
+        return str(path)
+    for name in ("OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", "OTEL_EXPORTER_OTLP_CERTIFICATE"):
+        value = env.get(name, "").strip()
+        if value:
+            if not Path(value).is_file():
+                logger.warning("tracepond: %s=%s is not a readable file", name, value)
+            return value
+    return None
 
 
 def _env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:

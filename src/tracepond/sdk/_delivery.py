@@ -76,6 +76,17 @@ def no_server(endpoint: str) -> str:
     return f"no tracepond server at {base_url(endpoint)} — is `tracepond serve` running?"
 
 
+def refused_key(endpoint: str, unauthenticated: bool, answer: str) -> str:
+    """A 401 / UNAUTHENTICATED (no valid key) or 403 / PERMISSION_DENIED (a key that may not
+    write there), in words; never the key itself."""
+    why = (
+        "the key is missing, unknown, revoked or expired (init(api_key=...) or TRACEPOND_API_KEY)"
+        if unauthenticated
+        else "the key may not send spans to this project (an ingest key of another project?)"
+    )
+    return f"the server refused the API key: {base_url(endpoint)} answered {answer}; {why}"
+
+
 def http_failure(endpoint: str, status: int | None, error: object, connection_error: bool) -> str:
     """Why an OTLP/HTTP export failed, from its status code or transport error."""
     if status is None:
@@ -89,7 +100,7 @@ def http_failure(endpoint: str, status: int | None, error: object, connection_er
     if status == 404:
         return f"{endpoint} answered 404: is the URL the tracepond server's base URL?"
     if status in (401, 403):
-        return f"{endpoint} answered {status}: are the headers (OTEL_EXPORTER_OTLP_HEADERS) right?"
+        return refused_key(endpoint, status == 401, f"HTTP {status}")
     if status == 413:
         return f"{endpoint} answered 413: the batch is larger than the server accepts"
     if status in (429, 502, 503, 504):
@@ -108,6 +119,8 @@ def grpc_failure(endpoint: str, code_name: str | None, details: str | None) -> s
             f"{endpoint} answered UNIMPLEMENTED: is it the tracepond server's gRPC port "
             "(4317; 4318 is OTLP/HTTP)?"
         )
+    if code_name in ("UNAUTHENTICATED", "PERMISSION_DENIED"):
+        return refused_key(endpoint, code_name == "UNAUTHENTICATED", f"{code_name}: {details}")
     if code_name == "DEADLINE_EXCEEDED":
         return f"{endpoint} did not answer in time"
     return f"{endpoint} answered {code_name}: {details or 'no details'}"

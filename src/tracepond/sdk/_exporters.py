@@ -14,6 +14,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+import requests
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
     OTLPSpanExporter as HttpSpanExporter,
 )
@@ -30,7 +31,25 @@ logger = logging.getLogger("tracepond")
 def build_exporter(settings: Settings) -> SpanExporter:
     if settings.protocol == "grpc":
         return _grpc_exporter(settings)
-    return FastHttpSpanExporter(endpoint=settings.endpoint, headers=dict(settings.headers) or None)
+    return FastHttpSpanExporter(
+        endpoint=settings.endpoint,
+        headers=settings.export_headers() or None,
+        certificate_file=settings.ca_file,
+        session=_CaFileSession() if settings.ca_file else None,
+    )
+
+
+class _CaFileSession(requests.Session):
+    """A requests Session that keeps its own CA file. Plain requests replaces a session's
+    `verify` by REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE whenever either is set (requests#3829;
+    Debian, Nix and many images set them to the system bundle), which would make an exporter
+    told to trust a private CA fail every export with CERTIFICATE_VERIFY_FAILED."""
+
+    def merge_environment_settings(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        merged: dict[str, Any] = super().merge_environment_settings(*args, **kwargs)
+        if isinstance(self.verify, str):
+            merged["verify"] = self.verify
+        return merged
 
 
 def _grpc_exporter(settings: Settings) -> SpanExporter:
@@ -42,8 +61,17 @@ def _grpc_exporter(settings: Settings) -> SpanExporter:
         ) from exc
     endpoint = settings.endpoint
     insecure = endpoint.startswith("http://") or "://" not in endpoint
+    credentials = None
+    if settings.ca_file and not insecure:
+        import grpc
+
+        with open(settings.ca_file, "rb") as ca:
+            credentials = grpc.ssl_channel_credentials(root_certificates=ca.read())
     return FastGrpcSpanExporter(
-        endpoint=endpoint, insecure=insecure, headers=dict(settings.headers) or None
+        endpoint=endpoint,
+        insecure=insecure,
+        credentials=credentials,
+        headers=settings.export_headers() or None,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import os
 import threading
 from collections.abc import Iterable, Mapping
 from typing import cast
@@ -45,6 +46,9 @@ def init(
     capture_content: bool | None = None,
     max_value_size: int | None = None,
     redact: Iterable[str] | None = None,
+    api_key: str | None = None,
+    project: str | None = None,
+    ca_file: str | os.PathLike[str] | None = None,
     exporter: SpanExporter | None = None,
     batch: bool = True,
     tracer_provider: TracerProvider | None = None,
@@ -58,6 +62,12 @@ def init(
     to a default. An application that already set an SDK TracerProvider keeps it: tracepond
     adds its processor to it. `exporter` replaces the OTLP exporter (tests, custom sinks);
     `batch=False` exports each span as it ends instead of in background batches.
+
+    `api_key` (else `TRACEPOND_API_KEY`) is sent as `authorization: Bearer <key>`, winning over
+    an authorization header of `headers` / `OTEL_EXPORTER_OTLP_HEADERS`; `project` (else
+    `TRACEPOND_PROJECT`) as `x-tracepond-project`. `ca_file` (else the OTel SDK's
+    `OTEL_EXPORTER_OTLP_CERTIFICATE`) is the CA certificate to trust for an https endpoint
+    signed by a private CA (docs/sdk.md, "API keys, projects and TLS").
     """
     settings = resolve(
         endpoint=endpoint,
@@ -67,6 +77,9 @@ def init(
         capture_content=capture_content,
         max_value_size=max_value_size,
         redact=redact,
+        api_key=api_key,
+        project=project,
+        ca_file=ca_file,
     )
     if settings.disabled:
         logger.info("tracepond: OTEL_SDK_DISABLED is set, not exporting spans")
