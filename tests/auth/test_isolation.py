@@ -142,6 +142,27 @@ def _needs(method: str, path: str) -> str:
     return "read"
 
 
+def _reads_one_project(method: str, path: str) -> bool:
+    """False for what holds no project's data: the web view's page shells, the API schema, who
+    is signed in, and the list of projects (each key sees only the ones it may read)."""
+    caller = {("GET", "/api/session"), ("DELETE", "/api/session"), ("GET", "/api/projects")}
+    return (
+        path.startswith(("/api/", "/jaeger/", "/v1/", "/metrics")) and (method, path) not in caller
+    )
+
+
+def test_routes_of_no_project_serve_a_read_key_of_any_project_and_show_it_only_its_own(
+    keyed_server: TracepondProcess, keys: Keys, routes: list[tuple[str, str]]
+) -> None:
+    served = [(m, p) for m, p in routes if (m, p) not in PUBLIC and not _reads_one_project(m, p)]
+    assert ("GET", "/") in served and ("GET", "/api/projects") in served
+    for method, path in served:
+        response = _call(keyed_server, method, path, bearer(keys.other_read))
+        assert response.status_code < 400, (method, path, response.text[:200])  # /redoc: 307
+    listed = _call(keyed_server, "GET", "/api/projects", bearer(keys.other_read)).json()
+    assert [p["name"] for p in listed["projects"]] in ([], ["other"])  # never `default`
+
+
 def test_keys_without_the_scope_or_project_are_refused(
     keyed_server: TracepondProcess, keys: Keys, routes: list[tuple[str, str]]
 ) -> None:
@@ -150,7 +171,11 @@ def test_keys_without_the_scope_or_project_are_refused(
         if (method, path) in PUBLIC:
             continue
         needs = _needs(method, path)
-        wrong = {"other project's read key": keys.other_read}
+        wrong = (
+            {"other project's read key": keys.other_read}
+            if _reads_one_project(method, path)
+            else {}
+        )
         if needs != "ingest":
             wrong["ingest key"] = keys.ingest
         if needs != "read":

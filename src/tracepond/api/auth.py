@@ -37,6 +37,10 @@ SIGN_IN_PAGE = "/signin"
 SESSION_PATH = "/api/session"
 _OPEN_PATHS = frozenset({"/healthz", "/readyz", SIGN_IN_PAGE})
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Reads about the caller, or answered for the caller's own projects only (project_routes.py):
+# a read key of any project may make them without ``?project=`` (the web view asks them to
+# learn which project to open).
+_CALLER_READS = frozenset({SESSION_PATH, "/api/projects"})
 _SAME_SITE = frozenset({"same-origin", "none"})
 
 
@@ -54,6 +58,14 @@ def required_scope(method: str, path: str, metrics_open: bool) -> str | None:
     if path.startswith("/api/keys") or (path.startswith("/api/") and method not in _READ_METHODS):
         return "admin"
     return "read"
+
+
+def reads_one_project(path: str) -> bool:
+    """Whether a read answers with one project's data: the query API (but the caller's own
+    routes) and the Jaeger API. The web view's pages and the API schema hold none: a read key of
+    any project loads them, so that a page opened without ``?project=`` (or with another
+    project's) is served and says itself what its API calls were refused."""
+    return path.startswith(("/api/", "/jaeger/")) and path not in _CALLER_READS
 
 
 def allowed(principal: Principal, needed: str, project: str, path: str) -> bool:
@@ -118,6 +130,8 @@ class AuthGate:
         principal = self._principal(scope, headers, client)
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         project = request_project(scope["path"], query, headers)
+        if needed == "read" and not reads_one_project(scope["path"]):
+            project = principal.project or project
         if needed == "ingest" and PROJECT_HEADER not in headers:
             # Spans go to the key's project unless a header names another one (refused).
             project = principal.project or project

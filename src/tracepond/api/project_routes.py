@@ -10,9 +10,11 @@ from starlette.responses import Response
 
 from tracepond.api._cancel import run_query
 from tracepond.api._json import json_response
+from tracepond.api.auth import principal_of
 from tracepond.api.models import ErrorResponse, ProjectCreate, ProjectInfo, ProjectList
+from tracepond.auth.principal import Principal, may_read
 from tracepond.deadline import Deadline
-from tracepond.errors import InvalidRequest
+from tracepond.errors import InvalidRequest, PermissionDenied
 from tracepond.query.durations import DurationError, parse_duration
 from tracepond.query.service import QueryService
 
@@ -37,16 +39,24 @@ def retention_ns(text: str | None) -> int | None:
     return value
 
 
+def readable(principal: Principal | None, listed: dict[str, Any]) -> dict[str, Any]:
+    """The projects of ``listed`` this principal may read: a key bound to project A learns
+    neither the names nor the counts of the others (every project when auth is off)."""
+    return {"projects": [p for p in listed["projects"] if may_read(principal, p["name"])]}
+
+
 def add_project_routes(app: FastAPI, query: QueryService) -> None:
     @app.get(
         "/api/projects",
         tags=["projects"],
-        summary="Every project, with how many spans and traces it holds",
+        summary="Every project this key may read, with how many spans and traces it holds",
         responses={200: {"model": ProjectList}},
     )
     async def list_projects(request: Request) -> Response:
+        principal = principal_of(request)
+
         def projects(deadline: Deadline) -> dict[str, Any]:
-            return query.projects()
+            return readable(principal, query.projects())
 
         return json_response(await run_query(request, query.deadline(), projects))
 
@@ -69,9 +79,17 @@ def add_project_routes(app: FastAPI, query: QueryService) -> None:
         "/api/projects/{name}",
         tags=["projects"],
         summary="One project, with how many spans and traces it holds",
-        responses={200: {"model": ProjectInfo}, **_ERRORS},
+        responses={
+            200: {"model": ProjectInfo},
+            403: {"model": ErrorResponse, "description": "A key of another project"},
+            **_ERRORS,
+        },
     )
     async def get_project(request: Request, name: Name) -> Response:
+        if not may_read(principal_of(request), name):
+            # Whether the project exists or not: a key of A learns nothing of B.
+            raise PermissionDenied(f"this API key may not read project {name!r}")
+
         def project(deadline: Deadline) -> dict[str, Any]:
             return query.project(name)
 

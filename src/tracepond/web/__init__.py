@@ -15,9 +15,13 @@ import re
 from pathlib import Path
 
 from fastapi import FastAPI
+from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tracepond.auth.principal import Principal
+from tracepond.projects import DEFAULT_PROJECT, PROJECT_NAME
 
 STATIC = Path(__file__).parent / "static"
 
@@ -44,12 +48,24 @@ SKELETON_PAGE = 100_000
 _TRACE_ID = re.compile(r"[0-9a-fA-F]{32}")
 
 
-def skeleton_preload(trace_id: str) -> str | None:
-    """The ``Link`` header of a trace page: preload what the page will fetch first."""
+def skeleton_preload(trace_id: str, project: str | None = None) -> str | None:
+    """The ``Link`` header of a trace page: preload what the page will fetch first (in
+    ``project``; static/js/project.js adds it last, and leaves ``default`` out)."""
     if not _TRACE_ID.fullmatch(trace_id):
         return None
     url = f"/api/traces/{trace_id.lower()}/skeleton/compact?limit={SKELETON_PAGE}"
+    if project and project != DEFAULT_PROJECT:
+        if not PROJECT_NAME.fullmatch(project):
+            return None  # the page will say the name is wrong; nothing to preload
+        url += f"&project={project}"
     return f"<{url}>; rel=preload; as=fetch; crossorigin"
+
+
+def page_project(request: Request) -> str | None:
+    """The project a page reads: its ``?project=``; else the project of the signed-in key
+    (the page moves itself there, static/js/main.js)."""
+    principal: Principal | None = getattr(request.state, "principal", None)
+    return request.query_params.get("project") or (principal.project if principal else None)
 
 
 def mount(app: FastAPI) -> None:
@@ -60,9 +76,9 @@ def mount(app: FastAPI) -> None:
         # no-cache: revalidated (ETag) on every load, so an upgrade is seen at once.
         return FileResponse(shell, headers={"Cache-Control": "no-cache"})
 
-    def trace_page(trace_id: str) -> Response:
+    def trace_page(request: Request, trace_id: str) -> Response:
         response = page()
-        link = skeleton_preload(trace_id)
+        link = skeleton_preload(trace_id, page_project(request))
         if link is not None:
             response.headers["link"] = link
         return response

@@ -1,6 +1,7 @@
 // The query API, and what this server supports (read once from its OpenAPI schema), so pages
 // show "not available" for endpoints a server does not have yet instead of breaking.
 import { toSignIn } from "./session.js";
+import { currentProject, withProject } from "./project.js";
 
 export class ApiError extends Error {
   constructor(status, code, message, detail = {}) {
@@ -17,8 +18,10 @@ export class ApiError extends Error {
   }
 }
 
+// Every call reads the page's project (project.js): the one place it is added.
 export async function getJSON(path, params, { signal } = {}) {
-  const url = params ? `${path}?${query(params)}` : path;
+  const search = params ? query(params) : "";
+  const url = withProject(search ? `${path}?${search}` : path);
   let response;
   try {
     response = await fetch(url, { signal, headers: { Accept: "application/json" } });
@@ -35,9 +38,17 @@ export async function getJSON(path, params, { signal } = {}) {
   if (response.status === 401) toSignIn(); // the session ended or the server needs a key now
   if (!response.ok) {
     const e = body && body.error;
-    throw new ApiError(response.status, e ? e.code : "error", e ? e.message : response.statusText, e || {});
+    const message = e ? e.message : response.statusText;
+    throw new ApiError(response.status, e ? e.code : "error",
+      response.status === 403 ? notAllowedHere(message) : message, e || {});
   }
   return body;
+}
+
+// A 403: signed in with a key that may not read this project (or do this).
+function notAllowedHere(message) {
+  return `Your API key may not read project “${currentProject()}” (${message}). `
+    + "Choose a project you can read in the header, or sign in with a key for this one.";
 }
 
 export function query(params) {
@@ -54,7 +65,7 @@ let capabilities = null;
 
 // {paths: Set of path templates, params(path): Set of query parameter names}
 export function getCapabilities() {
-  capabilities ??= fetch("/openapi.json")
+  capabilities ??= fetch(withProject("/openapi.json"))
     .then((r) => (r.ok ? r.json() : { paths: {} }))
     .catch(() => ({ paths: {} }))
     .then((schema) => {
@@ -71,8 +82,8 @@ export function getCapabilities() {
 
 export const isHexId = (text, length) => typeof text === "string" && text.length === length && /^[0-9a-f]+$/i.test(text);
 export const traceHref = (traceId, spanId) =>
-  `/traces/${encodeURIComponent(traceId)}${spanId ? `?span=${encodeURIComponent(spanId)}` : ""}`;
-export const sessionHref = (sessionId) => `/sessions/${encodeURIComponent(sessionId)}`;
+  withProject(`/traces/${encodeURIComponent(traceId)}${spanId ? `?span=${encodeURIComponent(spanId)}` : ""}`);
+export const sessionHref = (sessionId) => withProject(`/sessions/${encodeURIComponent(sessionId)}`);
 
 // A trace's skeleton as columns (GET /api/traces/{id}/skeleton/compact): what the trace page
 // draws from. main.js asks for it before the page's modules have loaded.

@@ -1,4 +1,5 @@
 // DOM building with text only: data from spans never becomes markup.
+import { withProject } from "./project.js";
 // h("div", {class: "x", text: "y", on: {click}}, child, "text", [more]) — children that are
 // strings become text nodes; null/undefined/false are skipped; arrays are flattened.
 
@@ -18,7 +19,8 @@ function fill(el, props, children) {
     if (key === "text") el.textContent = String(value);
     else if (key === "class") el.setAttribute("class", value);
     else if (key === "on") for (const [type, fn] of Object.entries(value)) el.addEventListener(type, fn);
-    else if (key === "href") el.setAttribute("href", internalHref(value));
+    // Links between pages stay in the page's project.
+    else if (key === "href") el.setAttribute("href", withProject(internalHref(value)));
     else if (key.startsWith("on")) throw new Error(`use {on: {...}} for ${key}`);
     else el.setAttribute(key, value === true ? "" : String(value));
   }

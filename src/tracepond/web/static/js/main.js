@@ -1,7 +1,9 @@
 // Routes on location.pathname to one page module; every page renders into <main id="app">.
 import { h, notice, clear } from "./dom.js";
 import { isHexId, fetchCompactSkeleton } from "./api.js";
-import { showSession } from "./session.js";
+import { loadSession, showSession } from "./session.js";
+import { showProjectSwitcher } from "./switcher.js";
+import { withProject } from "./project.js";
 
 const ROUTES = [
   [/^\/(?:traces\/?)?$/, "traces", () => import("./pages/traces.js"), []],
@@ -15,12 +17,36 @@ const ROUTES = [
   [/^\/dashboard\/?$/, "dashboard", () => import("./pages/dashboard.js"), []],
 ];
 
+function routeOf(path) {
+  for (const route of ROUTES) {
+    const match = route[0].exec(path);
+    if (match) return [route, match];
+  }
+  return [null, null];
+}
+
 async function start() {
+  // A URL without a project, opened with a key bound to one: that project (the page would
+  // only be refused in `default`). Only then is the session waited for before any API call.
+  const session = loadSession();
+  if (!new URLSearchParams(location.search).has("project")) {
+    const who = await session;
+    if (who && who.auth && who.project) {
+      history.replaceState(history.state, "", withProject(location.pathname + location.search + location.hash, who.project));
+    }
+  }
+  session.then(showSession);
+  for (const link of document.querySelectorAll("header.top a")) link.setAttribute("href", withProject(link.getAttribute("href")));
+  const [route, match] = routeOf(location.pathname);
+  showProjectSwitcher(route ? route[1] : null);
+  await render(route, match);
+}
+
+async function render(route, match) {
   const root = document.getElementById("app");
   const path = location.pathname;
-  for (const [pattern, nav, load, names, preload = [], prefetch = null] of ROUTES) {
-    const match = pattern.exec(path);
-    if (!match) continue;
+  if (route) {
+    const [, nav, load, names, preload = [], prefetch = null] = route;
     const params = Object.fromEntries(names.map((name, i) => [name, decodeURIComponent(match[i + 1])]));
     if (prefetch) Object.assign(params, prefetch(params));
     for (const module of preload) document.head.append(h("link", { rel: "modulepreload", href: `/static/js/${module}` }));
@@ -45,5 +71,4 @@ function handled(promise) {
   return promise;
 }
 
-showSession();
 start();

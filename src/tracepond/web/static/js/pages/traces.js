@@ -3,6 +3,7 @@ import { h, notice, debounce, setTitle } from "../dom.js";
 import { getJSON, getCapabilities, traceHref, sessionHref, ApiError } from "../api.js";
 import * as fmt from "../format.js";
 import { startLive } from "../live.js";
+import { withProject } from "../project.js";
 
 const PAGE = 50;
 const POLL_MS = 2000;
@@ -30,7 +31,7 @@ const QUERY_EXAMPLES = [
 ];
 const KNOWN = new Set([...FILTERS.map((f) => f.name), ...FREE_TEXT]);
 // Other /api/traces filters a link may carry (user_id, tag, max_cost, ...) are kept and shown.
-const NOT_FILTERS = new Set(["cursor", "limit"]);
+const NOT_FILTERS = new Set(["cursor", "limit", "project"]); // the project is the page's, not a filter
 
 export async function render(root) {
   setTitle("Traces");
@@ -149,7 +150,7 @@ class TracesPage {
     for (const name of KNOWN) if (this.state[name]) params.set(name, this.state[name]);
     for (const [name, value] of this.state.extra) params.append(name, value);
     const search = params.toString();
-    history.replaceState(null, "", search ? `/?${search}` : "/");
+    history.replaceState(null, "", withProject(search ? `/?${search}` : "/"));
     this.load();
   }
 
@@ -208,6 +209,14 @@ class TracesPage {
     this.rows.clear();
     this.more.hidden = true;
     this.count.textContent = "";
+    if (error instanceof ApiError && (error.status === 403 || error.code === "unknown_project")) {
+      // The project, not the filters: polling would be refused the same way (and logged by the
+      // server each time).
+      this.invalid = true;
+      this.live.pause("until you choose a project you can read");
+      this.empty.replaceChildren(notice("error", error.status === 403 ? "Not allowed in this project" : "No such project", error.message));
+      return;
+    }
     if (error instanceof ApiError && error.status === 400) {
       this.invalid = true;
       this.live.pause(inQueryError(error) ? "until the query is fixed" : "until the filters are fixed");
