@@ -5,6 +5,7 @@ default. Real servers, real OTel SDK exporters (HTTP and gRPC)."""
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import grpc
@@ -138,7 +139,11 @@ def test_a_forced_project_overrides_header_and_resource() -> None:
     parameter for it): it wins over everything the request says."""
     request = make_request([make_span(trace_id(), span_id())], resource={"tracepond.project": "x"})
     decoder = InlineDecoder(SpanLimits())
-    outcome = asyncio.run(decoder.decode(request.SerializeToString(), "protobuf"))
+    # On a thread of its own: a browser test run earlier in the session leaves an event loop
+    # running on this one, where asyncio.run() refuses to start.
+    body = request.SerializeToString()
+    with ThreadPoolExecutor(1) as pool:
+        outcome = pool.submit(asyncio.run, decoder.decode(body, "protobuf")).result()
     assert outcome.batch is not None
     (batch,) = route(outcome.batch, ProjectChoice(forced="team-a", header="team-b"))
     assert batch.project == "team-a"
