@@ -25,7 +25,8 @@ def add_parser(commands: Any) -> None:
         " server first).",
         epilog="examples:\n"
         "  tracepond projects create team-a --retention 30d\n"
-        "  tracepond projects list --url http://127.0.0.1:4318",
+        "  tracepond projects list --url http://127.0.0.1:4318\n"
+        "  tracepond projects set-retention team-a 7d --url http://127.0.0.1:4318",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     actions = projects.add_subparsers(title="actions", metavar="ACTION")
@@ -36,7 +37,13 @@ def add_parser(commands: Any) -> None:
     create.set_defaults(handler=_create)
     listing = actions.add_parser("list", help="list projects with their span and trace counts")
     listing.set_defaults(handler=_list)
-    for action in (create, listing):
+    retain = actions.add_parser("set-retention", help="change a project's retention")
+    retain.add_argument("name")
+    retain.add_argument(
+        "retention", help="keep its traces this long (30d, 12h), or 'default' for the server's"
+    )
+    retain.set_defaults(handler=_set_retention)
+    for action in (create, listing, retain):
         where = action.add_mutually_exclusive_group()
         where.add_argument("--db", help="database file (TRACEPOND_DB, ./tracepond.duckdb)")
         where.add_argument("--url", help="a running server, e.g. http://127.0.0.1:4318")
@@ -73,6 +80,27 @@ def _list(args: argparse.Namespace) -> int:
         line = f"{project['name']:<24} {project['trace_count']:>10} {project['span_count']:>12}"
         print(f"{line}  {retention}")
     return 0
+
+
+def _set_retention(args: argparse.Namespace) -> int:
+    text = None if args.retention == "default" else args.retention
+    try:
+        if args.url:
+            project = _call(args, "PATCH", f"/api/projects/{args.name}", {"retention": text})
+        else:
+            project = _in_database(args.db, lambda query: _set_retention_in(query, args.name, text))
+    except TracepondError as exc:
+        print(f"tracepond: {exc.message}", file=sys.stderr)
+        return 1
+    print(f"project {project['name']}: {_retention_text(project).strip(', ') or 'server default'}")
+    return 0
+
+
+def _set_retention_in(query: Any, name: str, text: str | None) -> dict[str, Any]:
+    from tracepond.api.project_routes import retention_ns
+
+    result: dict[str, Any] = query.set_project_retention(name, retention_ns(text))
+    return result
 
 
 def _create_in(query: Any, body: dict[str, Any]) -> dict[str, Any]:
@@ -131,7 +159,8 @@ def _retention_text(project: dict[str, Any]) -> str:
     retention = project.get("retention_ns")
     if not retention:
         return ""
-    days, rest = divmod(int(retention), 86_400 * 10**9)
-    if not rest:
-        return f", retention {days}d"
-    return f", retention {int(retention) // 10**9}s"
+    for unit, seconds in (("d", 86_400), ("h", 3_600), ("m", 60)):
+        count, rest = divmod(int(retention), seconds * 10**9)
+        if not rest:
+            return f", retention {count}{unit}"
+    return f", retention {int(retention) / 1e9:g}s"

@@ -44,6 +44,12 @@ def test_projects_cli_against_the_database_file(tmp_path: Path) -> None:
     rows = [line.split()[0] for line in listed.stdout.splitlines()[1:]]
     assert rows == ["default", "team-a"]
     assert "30d" in listed.stdout
+    changed = _cli("projects", "set-retention", "team-a", "12h", "--db", db)
+    assert changed.returncode == 0 and "team-a: retention 12h" in changed.stdout, changed.stdout
+    reset = _cli("projects", "set-retention", "team-a", "default", "--db", db)
+    assert reset.returncode == 0 and "team-a: server default" in reset.stdout, reset.stdout
+    unknown = _cli("projects", "set-retention", "nope", "1d", "--db", db)
+    assert unknown.returncode == 1 and "does not exist" in unknown.stderr, unknown.stderr
 
 
 def test_projects_cli_through_a_running_server(start_tracepond: Any) -> None:

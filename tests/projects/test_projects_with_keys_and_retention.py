@@ -139,6 +139,15 @@ def test_a_project_retention_expires_its_traces_only(start_tracepond: Any) -> No
     _wait_for(lambda: not _has_trace(server, "short", short), "the short project's trace to expire")
     assert _has_trace(server, "default", kept)  # no server-wide retention: kept forever
 
+    # A retention given later, over the API, applies from the next pass.
+    changed = server.client.patch("/api/projects/default", json={"retention": "1s"})
+    assert changed.status_code == 200 and changed.json()["retention_ns"] == 10**9, changed.text
+    _wait_for(lambda: not _has_trace(server, "default", kept), "the default project's trace")
+    bad = server.client.patch("/api/projects/default", json={"retention": "soon"})
+    assert bad.status_code == 400, bad.text
+    missing = server.client.patch("/api/projects/nope", json={"retention": "1d"})
+    assert missing.status_code == 404, missing.text
+
 
 def test_reindex_keeps_the_totals_of_two_projects_traces_of_one_id_apart(tmp_path: Any) -> None:
     # Reindex recomputed totals by trace id alone: two projects' traces of one id got the sum of

@@ -330,3 +330,10 @@ class ProjectCreate(BaseModel):
     retention: str | None = Field(
         default=None, description="keep traces this long (30d, 12h); null: the server's default"
     )
+
+
+class ProjectUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    retention: str | None = Field(
+        description="keep its traces this long (30d, 12h); null: the server's default"
+    )

@@ -11,7 +11,13 @@ from starlette.responses import Response
 from tracepond.api._cancel import run_query
 from tracepond.api._json import json_response
 from tracepond.api.auth import principal_of
-from tracepond.api.models import ErrorResponse, ProjectCreate, ProjectInfo, ProjectList
+from tracepond.api.models import (
+    ErrorResponse,
+    ProjectCreate,
+    ProjectInfo,
+    ProjectList,
+    ProjectUpdate,
+)
 from tracepond.auth.principal import Principal, may_read
 from tracepond.deadline import Deadline
 from tracepond.errors import InvalidRequest, PermissionDenied
@@ -94,3 +100,18 @@ def add_project_routes(app: FastAPI, query: QueryService) -> None:
             return query.project(name)
 
         return json_response(await run_query(request, query.deadline(), project))
+
+    @app.patch(
+        "/api/projects/{name}",
+        tags=["projects"],
+        summary="Change a project's retention (admin); null: the server's default",
+        description="Its traces past the new retention go at the next purge pass.",
+        responses={200: {"model": ProjectInfo}, **_ERRORS},
+    )
+    async def update_project(request: Request, name: Name, body: ProjectUpdate) -> Response:
+        retention = retention_ns(body.retention)
+
+        def update(deadline: Deadline) -> dict[str, Any]:
+            return query.set_project_retention(name, retention)
+
+        return json_response(await run_query(request, query.deadline(), update))
