@@ -130,10 +130,16 @@ def emit_agent_trace(exporter: SpanExporter, service: str) -> tuple[str, dict[st
     return trace_id, expected
 
 
-def wait_for_trace(server: Any, trace_id: str, spans: int) -> dict[str, Any]:
+def wait_for_trace(
+    server: Any, trace_id: str, spans: int, project: str | None = None
+) -> dict[str, Any]:
     deadline = time.monotonic() + WAIT_SECONDS
     while True:
-        tree = server.trace(trace_id)
+        if project is None:
+            tree = server.trace(trace_id)
+        else:
+            response = server.get(f"/api/traces/{trace_id}", project=project)
+            tree = response.json() if response.status_code == 200 else None
         if tree is not None and len(flatten(tree["roots"])) >= spans:
             return tree
         if time.monotonic() > deadline:
@@ -217,10 +223,12 @@ def test_rotel_forwards_the_key_and_project_headers(
     assert {s.headers["x-tracepond-project"] for s in seen} == {"team-a"}
 
     server = start_tracepond()
+    assert server.client.post("/api/projects", json={"name": "team-a"}).status_code == 201
     target = f"http://{server.grpc}" if protocol == "grpc" else server.url
     with run_rotel(tmp_path, target, protocol, *flags) as (_, http_port):
         trace_id, expected = emit_agent_trace(
             HttpExporter(endpoint=f"http://127.0.0.1:{http_port}/v1/traces"), "via-rotel-key"
         )
-        tree = wait_for_trace(server, trace_id, len(expected))
+        tree = wait_for_trace(server, trace_id, len(expected), project="team-a")
+    assert server.trace(trace_id) is None  # in team-a, not in default
     check_tree(tree, expected)
