@@ -16,6 +16,7 @@ from tracepond.api._cancel import run_query
 from tracepond.api._json import json_response
 from tracepond.api._project import ProjectName
 from tracepond.api.auth import AuthGate, add_session_routes
+from tracepond.api.body_limit import ApiBodyLimit
 from tracepond.api.hosts import HostCheck, HostPolicy
 from tracepond.api.keys_routes import add_key_routes
 from tracepond.api.models import ErrorResponse, Span, TraceTree
@@ -68,6 +69,7 @@ def create_app(
         redoc_url=None,
     )
     errors.install(app)
+    app.add_middleware(ApiBodyLimit)
     if auth is not None:
         app.add_middleware(AuthGate, auth=auth, metrics_open=metrics_open)
         add_session_routes(app, auth)
