@@ -18,7 +18,6 @@ from tracepond.api._params import search_filters
 from tracepond.api._project import ProjectName
 from tracepond.api.models import ErrorResponse, QueryErrorResponse
 from tracepond.errors import InvalidRequest, NotFound
-from tracepond.projects import DEFAULT_PROJECT
 from tracepond.query._render import parse_hex_id
 from tracepond.query.filters import Filters
 from tracepond.retention.deleter import Requester, TraceDeleter, describe_filters
@@ -33,13 +32,12 @@ class Deleted(BaseModel):
     deleted: int = Field(description="traces deleted (each with all its spans)")
 
 
-def deletion_requester(request: Request) -> Requester:
+def deletion_requester(request: Request, project: ProjectName) -> Requester:
     """Who asks for this deletion, for its log line. The admin scope is checked before this
     runs, by the auth middleware (api/auth.py: every non-GET ``/api/*`` route needs an admin
     key). Without auth there is no principal, and the key name is None in the log line."""
     principal = getattr(request.state, "principal", None)
     key_name = getattr(principal, "key_name", None)
-    project = request.query_params.get("project") or DEFAULT_PROJECT
     return Requester(key_name=key_name, project=project)
 
 

@@ -413,8 +413,6 @@ def _totals_view(view: SpanView) -> SpanView:
         view.model,
         usage=view.usage,
         cost=view.cost,
-        cost_source=view.cost_source,
-        cost_price=view.cost_price,
         session_id=view.session_id,
         user_id=view.user_id,
     )

@@ -103,29 +103,26 @@ LARGE_VALUE_COLUMNS = (
 )
 
 
-def pinned_bytes(table: pa.Table) -> int:
-    """Bytes of the table's string values that DuckDB keeps in memory until a checkpoint."""
-    total = 0
+def _large_lengths(table: pa.Table) -> Iterator[pa.ChunkedArray]:
+    """Per column that can hold them, each row's bytes of large string values (0 for short or
+    null ones)."""
     names = set(table.column_names)
     for name in LARGE_VALUE_COLUMNS:
-        if name not in names:
-            continue
-        lengths = pc.binary_length(table[name])
-        large = pc.if_else(pc.greater_equal(lengths, PINNED_VALUE_BYTES), lengths, 0)
-        total += pc.sum(large).as_py() or 0
-    return int(total)
+        if name in names:
+            lengths = pc.binary_length(table[name])
+            large = pc.if_else(pc.greater_equal(lengths, PINNED_VALUE_BYTES), lengths, 0)
+            yield pc.fill_null(large, 0)
+
+
+def pinned_bytes(table: pa.Table) -> int:
+    """Bytes of the table's string values that DuckDB keeps in memory until a checkpoint."""
+    return int(sum(pc.sum(large).as_py() or 0 for large in _large_lengths(table)))
 
 
 def pinned_bytes_per_row(table: pa.Table) -> pa.ChunkedArray | None:
     """Each row's bytes of large string values; None when the table has no such column."""
     total = None
-    names = set(table.column_names)
-    for name in LARGE_VALUE_COLUMNS:
-        if name not in names:
-            continue
-        lengths = pc.binary_length(table[name])
-        large = pc.if_else(pc.greater_equal(lengths, PINNED_VALUE_BYTES), lengths, 0)
-        large = pc.fill_null(large, 0)
+    for large in _large_lengths(table):
         total = large if total is None else pc.add(total, large)
     return total
 
