@@ -139,6 +139,21 @@ def clean_env(env: dict[str, str] | None = None) -> dict[str, str]:
     return out
 
 
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """``tracepond ARGS`` in a subprocess with ``clean_env(env)``; its output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "tracepond.cli", *args],
+        capture_output=True,
+        text=True,
+        env=clean_env(env),
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+
+
 def launch_tracepond(
     db_path: Path | None,
     *args: str,

@@ -3,26 +3,19 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 
-from conftest import TracepondProcess, clean_env
+from conftest import TracepondProcess, run_cli
 
 from .conftest import NO_LIMIT
 from .keys import KEY, bearer, initial_admin_key
 
 
 def keys_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tracepond.cli", "keys", *args],
-        capture_output=True,
-        text=True,
-        env=clean_env(env),
-        timeout=120,
-    )
+    return run_cli("keys", *args, env=env)
 
 
 def test_keys_on_the_database_file_then_used_by_the_server(

@@ -5,7 +5,6 @@ Spans carry real timestamps (now), since a trace expires by its end time."""
 from __future__ import annotations
 
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -15,7 +14,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from conftest import TracepondProcess, clean_env
+from conftest import TracepondProcess, run_cli
 from ingest.otlp_build import make_request, make_span, span_id, trace_id
 from operate.promtext import scrape, total
 
@@ -323,11 +322,7 @@ def test_cli_delete_through_the_server_and_on_the_file(
 
 
 def _cli(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tracepond.cli", *args],
-        capture_output=True,
-        text=True,
-        env=clean_env(),
-        timeout=120,
-        check=check,
-    )
+    result = run_cli(*args)
+    if check:
+        result.check_returncode()
+    return result

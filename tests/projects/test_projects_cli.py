@@ -5,13 +5,12 @@ and `tracepond export` read within one project."""
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from conftest import clean_env
+from conftest import run_cli
 from ingest.otlp_build import make_request, make_span, span_id, trace_id
 from store.test_conformance import table
 from store.test_migrations import _as_schema_4
@@ -21,13 +20,7 @@ from tracepond.store.duckdb_store import DuckDBStore
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tracepond.cli", *args],
-        capture_output=True,
-        text=True,
-        env=clean_env(),
-        timeout=120,
-    )
+    return run_cli(*args)
 
 
 def test_projects_cli_against_the_database_file(tmp_path: Path) -> None:
