@@ -40,7 +40,8 @@ def add_parser(commands: Any) -> None:
     retain = actions.add_parser("set-retention", help="change a project's retention")
     retain.add_argument("name")
     retain.add_argument(
-        "retention", help="keep its traces this long (30d, 12h), or 'default' for the server's"
+        "retention",
+        help="keep its traces this long (30d, 12h), 'forever', or 'default' for the server's",
     )
     retain.set_defaults(handler=_set_retention)
     for action in (create, listing, retain):
@@ -83,7 +84,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _set_retention(args: argparse.Namespace) -> int:
-    text = None if args.retention == "default" else args.retention
+    text = args.retention
     try:
         if args.url:
             project = _call(args, "PATCH", f"/api/projects/{args.name}", {"retention": text})
@@ -157,8 +158,10 @@ def _call(
 
 def _retention_text(project: dict[str, Any]) -> str:
     retention = project.get("retention_ns")
-    if not retention:
+    if retention is None:
         return ""
+    if retention == 0:
+        return ", kept forever"
     for unit, seconds in (("d", 86_400), ("h", 3_600), ("m", 60)):
         count, rest = divmod(int(retention), seconds * 10**9)
         if not rest:

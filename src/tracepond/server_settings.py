@@ -193,18 +193,11 @@ def _host_list(text: str) -> tuple[str, ...]:
 
 
 def _retention(text: str) -> int | None:
-    """A duration with a unit (30d, 12h, 90m); off, forever or 0 for no retention."""
-    from tracepond.query.durations import parse_duration
+    """A duration with a unit (30d, 12h, 90m); off, forever or 0 for no retention (None)."""
+    from tracepond.query.durations import FOREVER, parse_retention
 
-    text = text.strip().lower()
-    if text in {"off", "forever", "none", "0"}:
-        return None
-    if text.isdigit():
-        raise ValueError(f"retention needs a unit (30d, 12h, 90m): {text!r}")
-    nanoseconds = parse_duration(text)
-    if nanoseconds <= 0:
-        raise ValueError(f"retention must be positive: {text!r}")
-    return nanoseconds
+    nanoseconds = parse_retention(text)
+    return None if nanoseconds == FOREVER else nanoseconds
 
 
 def _size_budget(text: str) -> int | None:

@@ -149,6 +149,21 @@ def test_a_project_retention_expires_its_traces_only(start_tracepond: Any) -> No
     assert missing.status_code == 404, missing.text
 
 
+def test_a_project_kept_forever_outlives_the_servers_retention(start_tracepond: Any) -> None:
+    server = start_tracepond("--retention", "1s", env={"TRACEPOND_PURGE_INTERVAL": "0.25"})
+    created = server.client.post("/api/projects", json={"name": "audit", "retention": "forever"})
+    assert created.status_code == 201 and created.json()["retention_ns"] == 0, created.text
+    audit, ordinary = trace_id(), trace_id()
+    _send(server, "audit", _trace_body(audit, ended_ago_s=60))
+    _send(server, "default", _trace_body(ordinary, ended_ago_s=60))
+    _wait_for(lambda: not _has_trace(server, "default", ordinary), "the server's retention")
+    assert _has_trace(server, "audit", audit)
+    # A bare number is refused, not read as nanoseconds (which would expire everything).
+    bare = server.client.patch("/api/projects/audit", json={"retention": "30"})
+    assert bare.status_code == 400 and "unit" in bare.text, bare.text
+    assert server.client.get("/api/projects/audit").json()["retention_ns"] == 0
+
+
 def test_reindex_keeps_the_totals_of_two_projects_traces_of_one_id_apart(tmp_path: Any) -> None:
     # Reindex recomputed totals by trace id alone: two projects' traces of one id got the sum of
     # both projects' calls.

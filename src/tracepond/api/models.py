@@ -314,7 +314,9 @@ class ProjectInfo(BaseModel):
     name: str = Field(examples=["team-a"])
     created_ns: int
     description: str | None
-    retention_ns: int | None = Field(description="null: the server-wide retention applies")
+    retention_ns: int | None = Field(
+        description="null: the server-wide retention applies; 0: kept forever"
+    )
     span_count: int
     trace_count: int
 
@@ -328,12 +330,16 @@ class ProjectCreate(BaseModel):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$", examples=["team-a"])
     description: str | None = Field(default=None, max_length=1000)
     retention: str | None = Field(
-        default=None, description="keep traces this long (30d, 12h); null: the server's default"
+        default=None,
+        max_length=64,
+        description="keep traces this long (30d, 12h); forever; null: the server's retention",
     )
 
 
 class ProjectUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     retention: str | None = Field(
-        description="keep its traces this long (30d, 12h); null: the server's default"
+        max_length=64,
+        description="keep its traces this long (30d, 12h); forever; null or default: the"
+        " server's retention",
     )

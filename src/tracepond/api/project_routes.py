@@ -21,7 +21,7 @@ from tracepond.api.models import (
 from tracepond.auth.principal import Principal, may_read
 from tracepond.deadline import Deadline
 from tracepond.errors import InvalidRequest, PermissionDenied
-from tracepond.query.durations import DurationError, parse_duration
+from tracepond.query.durations import parse_retention
 from tracepond.query.service import QueryService
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -33,16 +33,14 @@ Name = Annotated[str, Path(examples=["team-a"])]
 
 
 def retention_ns(text: str | None) -> int | None:
-    """Nanoseconds of a retention such as ``30d``; None: keep by the server's default."""
-    if text is None or text == "":
+    """A project's retention: nanoseconds (``30d``), 0 for ``forever`` (its traces never
+    expire, whatever the server's retention), None (absent, or ``default``) for the server's."""
+    if text is None or text.strip().lower() in ("", "default"):
         return None
     try:
-        value = parse_duration(text)
-    except DurationError as exc:
+        return parse_retention(text)
+    except ValueError as exc:
         raise InvalidRequest(f"retention: {exc}") from exc
-    if value <= 0:
-        raise InvalidRequest(f"retention must be longer than 0, got {text!r}")
-    return value
 
 
 def readable(principal: Principal | None, listed: dict[str, Any]) -> dict[str, Any]:

@@ -132,3 +132,20 @@ def _suggestion(text: str) -> str | None:
 def _shown(text: str) -> str:
     """``text`` quoted for a message, cut to 40 characters (parameters are not bounded)."""
     return f"`{text}`" if len(text) <= 40 else f"`{text[:40]}…`"
+
+
+# A retention that never expires anything (a project's own, or the server's).
+FOREVER = 0
+_FOREVER_WORDS = frozenset({"forever", "off", "none", "0"})
+
+
+def parse_retention(text: str) -> int:
+    """Nanoseconds of a retention (``30d``, ``12h``, ``90m``: a unit is required, so that
+    ``30`` is never read as 30 nanoseconds), or FOREVER for ``forever``/``off``/``none``/``0``.
+    ValueError (DurationError) otherwise."""
+    text = text.strip().lower()
+    if text in _FOREVER_WORDS:
+        return FOREVER
+    if text.isdigit():
+        raise ValueError(f"a retention needs a unit (30d, 12h, 90m), got {text!r}")
+    return parse_duration(text)

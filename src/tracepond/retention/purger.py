@@ -92,7 +92,7 @@ class Purger:
         deleted = 0
         for project, own in self._store.project_retentions().items():
             retention = own if own is not None else self.policy.retention_ns
-            if retention is not None:
+            if retention:  # None or 0 (a project kept forever): nothing expires
                 deleted += self._expire_project(project, now - retention)
         return deleted
 
