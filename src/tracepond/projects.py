@@ -16,7 +16,8 @@ from tracepond.errors import InvalidRequest
 DEFAULT_PROJECT: Final = "default"
 # Lowercase, so that "Team-A" and "team-a" cannot be two projects; bounded, so that a name fits
 # a metric label and a URL.
-PROJECT_NAME: Final = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
+PROJECT_NAME_PATTERN: Final = r"[a-z0-9][a-z0-9_-]{0,62}"
+PROJECT_NAME: Final = re.compile(PROJECT_NAME_PATTERN)
 # What the ingest receivers and the Jaeger API read the project from.
 PROJECT_HEADER: Final = "x-tracepond-project"
 PROJECT_ATTRIBUTE: Final = "tracepond.project"

@@ -79,3 +79,15 @@ def test_keys_through_a_running_server(
     read = keys_cli("create", "--project", "shop", "--scope", "read", env=env).stdout.strip()
     refused = keys_cli("list", "--url", server.url, "--api-key", read)
     assert refused.returncode == 1 and "403" in refused.stderr
+
+
+def test_a_key_name_is_short_and_printable(tmp_path: Path) -> None:
+    # It goes into every log line about the key: a megabyte-long or multi-line name was taken.
+    db = str(tmp_path / "names.duckdb")
+    for name in ("x" * 101, "two\nlines"):
+        refused = keys_cli(
+            "create", "--db", db, "--project", "default", "--scope", "read", "--name", name
+        )
+        assert refused.returncode != 0 and "at most 100 printable" in refused.stderr, refused.stderr
+    fine = keys_cli("create", "--db", db, "--project", "default", "--scope", "read", "--name", "ci")
+    assert fine.returncode == 0, fine.stderr

@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import Depends, Query
 from starlette.requests import Request
 
-from tracepond.projects import DEFAULT_PROJECT
+from tracepond.projects import DEFAULT_PROJECT, PROJECT_NAME_PATTERN
 from tracepond.query.service import QueryService
 
 
@@ -24,7 +24,7 @@ def project_of(
         Query(
             description="the project to read (default: `default`)",
             examples=["default"],
-            pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$",
+            pattern=f"^{PROJECT_NAME_PATTERN}$",
         ),
     ] = None,
 ) -> str:

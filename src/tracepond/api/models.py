@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tracepond.projects import PROJECT_NAME_PATTERN
+
 
 class ErrorDetail(BaseModel):
     status: int = Field(examples=[404])
@@ -327,7 +329,7 @@ class ProjectList(BaseModel):
 
 class ProjectCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$", examples=["team-a"])
+    name: str = Field(pattern=f"^{PROJECT_NAME_PATTERN}$", examples=["team-a"])
     description: str | None = Field(default=None, max_length=1000)
     retention: str | None = Field(
         default=None,

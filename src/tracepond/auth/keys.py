@@ -17,9 +17,10 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from tracepond.projects import is_project_name
+
 PREFIX = "tpk_"
 KEY_PATTERN = re.compile(r"tpk_([0-9a-f]{12})_([0-9a-f]{64})")
-PROJECT_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 _LIFETIME = re.compile(r"(\d+)([smhdw])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 NS = 1_000_000_000
@@ -67,10 +68,16 @@ def matches(key: str, record: KeyRecord) -> bool:
     return hmac.compare_digest(hash_key(key), record.secret_hash)
 
 
+MAX_NAME_CHARS = 100
+
+
 def generate(
     *, name: str, project: str | None, scope: str, now_ns: int, lifetime_ns: int | None = None
 ) -> NewKey:
     check_grant(project, scope)
+    if len(name) > MAX_NAME_CHARS or not name.isprintable():
+        # It is written into every log line about the key (creation, use, deletions).
+        raise ValueError(f"a key's name is at most {MAX_NAME_CHARS} printable characters")
     ident = secrets.token_hex(6)
     secret = f"{PREFIX}{ident}_{secrets.token_hex(32)}"
     record = KeyRecord(
@@ -91,7 +98,7 @@ def check_grant(project: str | None, scope: str) -> None:
         raise ValueError(f"scope must be ingest, read or admin, not {scope!r}")
     if project is None and scope != "admin":
         raise ValueError("only admin keys may span every project: give --project")
-    if project is not None and not PROJECT_PATTERN.fullmatch(project):
+    if project is not None and not is_project_name(project):
         raise ValueError(
             f"invalid project name {project!r}: lowercase letters, digits, '_' and '-',"
             " starting with a letter or digit, at most 63 characters"

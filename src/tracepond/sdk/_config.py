@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlsplit
+
+from tracepond.projects import is_project_name
 
 logger = logging.getLogger("tracepond")
 
@@ -36,7 +37,6 @@ _PROTOCOL_ALIASES: dict[str, Protocol] = {
 # must be). A project name is the server's: lower case, digits, '_' and '-'.
 AUTHORIZATION = "authorization"
 PROJECT_HEADER = "x-tracepond-project"
-_PROJECT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 # Header names whose values are secrets: never shown in a repr.
 _SECRET_HEADERS = frozenset({AUTHORIZATION, "x-api-key", "api-key", "cookie"})
 
@@ -196,14 +196,14 @@ def _api_key(argument: str | None, env: Mapping[str, str]) -> str | None:
 
 def _project(argument: str | None, env: Mapping[str, str]) -> str | None:
     if argument is not None:
-        if not _PROJECT_NAME.match(argument):
+        if not is_project_name(argument):
             raise ValueError(
                 f"project must be lower case letters, digits, '_' or '-' (at most 63), not"
                 f" {argument!r}"
             )
         return argument
     value = env.get("TRACEPOND_PROJECT", "").strip()
-    if value and not _PROJECT_NAME.match(value):
+    if value and not is_project_name(value):
         logger.warning("tracepond: TRACEPOND_PROJECT=%r is not a project name, ignored", value)
         return None
     return value or None
