@@ -63,6 +63,10 @@ class KnownProjects:
         self._lookup = lookup
         self._known = {DEFAULT_PROJECT}
 
+    def known(self, project: str) -> bool:
+        """Whether ``project`` is known to exist without asking the store."""
+        return project in self._known
+
     def check(self, project: str) -> None:
         if project in self._known:
             return

@@ -65,7 +65,7 @@ class IngestService:
         stored, retry later) or StorageRejected (the store cannot store these spans: nothing
         stored, retrying will not help)."""
         if project.fixed is not None:
-            self._check_project(project.fixed, transport)
+            await self._check_project(project.fixed, transport)
         self._pipeline.expect()
         try:
             outcome = await self._decoder.decode(body, encoding)
@@ -81,7 +81,7 @@ class IngestService:
             stats.rejected_reasons[(transport, reason)] += count
         stats.spans[(transport, "rejected")] += outcome.rejected
         if outcome.batch is not None:
-            parts = self._routed(outcome.batch, project, transport)
+            parts = await self._routed(outcome.batch, project, transport)
             for i, batch in enumerate(parts):
                 try:
                     await self._commit(batch, transport)
@@ -94,20 +94,25 @@ class IngestService:
         stats.spans[(transport, "accepted")] += outcome.accepted
         return outcome
 
-    def _check_project(self, project: str, transport: str) -> None:
+    async def _check_project(self, project: str, transport: str) -> None:
         try:
-            self._projects.check(project)
+            if not self._projects.known(project):
+                # A name not seen yet is looked up in the store: off the event loop, so that a
+                # client sending made-up names costs the other clients nothing.
+                await asyncio.to_thread(self._projects.check, project)
         except TracepondError:
             self.stats.requests[(transport, "invalid")] += 1
             raise
 
-    def _routed(self, batch: SpanBatch, project: ProjectChoice, transport: str) -> list[SpanBatch]:
+    async def _routed(
+        self, batch: SpanBatch, project: ProjectChoice, transport: str
+    ) -> list[SpanBatch]:
         """The batch split by project, every project checked; nothing is submitted (and the
         expected request abandoned) when one is refused."""
         try:
             parts = route(batch, project)
             for part in parts:
-                self._check_project(part.project, transport)
+                await self._check_project(part.project, transport)
         except BaseException:
             self._pipeline.abandon()
             raise
