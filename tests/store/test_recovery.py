@@ -62,15 +62,21 @@ def unstorable() -> SpanBatch:
 
 def invalidate_with_a_failed_checkpoint(store: DuckDBStore) -> None:
     """A checkpoint that cannot get the memory it needs: DuckDB invalidates the database. The
-    limit is lowered as far as DuckDB lets it: to just above what the large values hold."""
+    limit is lowered as far as DuckDB lets it: to just above what the large values hold, and the
+    store is kept from raising it for the checkpoint."""
+    raise_limit = store._set_memory_limit
+    store._set_memory_limit = lambda size: None  # type: ignore[method-assign]
     for limit_mb in range(1, 64):
         try:
             store._con.execute(f"SET memory_limit = '{limit_mb}MB'")
             break
         except duckdb.OutOfMemoryException:
             continue
-    with pytest.raises(StorageUnavailable):
-        store.checkpoint()
+    try:
+        with pytest.raises(StorageUnavailable):
+            store.checkpoint()
+    finally:
+        store._set_memory_limit = raise_limit  # type: ignore[method-assign]
 
 
 def wait_for(condition: object, what: str) -> None:

@@ -48,6 +48,13 @@ HEADROOM_BYTES = 16 * 1024**2
 # How many times their bytes the large values pinned since the last checkpoint need in the
 # buffer pool when it runs (measured: checkpoint_memory_bytes).
 CHECKPOINT_MEMORY_FACTOR = 5
+# A checkpoint also rewrites the large values already on disk in the table's last, part-filled
+# row group beside the new ones, so what it needs grows with the large values committed in a
+# row, not only with those pinned since the last checkpoint. Any checkpoint of large values gets
+# at least this many times the buffer pool (measured: test_large_values.py; one times failed at
+# the eighth 30 MB request of ~60 kB values in a row, and a failed checkpoint invalidates the
+# database).
+REWRITE_MEMORY_FACTOR = 2
 # Once the large values pinned since the last checkpoint pass this many bytes, the writer
 # checkpoints right after the commit that pinned them; one request holding more is committed in
 # parts of at most this much, each checkpointed before the next. A checkpoint needs several times
@@ -245,8 +252,11 @@ class CheckpointPolicy:
         """The buffer pool the next checkpoint needs for the large values pinned since the
         last one (and ``incoming_pinned`` more, committed before it). One large span measured
         about N + 3 MB, but many ~60 kB values need far more (a WAL of 30 MB of them failed at
-        120 MB and passed at 160 MB), hence the factor."""
-        return CHECKPOINT_MEMORY_FACTOR * (self._pinned + incoming_pinned) + HEADROOM_BYTES
+        120 MB and passed at 160 MB), hence the factor; and at least REWRITE_MEMORY_FACTOR
+        times the pool whenever there are any."""
+        pinned = self._pinned + incoming_pinned
+        needed = CHECKPOINT_MEMORY_FACTOR * pinned + HEADROOM_BYTES
+        return max(needed, REWRITE_MEMORY_FACTOR * self._memory) if pinned else needed
 
     def due_after(self) -> bool:
         """Whether to checkpoint now, right after a commit (CHECKPOINT_PINNED_BYTES)."""
