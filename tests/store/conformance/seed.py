@@ -525,6 +525,10 @@ class Seeded:
     def of(self, project: str = DEFAULT_PROJECT) -> list[Trace]:
         return [t for t in self.traces.values() if t.project == project]
 
+    def names(self, trace_ids: Iterable[bytes], project: str = DEFAULT_PROJECT) -> list[str]:
+        by_id = {t.trace_id: t.name for t in self.of(project)}
+        return [by_id[i] for i in trace_ids]
+
 
 ROUNDS = 3
 
