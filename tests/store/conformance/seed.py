@@ -154,9 +154,13 @@ def comparable(summary: TraceSummary) -> TraceSummary:
     of a float sum (stores add costs in any order), and the previews only search fills."""
     cost = None if summary.cost is None else round(summary.cost, 9)
     return replace(
-        summary, models=sorted(summary.models), cost=cost, input_preview=None,
-        output_preview=None, tags=(),
-    )  # fmt: skip
+        summary,
+        models=sorted(summary.models),
+        cost=cost,
+        input_preview=None,
+        output_preview=None,
+        tags=(),
+    )
 
 
 def _descendants(trace: Trace, spans: list[SpanSpec], span: SpanSpec) -> list[SpanSpec]:
@@ -241,9 +245,15 @@ def llm(
 
 
 def embedding(
-    key: str, name: str, start_s: float, duration_s: float, parent: str, model: str, tokens: int,
+    key: str,
+    name: str,
+    start_s: float,
+    duration_s: float,
+    parent: str,
+    model: str,
+    tokens: int,
     cost: float,
-) -> SpanSpec:  # fmt: skip
+) -> SpanSpec:
     attributes = {
         "gen_ai.operation.name": "embeddings",
         "gen_ai.request.model": model,
@@ -251,15 +261,29 @@ def embedding(
         "gen_ai.usage.cost": cost,
     }
     return span(
-        key, name, start_s, duration_s, parent, attributes=attributes, category="embedding",
-        model=model, input_tokens=tokens, cost=cost,
-    )  # fmt: skip
+        key,
+        name,
+        start_s,
+        duration_s,
+        parent,
+        attributes=attributes,
+        category="embedding",
+        model=model,
+        input_tokens=tokens,
+        cost=cost,
+    )
 
 
 def retriever(
-    key: str, name: str, start_s: float, duration_s: float, parent: str, documents: list[str],
-    top_k: int, **kw: Any,
-) -> SpanSpec:  # fmt: skip
+    key: str,
+    name: str,
+    start_s: float,
+    duration_s: float,
+    parent: str,
+    documents: list[str],
+    top_k: int,
+    **kw: Any,
+) -> SpanSpec:
     attributes = {
         "gen_ai.retrieval.documents": json.dumps(
             [{"id": str(i), "content": text} for i, text in enumerate(documents)]
@@ -268,10 +292,17 @@ def retriever(
         "retrieval.top_k": top_k,
     }
     return span(
-        key, name, start_s, duration_s, parent, attributes=attributes, category="retriever",
+        key,
+        name,
+        start_s,
+        duration_s,
+        parent,
+        attributes=attributes,
+        category="retriever",
         # An empty document list derives no count (search counts it as 0, see DOCUMENT_COUNT).
-        document_count=len(documents) or None, **kw,
-    )  # fmt: skip
+        document_count=len(documents) or None,
+        **kw,
+    )
 
 
 def tool(
@@ -283,9 +314,16 @@ def tool(
         **kw.pop("attributes", {}),
     }
     return span(
-        key, name, start_s, duration_s, parent, attributes=attributes, category="tool",
-        tool_name=name, **kw,
-    )  # fmt: skip
+        key,
+        name,
+        start_s,
+        duration_s,
+        parent,
+        attributes=attributes,
+        category="tool",
+        tool_name=name,
+        **kw,
+    )
 
 
 def agent(key: str, name: str, start_s: float, duration_s: float, **kw: Any) -> SpanSpec:

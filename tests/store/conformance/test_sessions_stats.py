@@ -302,8 +302,12 @@ def test_trace_stats_by_bucket_and_group(
 def test_trace_stats_with_filters(seeded: Seeded) -> None:
     since, until = T0, T0 + 2 * MINUTE
 
-    def check(filters: Filters, group_by: str | None, keep: Callable[[Trace], bool],
-              only_group: Any = "any") -> None:  # fmt: skip
+    def check(
+        filters: Filters,
+        group_by: str | None,
+        keep: Callable[[Trace], bool],
+        only_group: Any = "any",
+    ) -> None:
         request = StatsRequest(filters, since, until, MINUTE, group_by)
         expected = expected_trace_stats(seeded, since, until, MINUTE, group_by, keep, only_group)
         assert seeded.store.trace_stats(request) == expected

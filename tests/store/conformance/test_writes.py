@@ -115,6 +115,27 @@ def test_several_tables_in_one_write(store: SpanStore) -> None:
     assert [summary_of(store, t).root_name for t in traces] == ["t0", "t1", "t2"]
 
 
+def test_the_same_span_in_two_projects_is_two_spans(store: SpanStore) -> None:
+    """A trace is identified by (project, trace id): duplicates are detected per project, and
+    each project's summary counts its own spans."""
+    store.projects_create("team")
+    trace, root = trace_id(), span_id()
+    spans = (make_span(trace, root, "root"), make_span(trace, span_id(), "c", parent=root))
+    here, there = table(*spans), table(*spans, project="team")
+    assert store.write([here, there]) == WriteResult(inserted=4, duplicates=0)
+    assert store.write([there]) == WriteResult(inserted=0, duplicates=2)
+    extra = table(
+        make_span(trace, span_id(), "only there", parent=root, status_code=2), project="team"
+    )
+    assert store.write([extra]) == WriteResult(inserted=1, duplicates=0)
+    here_summary, there_summary = summary_of(store, trace), summary_of(store, trace, "team")
+    assert (here_summary.span_count, here_summary.error_count) == (2, 0)
+    assert (there_summary.span_count, there_summary.error_count) == (3, 1)
+    assert store.counts("default") == (2, 1)
+    assert store.counts("team") == (3, 1)
+    assert store.counts() == (5, 2)
+
+
 # -- summaries -------------------------------------------------------------------------------
 
 
