@@ -477,8 +477,23 @@ def build_traces() -> dict[str, Trace]:
             user_id="carol",
         ),
         # Two traces starting at the same moment: pages break the tie by trace id.
-        Trace("tie_a", "batch", [span("root", "cron.tick", 80, 1)], trace_id=b"\x01" * 16),
-        Trace("tie_b", "batch", [span("root", "cron.tick", 80, 1)], trace_id=b"\x02" * 16),
+        # Their sessions end at the same moment too: sessions break the tie by session id.
+        Trace(
+            "tie_a",
+            "batch",
+            [span("root", "cron.tick", 80, 1, attributes=context("sess-c", "dave"))],
+            session_id="sess-c",
+            user_id="dave",
+            trace_id=b"\x01" * 16,
+        ),
+        Trace(
+            "tie_b",
+            "batch",
+            [span("root", "cron.tick", 80, 1, attributes=context("sess-d", "dave"))],
+            session_id="sess-d",
+            user_id="dave",
+            trace_id=b"\x02" * 16,
+        ),
         # Texts that need escaping: a quote and a newline in JSON, LIKE's wildcards in a name.
         Trace(
             "quoted",

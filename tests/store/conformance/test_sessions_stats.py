@@ -50,19 +50,26 @@ def expected_sessions(
 
 def test_sessions_most_recent_first(seeded: Seeded) -> None:
     expected = expected_sessions(seeded)
-    assert [r["session_id"] for r in expected] == ["sess-b", "sess-a"]
+    # sess-c and sess-d were last seen at the same moment: the larger id first.
+    assert [r["session_id"] for r in expected] == ["sess-d", "sess-c", "sess-b", "sess-a"]
     assert seeded.store.sessions(10, None, None, None) == expected
-    assert expected[1]["trace_count"] == 2 and expected[1]["error_count"] == 1
+    assert expected[3]["trace_count"] == 2 and expected[3]["error_count"] == 1
 
 
 def test_sessions_page_by_last_seen_and_id(seeded: Seeded) -> None:
     expected = expected_sessions(seeded)
-    # limit + 1 rows at most: the caller tells a further page from the extra row.
-    first = seeded.store.sessions(1, None, None, None)
-    assert first == expected[:2]
-    after = (first[0]["last_seen_ns"], first[0]["session_id"])
-    assert seeded.store.sessions(1, after, None, None) == expected[1:]
-    last = (expected[1]["last_seen_ns"], expected[1]["session_id"])
+    seen: list[dict[str, Any]] = []
+    after = None
+    for _ in range(10):
+        # limit + 1 rows at most: the caller tells a further page from the extra row.
+        rows = seeded.store.sessions(1, after, None, None)
+        assert rows == expected[len(seen) : len(seen) + 2]
+        seen += rows[:1]
+        if len(rows) < 2:
+            break
+        after = (rows[0]["last_seen_ns"], rows[0]["session_id"])
+    assert seen == expected
+    last = (expected[-1]["last_seen_ns"], expected[-1]["session_id"])
     assert seeded.store.sessions(1, last, None, None) == []
 
 
@@ -71,7 +78,7 @@ def test_sessions_since_and_by_user(seeded: Seeded) -> None:
     assert seeded.store.sessions(10, None, since, None) == expected_sessions(
         seeded, keep=lambda s: s.end_ns >= since
     )
-    assert [r["trace_count"] for r in seeded.store.sessions(10, None, since, None)] == [1, 1]
+    assert [r["trace_count"] for r in seeded.store.sessions(10, None, since, None)] == [1] * 4
     assert seeded.store.sessions(10, None, None, "bob") == expected_sessions(
         seeded, keep=lambda s: s.user_id == "bob"
     )
