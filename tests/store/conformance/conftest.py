@@ -44,7 +44,8 @@ STORES: list[Any] = [pytest.param(duckdb_store, id="duckdb")]
 # -- ClickHouse on chdb (issue #21, part 2) ---------------------------------------------------
 # The ClickHouse store's factory goes here: ``chdb_store(path)`` opening the store on an
 # in-process ClickHouse whose data lives under ``path``. Until ``tracepond.store.clickhouse``
-# exists (and chdb is installed) the suite runs on DuckDB alone.
+# exists (and chdb is installed) the suite runs on DuckDB alone. ``open_chdb`` stands for
+# whatever that module's constructor is called: the store's engineer fixes this one line.
 if importlib.util.find_spec("tracepond.store.clickhouse") is not None:
 
     def chdb_store(path: Path) -> ConformanceStore:
