@@ -12,7 +12,7 @@ import duckdb
 
 from conftest import run_cli
 from ingest.otlp_build import make_request, make_span, span_id, trace_id
-from store.test_conformance import table
+from store.conformance.build import table
 from store.test_migrations import _as_schema_4
 from tracepond.client import Client
 from tracepond.store._schema import MIGRATIONS

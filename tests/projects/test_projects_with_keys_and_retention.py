@@ -22,7 +22,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter
 from auth.keys import bearer, create_key, initial_admin_key
 from conftest import TracepondProcess
 from ingest.otlp_build import make_request, make_span, span_id, trace_id
-from store.test_conformance import batch_of
+from store.conformance.build import batch_of
 from tracepond.reindex import reindex
 from tracepond.store.duckdb_store import DuckDBStore
 

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from ingest.otlp_build import make_request, make_span, span_id, trace_id
-from store.test_conformance import batch_of
+from store.conformance.build import batch_of
 from tracepond.errors import TracepondError
 from tracepond.ingest._rows import SpanBatch
 from tracepond.ingest.pipeline import WritePipeline

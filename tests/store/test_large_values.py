@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 
 from ingest.otlp_build import make_request, make_span, span_id, trace_id
-from store.test_conformance import batch_of
+from store.conformance.build import batch_of
 from tracepond.ingest._rows import SpanBatch
 from tracepond.store._checkpoints import REWRITE_MEMORY_FACTOR
 from tracepond.store.duckdb_store import DuckDBStore

@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from ingest.otlp_build import make_request, make_span, span_id, trace_id
-from store.test_conformance import batch_of, table
+from store.conformance.build import batch_of, table
 from tracepond.query._render import span_node
 from tracepond.query.filters import Filters
 from tracepond.query.ql_parser import parse

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 
 from ingest.otlp_build import key_values, make_request, make_span, span_id, trace_id
-from store.test_conformance import batch_of
+from store.conformance.build import batch_of
 from tracepond.errors import StorageRejected
 from tracepond.ingest._rows import SpanBatch
 from tracepond.ingest.decode import SpanDecoder, origin_id

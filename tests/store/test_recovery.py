@@ -14,7 +14,7 @@ import pyarrow as pa
 import pytest
 
 from ingest.otlp_build import make_request, make_span, span_id, trace_id
-from store.test_conformance import batch_of
+from store.conformance.build import batch_of
 from tracepond.errors import StorageRejected, StorageUnavailable, TracepondError
 from tracepond.ingest._limits import SpanLimits
 from tracepond.ingest._rows import SpanBatch

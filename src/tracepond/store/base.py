@@ -1,5 +1,5 @@
 """The store contract. Every store (DuckDB today, a scale-out engine later) honours it, and the
-conformance suite in ``tests/store/test_conformance.py`` checks it against each implementation.
+conformance suite in ``tests/store/conformance/`` checks it against each implementation.
 
 Contract
 --------

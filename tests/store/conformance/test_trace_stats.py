@@ -1,4 +1,4 @@
-"""Trace-level stats (``trace_stats``, ``/api/stats?level=trace``) through the real DuckDB store:
+"""Trace-level stats (``trace_stats``, ``/api/stats?level=trace``) through every store:
 a trace counts once whatever its span count, errors are traces with an error span, latency is
 the trace's duration, tokens and cost count each LLM call once (leaf calls only)."""
 
@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,8 +16,9 @@ from tracepond.ingest._rows import SpanBatch, to_arrow
 from tracepond.ingest.decode import SpanDecoder
 from tracepond.query.filters import Filters, parse_query
 from tracepond.query.service import QueryService
-from tracepond.store.base import StatsRequest
-from tracepond.store.duckdb_store import DuckDBStore
+from tracepond.store.base import SpanStore, StatsRequest
+
+from .conftest import StoreFactory
 
 S = 1_000_000_000
 MINUTE = 60 * S
@@ -39,22 +39,22 @@ def llm(model: str, tokens_in: int, tokens_out: int, cost: float | None = None) 
 
 @dataclass
 class Seeded:
-    store: DuckDBStore
+    store: SpanStore
     ids: dict[str, str] = field(default_factory=dict)
 
 
-def write(store: DuckDBStore, spans: list[Any], service: str) -> None:
+def write(store: SpanStore, spans: list[Any], service: str) -> None:
     batch = DECODER.decode(make_request(spans, service=service))
     assert batch.rejected == 0
     store.write([SpanBatch.from_table(to_arrow(batch.rows), batch.rows.origins)])
 
 
 @pytest.fixture(scope="module")
-def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
+def stats_seed(factory: StoreFactory, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
     """In minute 0: ``a`` (svc-a, 4 s, 5 spans, a framework LLM span over a provider span, both
     reporting 100/20 tokens) and ``b`` (svc-a, 2 s, 3 spans, two models, an error span).
     In minute 1: ``c`` (svc-b, 1 s, root only). Before the range: ``old``."""
-    store = DuckDBStore(tmp_path_factory.mktemp("stats") / "stats.duckdb", threads=1)
+    store = factory(tmp_path_factory.mktemp("stats"))
     out = Seeded(store)
 
     t, root, wrapper = trace_id(), span_id(), span_id()
@@ -104,8 +104,8 @@ def by_key(rows: list[dict[str, Any]]) -> dict[tuple[int, Any], dict[str, Any]]:
     return {(r["bucket_start_ns"] - first_minute, r["group"]): r for r in rows}
 
 
-def test_traces_per_bucket_count_traces_not_spans(seeded: Seeded) -> None:
-    rows = by_key(seeded.store.trace_stats(request()))
+def test_traces_per_bucket_count_traces_not_spans(stats_seed: Seeded) -> None:
+    rows = by_key(stats_seed.store.trace_stats(request()))
     assert set(rows) == {(0, None), (MINUTE, None)}
     first = rows[(0, None)]
     assert (first["count"], first["error_count"]) == (2, 1)
@@ -120,31 +120,31 @@ def test_traces_per_bucket_count_traces_not_spans(seeded: Seeded) -> None:
     assert (second["count"], second["error_count"], second["p99_ns"]) == (1, 0, S)
     assert (second["input_tokens"], second["cost"]) == (0, None)
     # The same range at span level: 8 spans in minute 0, tokens of both LLM spans of ``a``.
-    spans = by_key(seeded.store.stats(request()))[(0, None)]
+    spans = by_key(stats_seed.store.stats(request()))[(0, None)]
     assert (spans["count"], spans["input_tokens"]) == (8, 215)
 
 
-def test_one_bucket_and_groups(seeded: Seeded) -> None:
-    (total,) = seeded.store.trace_stats(request(bucket=None))
+def test_one_bucket_and_groups(stats_seed: Seeded) -> None:
+    (total,) = stats_seed.store.trace_stats(request(bucket=None))
     assert (total["bucket_start_ns"], total["count"], total["error_count"]) == (BASE_NS, 3, 1)
-    services = by_key(seeded.store.trace_stats(request(bucket=None, group_by="service")))
+    services = by_key(stats_seed.store.trace_stats(request(bucket=None, group_by="service")))
     assert {g: r["count"] for (_, g), r in services.items()} == {"svc-a": 2, "svc-b": 1}
-    names = by_key(seeded.store.trace_stats(request(bucket=None, group_by="name")))
+    names = by_key(stats_seed.store.trace_stats(request(bucket=None, group_by="name")))
     assert {g: r["count"] for (_, g), r in names.items()} == {"agent": 2, "ping": 1}
-    models = by_key(seeded.store.trace_stats(request(bucket=None, group_by="model")))
+    models = by_key(stats_seed.store.trace_stats(request(bucket=None, group_by="model")))
     assert {g: (r["count"], r["error_count"]) for (_, g), r in models.items()} == {
         None: (1, 0),
         "claude-3": (1, 1),
         "gpt-4o": (2, 1),
     }
     # With a model filter, only that model's group (its traces may have used others too).
-    only = seeded.store.trace_stats(request(bucket=None, group_by="model", model="claude-3"))
+    only = stats_seed.store.trace_stats(request(bucket=None, group_by="model", model="claude-3"))
     assert [(r["group"], r["count"]) for r in only] == [("claude-3", 1)]
 
 
-def test_filters_select_traces_as_trace_search_does(seeded: Seeded) -> None:
+def test_filters_select_traces_as_trace_search_does(stats_seed: Seeded) -> None:
     def count(**filters: Any) -> int:
-        return sum(r["count"] for r in seeded.store.trace_stats(request(**filters)))
+        return sum(r["count"] for r in stats_seed.store.trace_stats(request(**filters)))
 
     assert count(service="svc-b") == 1
     assert count(status="error") == 1 and count(status="ok") == 2
@@ -156,8 +156,8 @@ def test_filters_select_traces_as_trace_search_does(seeded: Seeded) -> None:
     assert count(session_id="nobody") == 0
 
 
-def test_query_service_validates_and_keeps_span_level_default(seeded: Seeded) -> None:
-    service = QueryService(seeded.store)
+def test_query_service_validates_and_keeps_span_level_default(stats_seed: Seeded) -> None:
+    service = QueryService(stats_seed.store)
     window = Filters(since_ns=BASE_NS, until_ns=BASE_NS + 2 * MINUTE)
     traces = service.stats(window, MINUTE, None, "trace")
     assert traces["level"] == "trace"
@@ -171,10 +171,6 @@ def test_query_service_validates_and_keeps_span_level_default(seeded: Seeded) ->
     assert service.stats(Filters(since_ns=1, until_ns=2), None, None, "trace")["rows"] == []
 
 
-def test_an_empty_store_has_no_rows(tmp_path: Path) -> None:
-    store = DuckDBStore(tmp_path / "empty.duckdb", threads=1)
-    try:
-        assert store.trace_stats(request()) == []
-        assert store.trace_stats(request(tag="beta")) == []
-    finally:
-        store.close()
+def test_an_empty_store_has_no_rows(store: SpanStore) -> None:
+    assert store.trace_stats(request()) == []
+    assert store.trace_stats(request(tag="beta")) == []

@@ -1,91 +1,24 @@
-"""The store contract (``tracepond.store.base``), checked against every store implementation.
-
-Add a store by adding a factory to STORES: ``factory(path)`` opens (or reopens) the store whose
-data lives at ``path``.
-"""
+"""The store contract's writes (``tracepond.store.base``): one transaction, idempotence,
+summaries kept current whatever the order, durability, reads during writes. Each test writes
+into an empty store of its own (``store``), once per store of ``STORES`` (conftest.py)."""
 
 from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pytest
 
-from ingest.otlp_build import BASE_NS, make_request, make_span, span_id, trace_id
+from ingest.otlp_build import BASE_NS, make_span, span_id, trace_id
 from tracepond.errors import StorageUnavailable
-from tracepond.ingest._rows import SPAN_COLUMNS, SpanBatch, to_arrow
-from tracepond.ingest.decode import SpanDecoder
-from tracepond.store.base import (
-    TREE_COLUMNS,
-    SpanColumns,
-    SpanStore,
-    TracePage,
-    TraceSummary,
-    WriteResult,
-)
-from tracepond.store.duckdb_store import DuckDBStore
+from tracepond.ingest._rows import SPAN_COLUMNS, SpanBatch
+from tracepond.store.base import SpanStore, TraceSummary, WriteResult
 
-StoreFactory = Callable[[Path], SpanStore]
-
-
-def duckdb_store(path: Path) -> SpanStore:
-    return DuckDBStore(path / "conformance.duckdb", memory_limit="128MB", threads=1)
-
-
-STORES = [pytest.param(duckdb_store, id="duckdb")]
-
-
-@pytest.fixture(params=STORES)
-def factory(request: pytest.FixtureRequest) -> StoreFactory:
-    return request.param  # type: ignore[no-any-return]
-
-
-@pytest.fixture
-def store(factory: StoreFactory, tmp_path: Path) -> Iterator[SpanStore]:
-    opened = factory(tmp_path)
-    yield opened
-    opened.close()
-
-
-DECODER = SpanDecoder(max_attribute_bytes=1 << 20)
-
-
-def table(*spans: Any, service: str = "svc") -> SpanBatch:
-    return batch_of(make_request(spans, service=service))
-
-
-def batch_of(request: Any) -> SpanBatch:
-    """What the ingest pipeline hands the store for ``request`` (every span valid)."""
-    batch = DECODER.decode(request)
-    assert batch.rejected == 0
-    return SpanBatch.from_table(to_arrow(batch.rows), batch.rows.origins)
-
-
-def summary_of(store: SpanStore, trace: bytes) -> TraceSummary:
-    summary = store.trace_summary(trace)
-    assert summary is not None
-    return summary
-
-
-# -- unknown ids -----------------------------------------------------------------------------
-
-
-def test_unknown_ids_are_empty_results(store: SpanStore) -> None:
-    assert store.trace_spans(trace_id()) == []
-    assert store.span(trace_id(), span_id()) is None
-    assert store.trace_summary(trace_id()) is None
-    assert store.list_traces(10) == TracePage(traces=[], next_cursor=None)
-    assert store.counts() == (0, 0)
-    trace, root = trace_id(), span_id()
-    store.write([table(make_span(trace, root, "root"))])
-    assert store.span(trace, span_id()) is None
-    assert store.span(trace_id(), root) is None
-    assert store.trace_spans(trace_id()) == []
-
+from .build import summary_of, table
+from .conftest import StoreFactory
 
 # -- writes ----------------------------------------------------------------------------------
 
@@ -182,6 +115,27 @@ def test_several_tables_in_one_write(store: SpanStore) -> None:
     assert [summary_of(store, t).root_name for t in traces] == ["t0", "t1", "t2"]
 
 
+def test_the_same_span_in_two_projects_is_two_spans(store: SpanStore) -> None:
+    """A trace is identified by (project, trace id): duplicates are detected per project, and
+    each project's summary counts its own spans."""
+    store.projects_create("team")
+    trace, root = trace_id(), span_id()
+    spans = (make_span(trace, root, "root"), make_span(trace, span_id(), "c", parent=root))
+    here, there = table(*spans), table(*spans, project="team")
+    assert store.write([here, there]) == WriteResult(inserted=4, duplicates=0)
+    assert store.write([there]) == WriteResult(inserted=0, duplicates=2)
+    extra = table(
+        make_span(trace, span_id(), "only there", parent=root, status_code=2), project="team"
+    )
+    assert store.write([extra]) == WriteResult(inserted=1, duplicates=0)
+    here_summary, there_summary = summary_of(store, trace), summary_of(store, trace, "team")
+    assert (here_summary.span_count, here_summary.error_count) == (2, 0)
+    assert (there_summary.span_count, there_summary.error_count) == (3, 1)
+    assert store.counts("default") == (2, 1)
+    assert store.counts("team") == (3, 1)
+    assert store.counts() == (5, 2)
+
+
 # -- summaries -------------------------------------------------------------------------------
 
 
@@ -266,35 +220,6 @@ def test_summary_of_many_traces_in_one_write(store: SpanStore) -> None:
             i + 1,
             i,
         )
-
-
-# -- listing ---------------------------------------------------------------------------------
-
-
-def test_pagination_newest_first_with_cursor(store: SpanStore) -> None:
-    expected = []
-    for i in range(25):
-        trace = trace_id()
-        start = BASE_NS + (i // 3)  # ties in start time, broken by trace id
-        store.write([table(make_span(trace, span_id(), f"t{i}", start=start))])
-        expected.append((start, trace))
-    expected.sort(reverse=True)
-    seen: list[TraceSummary] = []
-    after = None
-    while True:
-        page = store.list_traces(7, after)
-        assert len(page.traces) <= 7
-        seen += page.traces
-        if page.next_cursor is None:
-            break
-        assert page.next_cursor == (page.traces[-1].start_ns, page.traces[-1].trace_id)
-        after = page.next_cursor
-    assert [(t.start_ns, t.trace_id) for t in seen] == expected
-    # A page that ends exactly at the last trace has no next cursor.
-    assert store.list_traces(25).next_cursor is None
-    assert len(store.list_traces(25).traces) == 25
-    assert store.list_traces(24).next_cursor is not None
-    assert store.list_traces(1000, expected[-1]).traces == []
 
 
 # -- durability ------------------------------------------------------------------------------
@@ -406,125 +331,3 @@ def test_checkpoint_succeeds_after_reads(store: SpanStore) -> None:
     store.counts()
     store.write([table(make_span(trace, span_id(), "child", parent=root))])
     store.checkpoint()
-
-
-# -- skeleton rows ---------------------------------------------------------------------------
-
-
-def test_skeleton_rows_are_every_span_without_payload(store: SpanStore) -> None:
-    trace, root, child, other = trace_id(), span_id(), span_id(), trace_id()
-    llm = {
-        "gen_ai.operation.name": "chat",
-        "gen_ai.request.model": "gpt-4o-mini",
-        "gen_ai.usage.input_tokens": 12,
-        "gen_ai.usage.output_tokens": 3,
-        "gen_ai.prompt": "a long payload",
-    }
-    # The child first and in another write: rows come from every write, whatever the order.
-    store.write(
-        [
-            table(
-                make_span(
-                    trace,
-                    child,
-                    "chat",
-                    parent=root,
-                    start=BASE_NS + 5,
-                    end=BASE_NS + 9,
-                    attributes=llm,
-                    status_code=2,
-                )
-            )
-        ]
-    )
-    store.write(
-        [
-            table(make_span(trace, root, "root", start=BASE_NS, end=BASE_NS + 10)),
-            table(make_span(other, span_id(), "elsewhere")),
-        ]
-    )
-    assert store.skeleton_rows(trace_id()) == []
-    rows = sorted(store.skeleton_rows(trace), key=lambda r: r["start_ns"])
-    assert [set(r) for r in rows] == [
-        {
-            "span_id",
-            "parent_span_id",
-            "name",
-            "kind",
-            "service_name",
-            "start_ns",
-            "end_ns",
-            "status_code",
-            "category",
-            "model",
-            "input_tokens",
-            "output_tokens",
-            "total_tokens",
-            "cost",
-        }
-    ] * 2
-    assert rows[0]["span_id"] == root and rows[0]["parent_span_id"] is None
-    assert (rows[0]["name"], rows[0]["start_ns"], rows[0]["end_ns"]) == (
-        "root",
-        BASE_NS,
-        BASE_NS + 10,
-    )
-    assert rows[1]["span_id"] == child and rows[1]["parent_span_id"] == root
-    assert (rows[1]["category"], rows[1]["model"], rows[1]["status_code"]) == (
-        "llm",
-        "gpt-4o-mini",
-        2,
-    )
-    assert (rows[1]["input_tokens"], rows[1]["output_tokens"]) == (12, 3)
-    assert isinstance(rows[1]["span_id"], bytes) and rows[1]["kind"] == 1
-
-
-def test_skeleton_rows_as_of_a_watermark_leave_out_later_spans(store: SpanStore) -> None:
-    trace, root = trace_id(), span_id()
-    assert store.trace_watermark(trace) is None
-    store.write([table(make_span(trace, root, "root", start=BASE_NS + 10))])
-    first = store.trace_watermark(trace)
-    assert first is not None
-    # A later write adds a span that sorts first (it started earlier).
-    store.write([table(make_span(trace, span_id(), "early", parent=root, start=BASE_NS))])
-    later = store.trace_watermark(trace)
-    assert later is not None and later > first
-    assert [r["name"] for r in store.skeleton_rows(trace, as_of=first)] == ["root"]
-    assert [r["name"] for r in store.skeleton_rows(trace, as_of=later)] == ["early", "root"]
-    assert [r["name"] for r in store.skeleton_rows(trace)] == ["early", "root"]
-
-
-def test_a_tree_read_returns_the_tree_columns_of_every_span(store: SpanStore) -> None:
-    trace = trace_id()
-    root, child = span_id(), span_id()
-    store.write(
-        [
-            table(
-                make_span(trace, root, "root", attributes={"k": "v"}),
-                make_span(trace, child, "child", parent=root, start=BASE_NS + 5),
-            )
-        ]
-    )
-    everything = store.trace(trace)
-    tree = store.trace(trace, columns="tree")
-    assert everything is not None and tree is not None
-    assert tree[0] == everything[0]
-    assert [set(record) for record in tree[1]] == [set(TREE_COLUMNS)] * 2
-    assert tree[1] == [{k: r[k] for k in TREE_COLUMNS} for r in everything[1]]
-    assert store.trace(trace_id(), columns="tree") is None
-
-
-@pytest.mark.parametrize("columns", ["all", "tree"])
-def test_trace_spans_come_back_by_start_time_then_span_id(
-    store: SpanStore, columns: SpanColumns
-) -> None:
-    trace = trace_id()
-    late = make_span(trace, span_id(), "late", start=BASE_NS + 50, end=BASE_NS + 60)
-    tie_a = make_span(trace, b"\x01" * 8, "tie a", start=BASE_NS + 10, end=BASE_NS + 20)
-    tie_b = make_span(trace, b"\x02" * 8, "tie b", start=BASE_NS + 10, end=BASE_NS + 20)
-    early = make_span(trace, span_id(), "early", start=BASE_NS, end=BASE_NS + 90)
-    store.write([table(late, tie_b)])
-    store.write([table(tie_a, early)])
-    found = store.trace(trace, columns=columns)
-    assert found is not None
-    assert [record["name"] for record in found[1]] == ["early", "tie a", "tie b", "late"]

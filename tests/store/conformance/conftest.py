@@ -1,0 +1,82 @@
+"""The stores the conformance suite runs against, and its shared fixtures.
+
+Add a store by appending a factory to ``STORES``: ``factory(path)`` opens (or reopens) the store
+whose data lives in the directory ``path``. Every test of the package runs once per store.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, Protocol
+
+import pytest
+
+from tracepond.auth.keys import KeyRecord
+from tracepond.retention.deleter import DeletingStore
+from tracepond.store.duckdb_store import DuckDBStore
+
+from .seed import Seeded, seed_store
+
+
+class ConformanceStore(DeletingStore, Protocol):
+    """What the suite calls: the contract (``store.base.SpanStore``) plus the maintenance
+    methods that are not in it yet (deletion and retention, ``retention.deleter``, and API keys).
+    When they move into the contract, only this class changes."""
+
+    def insert_key(self, key: KeyRecord) -> None: ...
+
+    def revoke_key(self, key_id: str, now_ns: int) -> bool: ...
+
+    def api_keys(self) -> list[KeyRecord]: ...
+
+
+StoreFactory = Callable[[Path], ConformanceStore]
+
+
+def duckdb_store(path: Path) -> ConformanceStore:
+    return DuckDBStore(path / "conformance.duckdb", memory_limit="128MB", threads=1)
+
+
+STORES: list[Any] = [pytest.param(duckdb_store, id="duckdb")]
+
+# -- ClickHouse on chdb (issue #21, part 2) ---------------------------------------------------
+# The ClickHouse store's factory goes here: ``chdb_store(path)`` opening the store on an
+# in-process ClickHouse whose data lives under ``path``. Until ``tracepond.store.clickhouse``
+# exists (and chdb is installed) the suite runs on DuckDB alone. ``open_chdb`` stands for
+# whatever that module's constructor is called: the store's engineer fixes this one line.
+if importlib.util.find_spec("tracepond.store.clickhouse") is not None:
+
+    def chdb_store(path: Path) -> ConformanceStore:
+        from tracepond.store import clickhouse
+
+        return clickhouse.open_chdb(path / "chdb")  # type: ignore[attr-defined,no-any-return]
+
+    STORES.append(pytest.param(chdb_store, id="chdb"))
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module", params=STORES)
+def factory(request: pytest.FixtureRequest) -> StoreFactory:
+    """Module-scoped, so that the tests of a module run store by store and share one seed."""
+    return request.param  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def store(factory: StoreFactory, tmp_path: Path) -> Iterator[ConformanceStore]:
+    """An empty store of its own, for tests that write."""
+    opened = factory(tmp_path)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture(scope="module")
+def seeded(factory: StoreFactory, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
+    """The shared dataset (seed.py), written once per module and store. Read-only: tests that
+    write use ``store``."""
+    opened = factory(tmp_path_factory.mktemp("seeded"))
+    try:
+        yield seed_store(opened)
+    finally:
+        opened.close()
