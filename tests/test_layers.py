@@ -88,16 +88,20 @@ def modules() -> dict[str, Path]:
 
 def place_of(module: str) -> Place | None:
     """The component a module belongs to (its longest matching entry in LAYERS)."""
-    best: tuple[int, Place] | None = None
-    for index, (layer_name, components) in enumerate(LAYERS):
-        for component, entries in components.items():
-            for entry in entries:
-                name = dotted(entry)
-                # The package itself is an entry of its own, not a prefix of every module.
-                if module == name or (entry and module.startswith(name + ".")):
-                    if best is None or len(name) > best[0]:
-                        best = (len(name), Place(index, layer_name, component))
-    return None if best is None else best[1]
+    matches = [
+        (len(dotted(entry)), Place(index, layer_name, component))
+        for index, (layer_name, components) in enumerate(LAYERS)
+        for component, entries in components.items()
+        for entry in entries
+        if _contains(entry, module)
+    ]
+    return max(matches, key=lambda match: match[0])[1] if matches else None
+
+
+def _contains(entry: str, module: str) -> bool:
+    name = dotted(entry)
+    # The package itself is an entry of its own, not a prefix of every module.
+    return module == name or (bool(entry) and module.startswith(name + "."))
 
 
 def imports_of(module: str, path: Path, known: set[str]) -> list[Import]:

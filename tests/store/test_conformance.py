@@ -16,17 +16,13 @@ import pyarrow as pa
 import pytest
 
 from ingest.otlp_build import BASE_NS, make_request, make_span, span_id, trace_id
+from tracepond.conventions import batch_from_table
 from tracepond.errors import StorageUnavailable
-from tracepond.ingest._rows import SPAN_COLUMNS, SpanBatch, to_arrow
+from tracepond.ingest._rows import to_arrow
 from tracepond.ingest.decode import SpanDecoder
-from tracepond.store.base import (
-    TREE_COLUMNS,
-    SpanColumns,
-    SpanStore,
-    TracePage,
-    TraceSummary,
-    WriteResult,
-)
+from tracepond.model.records import TREE_COLUMNS, SpanColumns, TracePage, TraceSummary, WriteResult
+from tracepond.model.spans import SPAN_COLUMNS, SpanBatch
+from tracepond.store.base import SpanStore
 from tracepond.store.duckdb_store import DuckDBStore
 
 StoreFactory = Callable[[Path], SpanStore]
@@ -62,7 +58,7 @@ def batch_of(request: Any) -> SpanBatch:
     """What the ingest pipeline hands the store for ``request`` (every span valid)."""
     batch = DECODER.decode(request)
     assert batch.rejected == 0
-    return SpanBatch.from_table(to_arrow(batch.rows), batch.rows.origins)
+    return batch_from_table(to_arrow(batch.rows), batch.rows.origins)
 
 
 def summary_of(store: SpanStore, trace: bytes) -> TraceSummary:
@@ -162,7 +158,7 @@ def test_one_write_is_one_transaction(store: SpanStore) -> None:
     bad_rows = refused.table.to_pylist()
     bad_rows[0]["name"] = None  # violates NOT NULL: the database refuses it mid-write
     bad_table = pa.Table.from_pylist(bad_rows, schema=good.table.schema)
-    bad = SpanBatch.from_table(bad_table, refused.origins)
+    bad = batch_from_table(bad_table, refused.origins)
     with pytest.raises(Exception):  # noqa: B017 - any store error; the point is what is left
         store.write([good, bad])
     assert store.trace_spans(good_trace) == []
