@@ -55,8 +55,8 @@ from _senders import (
 )
 from _server import RssSampler, ServerProcess, machine_busy_seconds
 from _traces import SPANS_PER_TRACE, Template, TraceIds, build_template
+from tracepond.conventions import summarize as summarize_traces
 from tracepond.ingest._rows import to_arrow
-from tracepond.ingest._summary import summarize as summarize_traces
 from tracepond.ingest.decode import SpanDecoder, parse_protobuf
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"

@@ -113,8 +113,9 @@ def _direct(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from tracepond.errors import TracepondError
+    from tracepond.model.filters import Filters
     from tracepond.query._render import parse_hex_id
-    from tracepond.query.filters import Filters, parse_query
+    from tracepond.query.filters import parse_query
     from tracepond.retention.deleter import (
         InlineWriter,
         Requester,

@@ -15,11 +15,10 @@ from typing import Any
 
 import orjson
 
-from tracepond.conventions import PriceTable
+from tracepond.conventions import PriceTable, totals_by_trace
 from tracepond.ingest._limits import SpanLimits
-from tracepond.ingest._rows import DERIVED_COLUMNS, VIEW_COLUMNS
-from tracepond.ingest._summary import totals_by_trace
 from tracepond.ingest.decode import SpanDecoder
+from tracepond.model.spans import DERIVED_COLUMNS, VIEW_COLUMNS
 from tracepond.store.duckdb_store import DuckDBStore
 
 SPAN_CHUNK = 20_000

@@ -49,9 +49,9 @@ class FailingQuery:
 @pytest.fixture
 def app_server() -> Iterator[tuple[str, FailingQuery]]:
     from tracepond.api.app import create_app
+    from tracepond.model.records import StoreHealth
     from tracepond.server import _Uvicorn, _uvicorn_config
     from tracepond.server_settings import ServerSettings
-    from tracepond.store.base import StoreHealth
 
     query = FailingQuery()
     receiver = type("NoReceiver", (), {"handle": None})()

@@ -19,9 +19,10 @@ from tracepond.conventions import (
     price_view,
     view_from_json,
 )
-from tracepond.ingest._rows import SPAN_COLUMNS, SpanRows
+from tracepond.ingest._rows import SpanRows
 from tracepond.ingest.decode import SpanDecoder, parse_protobuf
 from tracepond.ingest.otlp_json import parse_json
+from tracepond.model.spans import SPAN_COLUMNS
 
 from .otlp_fixtures import FIXTURES, load
 

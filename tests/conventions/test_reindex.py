@@ -11,8 +11,8 @@ import duckdb
 import orjson
 
 from tracepond.ingest._limits import TRUNCATION_MARK, SpanLimits
-from tracepond.ingest._rows import VIEW_COLUMNS
 from tracepond.ingest.decode import SpanDecoder
+from tracepond.model.spans import VIEW_COLUMNS
 
 from .test_through_server import EXPECTED_TOTALS, captured_requests, trace_ids
 

@@ -7,9 +7,9 @@ import orjson
 from ingest.otlp_build import key_values, make_request, make_span, span_id, trace_id
 from tracepond.conventions import SpanView
 from tracepond.ingest._limits import TRUNCATION_MARK
-from tracepond.ingest._rows import SPAN_COLUMNS, VIEW_COLUMNS
 from tracepond.ingest.decode import SpanDecoder
 from tracepond.ingest.decoding import decode_body
+from tracepond.model.spans import SPAN_COLUMNS, VIEW_COLUMNS
 
 
 def decode_one(limit: int = 1024, **span_args: object) -> dict[str, object]:

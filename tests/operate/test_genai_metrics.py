@@ -12,7 +12,7 @@ from tracepond.ingest._rows import to_arrow
 from tracepond.ingest.decode import SpanDecoder
 from tracepond.metrics._genai import GenAIMetrics
 from tracepond.metrics._state import OTHER
-from tracepond.store.base import WriteResult
+from tracepond.model.records import WriteResult
 
 BASE = 1_700_000_000_000_000_000
 

@@ -8,7 +8,7 @@ import pyarrow as pa
 import pytest
 
 from tracepond.metrics._observer import BackgroundObserver
-from tracepond.store.base import WriteResult
+from tracepond.model.records import WriteResult
 
 RESULT = WriteResult(inserted=1, duplicates=0)
 

@@ -11,8 +11,9 @@ from typing import Any
 import orjson
 import pytest
 
+from tracepond.model.skeleton import COLUMNS, SpanColumns
 from tracepond.query._render import SPAN_KINDS, STATUS_CODES
-from tracepond.query.skeleton import COLUMNS, SpanColumns, build_skeleton
+from tracepond.query.skeleton import build_skeleton
 
 _INFERENCE = ("llm", "embedding")
 

@@ -11,8 +11,8 @@ import pytest
 from ingest.otlp_build import make_request, make_span, span_id, trace_id
 from store.conformance.build import batch_of
 from tracepond.errors import TracepondError
-from tracepond.ingest._rows import SpanBatch
 from tracepond.ingest.pipeline import WritePipeline
+from tracepond.model.spans import SpanBatch
 from tracepond.store._checkpoints import ROW_GROUP_ROWS, parse_size
 from tracepond.store.duckdb_store import DuckDBStore
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from ingest.otlp_build import make_span, span_id, trace_id
 from store.conformance.build import table
+from tracepond.model.records import WriteResult
 from tracepond.store._known_traces import KnownTraceIds
-from tracepond.store.base import WriteResult
 from tracepond.store.duckdb_store import DuckDBStore
 
 

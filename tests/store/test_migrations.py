@@ -10,12 +10,12 @@ import pytest
 
 from ingest.otlp_build import make_request, make_span, span_id, trace_id
 from store.conformance.build import batch_of, table
+from tracepond.model.filters import Filters
+from tracepond.model.records import SearchRequest
 from tracepond.query._render import span_node
-from tracepond.query.filters import Filters
 from tracepond.query.ql_parser import parse
 from tracepond.reindex import reindex
 from tracepond.store._schema import MIGRATIONS
-from tracepond.store.base import SearchRequest
 from tracepond.store.duckdb_store import DuckDBStore
 
 

@@ -11,9 +11,10 @@ import pytest
 
 from ingest.otlp_build import key_values, make_request, make_span, span_id, trace_id
 from store.conformance.build import batch_of
+from tracepond.conventions import batch_from_table
 from tracepond.errors import StorageRejected
-from tracepond.ingest._rows import SpanBatch
 from tracepond.ingest.decode import SpanDecoder, origin_id
+from tracepond.model.spans import SpanBatch
 from tracepond.store.duckdb_store import DuckDBStore
 
 
@@ -58,7 +59,7 @@ def test_a_failed_write_stores_no_origin_and_the_next_one_does(tmp_path: Path) -
     good = batch("new-host", "good")
     rows = good.table.to_pylist()
     rows[0]["name"] = None  # violates NOT NULL: the database refuses the write mid-way
-    bad = SpanBatch.from_table(pa.Table.from_pylist(rows, schema=good.table.schema), good.origins)
+    bad = batch_from_table(pa.Table.from_pylist(rows, schema=good.table.schema), good.origins)
     with pytest.raises(StorageRejected):
         store.write([bad])
     # Same store, no restart: the origin it failed to store must not count as stored.

@@ -15,13 +15,14 @@ import pytest
 
 from ingest.otlp_build import make_request, make_span, span_id, trace_id
 from store.conformance.build import batch_of
+from tracepond.conventions import batch_from_table
 from tracepond.errors import StorageRejected, StorageUnavailable, TracepondError
 from tracepond.ingest._limits import SpanLimits
-from tracepond.ingest._rows import SpanBatch
 from tracepond.ingest.decoding import InlineDecoder
 from tracepond.ingest.pipeline import WritePipeline
 from tracepond.ingest.service import IngestService
-from tracepond.store.base import WriteResult
+from tracepond.model.records import WriteResult
+from tracepond.model.spans import SpanBatch
 from tracepond.store.duckdb_store import DuckDBStore
 
 MB = 1_000_000
@@ -57,7 +58,7 @@ def unstorable() -> SpanBatch:
     table = batch_of(make_request([make_span(trace, span_id()), make_span(trace, span_id())])).table
     index = table.schema.get_field_index("name")
     table = table.set_column(index, "name", pa.array(["ok", None], pa.string()))
-    return SpanBatch.from_table(table, {})
+    return batch_from_table(table, {})
 
 
 def invalidate_with_a_failed_checkpoint(store: DuckDBStore) -> None:

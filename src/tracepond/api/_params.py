@@ -9,8 +9,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Query
 
+from tracepond.model.filters import Filters
 from tracepond.query.filters import (
-    Filters,
     parse_attr_filter,
     parse_duration,
     parse_query,

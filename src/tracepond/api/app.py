@@ -12,7 +12,6 @@ from starlette.responses import Response
 
 from tracepond._version import __version__
 from tracepond.api import errors
-from tracepond.api._cancel import run_query
 from tracepond.api._json import json_response
 from tracepond.api._project import ProjectName
 from tracepond.api.auth import AuthGate, add_session_routes
@@ -22,6 +21,7 @@ from tracepond.api.keys_routes import add_key_routes
 from tracepond.api.models import ErrorResponse, Span, TraceTree
 from tracepond.api.project_routes import add_project_routes
 from tracepond.api.query_routes import add_query_routes
+from tracepond.http_cancel import run_query
 from tracepond.ingest.http_receiver import HttpReceiver
 from tracepond.query.service import QueryService
 from tracepond.web import mount as mount_web_view
@@ -29,7 +29,7 @@ from tracepond.web import mount as mount_web_view
 if TYPE_CHECKING:
     from tracepond.auth.admin import KeyAdmin
     from tracepond.auth.gate import Authenticator
-    from tracepond.store.base import StoreHealth
+    from tracepond.model.records import StoreHealth
 
 TraceId = Annotated[
     str,

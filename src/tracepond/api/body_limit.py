@@ -53,7 +53,7 @@ class ApiBodyLimit:
 
 def _replay(body: bytes, receive: Receive) -> Receive:
     """``receive`` for the app: the body read already, then the client's own messages (a
-    disconnect, which cancels a long query: api/_cancel.py)."""
+    disconnect, which cancels a long query: http_cancel.py)."""
     given = False
 
     async def replayed() -> Message:

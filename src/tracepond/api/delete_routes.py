@@ -18,8 +18,8 @@ from tracepond.api._params import search_filters
 from tracepond.api._project import ProjectName
 from tracepond.api.models import ErrorResponse, QueryErrorResponse
 from tracepond.errors import InvalidRequest, NotFound
+from tracepond.model.filters import Filters
 from tracepond.query._render import parse_hex_id
-from tracepond.query.filters import Filters
 from tracepond.retention.deleter import Requester, TraceDeleter, describe_filters
 
 TraceId = Annotated[

@@ -8,7 +8,6 @@ from fastapi import FastAPI, Path
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tracepond.api._cancel import run_query
 from tracepond.api._json import json_response
 from tracepond.api.auth import principal_of
 from tracepond.api.models import (
@@ -21,6 +20,7 @@ from tracepond.api.models import (
 from tracepond.auth.principal import Principal, may_read
 from tracepond.deadline import Deadline
 from tracepond.errors import InvalidRequest, PermissionDenied
+from tracepond.http_cancel import run_query
 from tracepond.query.durations import parse_retention
 from tracepond.query.service import QueryService
 

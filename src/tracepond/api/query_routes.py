@@ -13,7 +13,6 @@ from fastapi import Depends, FastAPI, Path, Query
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tracepond.api._cancel import run_query
 from tracepond.api._json import json_response
 from tracepond.api._params import search_filters
 from tracepond.api._project import ProjectName
@@ -29,7 +28,9 @@ from tracepond.api.models import (
     TraceSearch,
 )
 from tracepond.deadline import Deadline
-from tracepond.query.filters import Filters, parse_duration, parse_time
+from tracepond.http_cancel import run_query
+from tracepond.model.filters import Filters
+from tracepond.query.filters import parse_duration, parse_time
 from tracepond.query.search import MAX_PAGE, PageRequest
 from tracepond.query.service import QueryService
 from tracepond.query.skeleton_compact import compact_skeleton

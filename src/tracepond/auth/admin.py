@@ -10,8 +10,9 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
-from tracepond.auth.keys import KeyRecord, NewKey, generate, parse_lifetime
+from tracepond.auth.keys import NewKey, generate, parse_lifetime
 from tracepond.auth.principal import Principal
+from tracepond.model.keys import KeyRecord
 
 _T = TypeVar("_T")
 RunWrite = Callable[[Callable[[], _T]], _T]

@@ -17,6 +17,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from tracepond.model.keys import KeyRecord
 from tracepond.projects import is_project_name
 
 PREFIX = "tpk_"
@@ -24,25 +25,6 @@ KEY_PATTERN = re.compile(r"tpk_([0-9a-f]{12})_([0-9a-f]{64})")
 _LIFETIME = re.compile(r"(\d+)([smhdw])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 NS = 1_000_000_000
-
-
-@dataclass(frozen=True)
-class KeyRecord:
-    """One stored key. Times are Unix nanoseconds; ``secret_hash`` is hex SHA-256."""
-
-    id: str
-    name: str
-    project: str | None
-    scope: str
-    secret_hash: str
-    created_ns: int
-    expires_ns: int | None = None
-    revoked_ns: int | None = None
-
-    def usable(self, now_ns: int) -> bool:
-        if self.revoked_ns is not None:
-            return False
-        return self.expires_ns is None or now_ns < self.expires_ns
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,9 @@ import threading
 import time
 from collections.abc import Callable
 
-from tracepond.auth.keys import KeyRecord, hash_key, key_id, matches
+from tracepond.auth.keys import hash_key, key_id, matches
 from tracepond.auth.principal import Principal, Scope
+from tracepond.model.keys import KeyRecord
 
 REFRESH_SECONDS = 5.0
 # Compared against when the presented id is unknown, so that unknown and wrong keys take the

@@ -10,29 +10,15 @@ descendant at all) counts LLM steps and lists the models used.
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
-from dataclasses import dataclass, field
 from typing import TypeVar
 
 from tracepond.conventions._coerce import finite_sum, saturating_add
 from tracepond.conventions._model import EMBEDDING, LLM, RETRIEVER, TOOL, SpanView
+from tracepond.model.summary import TraceTotals
 
 _INFERENCE = (LLM, EMBEDDING)
 # Span ids: hex strings in tests and fixtures, raw bytes in the store.
 Key = TypeVar("Key", bound=Hashable)
-
-
-@dataclass(slots=True)
-class TraceTotals:
-    input_tokens: int = 0
-    output_tokens: int = 0
-    total_tokens: int = 0
-    cost: float | None = None
-    models: list[str] = field(default_factory=list)
-    session_id: str | None = None
-    user_id: str | None = None
-    llm_steps: int = 0
-    tool_steps: int = 0
-    retriever_steps: int = 0
 
 
 def trace_totals(spans: Iterable[tuple[Key, Key | None, SpanView]]) -> TraceTotals:

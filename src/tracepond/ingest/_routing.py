@@ -19,8 +19,9 @@ from dataclasses import dataclass
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from tracepond.conventions import batch_from_table
 from tracepond.errors import UnknownProject
-from tracepond.ingest._rows import SpanBatch
+from tracepond.model.spans import SpanBatch
 from tracepond.projects import (
     DEFAULT_PROJECT,
     PROJECT_ATTRIBUTE,
@@ -103,4 +104,4 @@ def _part(batch: SpanBatch, project: str) -> SpanBatch:
         if batch.origin_projects.get(origin, DEFAULT_PROJECT) == project
     }
     keep = pc.is_in(batch.table["origin_id"], value_set=pa.array(list(origins), pa.int64()))
-    return SpanBatch.from_table(batch.table.filter(keep), origins, project)
+    return batch_from_table(batch.table.filter(keep), origins, project)

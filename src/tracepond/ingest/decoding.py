@@ -22,14 +22,15 @@ from typing import Literal, Protocol
 import pyarrow as pa
 
 from tracepond._arrow import settle_pandas_probe
-from tracepond.conventions import PriceTable
+from tracepond.conventions import PriceTable, summarize
 from tracepond.errors import Overloaded
 from tracepond.ingest._limits import SpanLimits
 from tracepond.ingest._memory import release_large_buffers
-from tracepond.ingest._rows import SpanBatch, to_arrow
-from tracepond.ingest._summary import TracePartial, summarize
+from tracepond.ingest._rows import to_arrow
 from tracepond.ingest.decode import SpanDecoder, parse_protobuf
 from tracepond.ingest.otlp_json import parse_json_spans
+from tracepond.model.spans import SpanBatch
+from tracepond.model.summary import TracePartial
 
 Encoding = Literal["protobuf", "json"]
 

@@ -31,8 +31,9 @@ from typing import Any, TypeVar
 import pyarrow as pa
 
 from tracepond.errors import Overloaded, StorageUnavailable
-from tracepond.ingest._rows import SpanBatch
-from tracepond.store.base import SpanStore, WriteResult
+from tracepond.model.records import WriteResult
+from tracepond.model.spans import SpanBatch
+from tracepond.store.base import SpanStore
 
 # Called on the writer thread after each successful commit with the committed group's rows (as
 # received, before duplicates were dropped) and what the store reported. Must be cheap and must

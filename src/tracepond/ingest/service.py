@@ -14,9 +14,9 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from tracepond.errors import Overloaded, TracepondError
 from tracepond.ingest._routing import KnownProjects, ProjectChoice, route
-from tracepond.ingest._rows import SpanBatch
 from tracepond.ingest.decoding import DecodeOutcome, Decoder, Encoding
 from tracepond.ingest.pipeline import WritePipeline
+from tracepond.model.spans import SpanBatch
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from tracepond.store.base import SpanRecord
+from tracepond.model.records import SpanRecord
 
 KINDS = ("", "internal", "server", "client", "producer", "consumer")
 STATUS = ("UNSET", "OK", "ERROR")

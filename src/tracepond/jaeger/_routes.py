@@ -11,9 +11,9 @@ from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tracepond.api._cancel import run_query
 from tracepond.deadline import Deadline
 from tracepond.errors import TracepondError, UnknownProject
+from tracepond.http_cancel import run_query
 from tracepond.jaeger._convert import KINDS, trace_json
 from tracepond.projects import DEFAULT_PROJECT, PROJECT_HEADER, check_project_name
 from tracepond.query import durations

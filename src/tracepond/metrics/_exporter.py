@@ -24,7 +24,7 @@ from tracepond._version import __version__
 from tracepond.metrics._genai import GENAI_LABELS, METRIC_COLUMNS, SPAN_LABELS, GenAIMetrics
 from tracepond.metrics._observer import BackgroundObserver
 from tracepond.metrics._state import Histogram, LabelCap, Lock, bucket_bounds
-from tracepond.store.base import WriteResult
+from tracepond.model.records import WriteResult
 
 if TYPE_CHECKING:
     from tracepond.ingest.pipeline import WritePipeline

@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 
 from tracepond.conventions._model import EMBEDDING, LLM
 from tracepond.metrics._state import Counter, Histogram, LabelCap, Lock, bucket_bounds
-from tracepond.store.base import WriteResult
+from tracepond.model.records import WriteResult
 
 # Bucket boundaries recommended by the OTel GenAI metric conventions.
 TOKEN_BUCKETS = bucket_bounds(

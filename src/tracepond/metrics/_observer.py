@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import pyarrow as pa
 
-from tracepond.store.base import WriteResult
+from tracepond.model.records import WriteResult
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ import orjson
 
 from tracepond.conventions import normalize_fields, view_from_json
 from tracepond.errors import InvalidRequest
+from tracepond.model.records import SpanRecord, TraceSummary
 from tracepond.projects import Project
-from tracepond.store.base import SpanRecord, TraceSummary
 
 SPAN_KINDS = ("unspecified", "internal", "server", "client", "producer", "consumer")
 STATUS_CODES = ("unset", "ok", "error")

@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 
 from tracepond.conventions import SpanInput, SpanView, normalize
-from tracepond.store.base import SpanRecord
+from tracepond.model.records import SpanRecord
 
 
 def first_input_last_output(records: list[SpanRecord]) -> tuple[Any, Any]:

@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from tracepond.store.base import SpanRecord
+from tracepond.model.records import SpanRecord
 
 
 def export_request(records: Sequence[SpanRecord]) -> dict[str, Any]:

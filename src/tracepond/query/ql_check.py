@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from typing import Final, NoReturn
 
+from tracepond.model import ql_ast as ast
+from tracepond.model.ql_fields import INTRINSICS, KIND_VALUES, RESOURCE_COLUMNS, STATUS_VALUES
 from tracepond.query import durations
-from tracepond.query import ql_ast as ast
-from tracepond.query.ql_fields import INTRINSICS, KIND_VALUES, RESOURCE_COLUMNS, STATUS_VALUES
 from tracepond.query.ql_lexer import QuerySyntaxError
 from tracepond.query.ql_regex import re2_problem
 from tracepond.query.suggest import nearest, one_of

@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Final, cast
 
 from tracepond.errors import QueryTooComplex
-from tracepond.query import ql_ast as ast
+from tracepond.model import ql_ast as ast
 from tracepond.query.ql_check import check_compare
 from tracepond.query.ql_lexer import QuerySyntaxError, Token, operator_spelling, tokenize
 

@@ -8,10 +8,11 @@ from typing import Any, Final
 import orjson
 
 from tracepond.errors import InvalidRequest
-from tracepond.ingest._rows import VIEW_COLUMNS
+from tracepond.model.filters import SORT_KEYS, Filters
+from tracepond.model.records import SearchRequest, SpanRecord
+from tracepond.model.spans import VIEW_COLUMNS
 from tracepond.query import _cursor, _render
-from tracepond.query.filters import SORT_KEYS, Filters
-from tracepond.store.base import SearchRequest, SpanRecord, SpanStore
+from tracepond.store.base import SpanStore
 
 MAX_PAGE: Final = 1000
 COUNT_CAP: Final = 10_000

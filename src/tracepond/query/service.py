@@ -13,9 +13,9 @@ from typing import Any
 
 from tracepond.deadline import Deadline
 from tracepond.errors import NotFound, ProjectNotFound, UnknownProject
+from tracepond.model.filters import Filters
 from tracepond.projects import DEFAULT_PROJECT, check_project_name
 from tracepond.query import _render, insights, search, stats
-from tracepond.query.filters import Filters
 from tracepond.query.tree import build_tree
 from tracepond.store.base import SpanStore
 

@@ -11,9 +11,10 @@ from dataclasses import replace
 from typing import Any, Final
 
 from tracepond.errors import InvalidRequest
-from tracepond.query.filters import Filters
+from tracepond.model.filters import Filters
+from tracepond.model.records import StatsRequest
 from tracepond.query.suggest import did_you_mean, nearest, one_of
-from tracepond.store.base import SpanStore, StatsRequest
+from tracepond.store.base import SpanStore
 
 GROUPS: Final = ("model", "service", "name", "category")
 # A trace has spans of many categories, so traces are not grouped by category.

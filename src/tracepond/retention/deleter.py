@@ -16,8 +16,9 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Final, Protocol, TypeVar
 
-from tracepond.query.filters import Filters
-from tracepond.store.base import SearchRequest, SpanStore
+from tracepond.model.filters import Filters
+from tracepond.model.records import SearchRequest
+from tracepond.store.base import SpanStore
 
 log = logging.getLogger("tracepond.retention")
 

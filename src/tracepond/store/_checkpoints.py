@@ -38,6 +38,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from tracepond.conventions import batch_from_table
+
 # DuckDB's row-group size (a test pins it against the installed DuckDB).
 ROW_GROUP_ROWS = 122_880
 # String values this long or longer are counted as pinned until the next checkpoint (about half
@@ -232,7 +234,8 @@ class CheckpointPolicy:
                     yield part, part_pinned, False
                     part, part_pinned = [], 0
                 for offset, length, sliced in slices_by_pinned(table, CHECKPOINT_PINNED_BYTES):
-                    yield [batch.rows(offset, length)], sliced, True
+                    rows = batch.table.slice(offset, length)
+                    yield [batch_from_table(rows, batch.origins, batch.project)], sliced, True
                 continue
             if part and self.commit_memory_bytes(part_pinned + pinned) > self._memory:
                 yield part, part_pinned, False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tracepond.auth.keys import KeyRecord
+from tracepond.model.keys import KeyRecord
 
 _COLUMNS = "id, name, project, scope, secret_hash, created_ns, expires_ns, revoked_ns"
 SELECT_KEYS = f"SELECT {_COLUMNS} FROM api_keys ORDER BY created_ns, id"

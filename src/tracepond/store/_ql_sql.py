@@ -1,4 +1,4 @@
-"""Compile a query-language AST (``query/ql_ast.py``) to parameterized SQL over ``spans``.
+"""Compile a query-language AST (``model/ql_ast.py``) to parameterized SQL over ``spans``.
 
 Each span selector becomes a CTE of matching ``(trace_id, span_id, parent_span_id)`` rows
 within the ingest window; trace-level operators combine those CTEs. The operands of an operator
@@ -14,8 +14,8 @@ from typing import Final
 
 import orjson
 
-from tracepond.query import ql_ast as ast
-from tracepond.query.ql_fields import KIND_VALUES, STATUS_VALUES
+from tracepond.model import ql_ast as ast
+from tracepond.model.ql_fields import KIND_VALUES, STATUS_VALUES
 from tracepond.store._origins import RESOURCE_JSON
 from tracepond.store._params import Params
 from tracepond.store._search_sql import DOCUMENT_COUNT

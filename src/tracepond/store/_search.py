@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from tracepond.ingest._rows import VIEW_COLUMNS
-from tracepond.query.filters import Filters
+from tracepond.model.filters import Filters
+from tracepond.model.records import SPAN_HEAD_COLUMNS, SearchPage, SearchRequest, TraceSummary
+from tracepond.model.spans import VIEW_COLUMNS
 from tracepond.store import _search_sql as q
 from tracepond.store._params import Params
 from tracepond.store._ql_sql import QueryCompiler
 from tracepond.store._search_previews import with_previews
-from tracepond.store.base import SPAN_HEAD_COLUMNS, SearchPage, SearchRequest, TraceSummary
 
 SUMMARY_COLUMNS = (
     "t.trace_id, t.root_span_id, t.root_name, t.service_name, t.start_ns, t.end_ns, t.span_count,"

@@ -16,10 +16,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, Final
 
-from tracepond.conventions._tables import REFERABLE_SOURCES
+from tracepond.conventions import REFERABLE_SOURCES
+from tracepond.model.records import TraceSummary
 from tracepond.store._literals import blob_literal, int_literal, project_literal
 from tracepond.store._search_sql import json_path
-from tracepond.store.base import TraceSummary
 
 PREVIEW_CHARS: Final = 200
 # Cut in SQL before the text reaches Python: enough to find a first line within.

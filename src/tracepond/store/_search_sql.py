@@ -12,7 +12,7 @@ from typing import Final
 
 import orjson
 
-from tracepond.query.filters import AttrFilter, Filters
+from tracepond.model.filters import AttrFilter, Filters
 from tracepond.store._params import Params
 
 # traces keep per-category counts for these, so no span scan is needed for them.

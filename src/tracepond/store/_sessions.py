@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from tracepond.model.records import TraceSummary
 from tracepond.store._params import Params
 from tracepond.store._search import SUMMARY_COLUMNS
-from tracepond.store.base import TraceSummary
 
 _SESSION_COLUMNS = (
     "session_id",

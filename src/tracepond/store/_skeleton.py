@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tracepond.query.skeleton import COLUMNS, SpanColumns
+from tracepond.model.records import SpanRecord
+from tracepond.model.skeleton import COLUMNS, SpanColumns
 from tracepond.store._literals import in_trace
-from tracepond.store.base import SpanRecord
 
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM spans"
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from tracepond.model.records import StatsRequest
 from tracepond.store import _search_sql as q
 from tracepond.store._params import Params
 from tracepond.store._ql_sql import QueryCompiler
 from tracepond.store._search import _add_span_semijoins, _Query, _window, _window_sql
-from tracepond.store.base import StatsRequest
 
 GROUP_COLUMNS: Final = {
     "model": "s.model",

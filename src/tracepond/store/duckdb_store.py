@@ -22,8 +22,7 @@ from typing import Any, ParamSpec, TypeVar
 import duckdb
 import pyarrow as pa
 
-from tracepond.auth.keys import KeyRecord
-from tracepond.conventions import TraceTotals
+from tracepond.conventions import summarize_table, totals_by_trace
 from tracepond.deadline import Deadline
 from tracepond.errors import (
     QueryMemoryLimit,
@@ -32,14 +31,21 @@ from tracepond.errors import (
     StoreReadError,
     TracepondError,
 )
-from tracepond.ingest._rows import DERIVED_COLUMNS, SPAN_COLUMNS, SPAN_SCHEMA, SpanBatch
-from tracepond.ingest._summary import (
-    TOTALS_COLUMNS,
-    TracePartial,
-    merge_into,
-    summarize_table,
-    totals_by_trace,
+from tracepond.model.keys import KeyRecord
+from tracepond.model.records import (
+    TREE_COLUMNS,
+    SearchPage,
+    SearchRequest,
+    SpanColumns,
+    SpanRecord,
+    StatsRequest,
+    StoreHealth,
+    TracePage,
+    TraceSummary,
+    WriteResult,
 )
+from tracepond.model.spans import DERIVED_COLUMNS, SPAN_COLUMNS, SPAN_SCHEMA, SpanBatch
+from tracepond.model.summary import TOTALS_COLUMNS, TracePartial, TraceTotals, merge_into
 from tracepond.projects import DEFAULT_PROJECT, Project
 from tracepond.store import (
     _keys,
@@ -63,18 +69,6 @@ from tracepond.store._failures import classify, describe, is_fatal, is_memory_er
 from tracepond.store._known_traces import KnownTraceIds
 from tracepond.store._literals import blob_literal, in_trace, int_literal, project_literal
 from tracepond.store._schema import MIGRATIONS, migrate
-from tracepond.store.base import (
-    TREE_COLUMNS,
-    SearchPage,
-    SearchRequest,
-    SpanColumns,
-    SpanRecord,
-    StatsRequest,
-    StoreHealth,
-    TracePage,
-    TraceSummary,
-    WriteResult,
-)
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +149,7 @@ _UPDATE_TRACES = (
 )
 
 _SPAN_SELECT = _origins.SPAN_SELECT
-# What a tree node shows (store.base.TREE_COLUMNS). Reading fewer columns makes a trace fetch
+# What a tree node shows (model.records.TREE_COLUMNS). Reading fewer columns makes a trace fetch
 # ~40% faster at 1M spans: each column read decompresses the whole vector holding the spans.
 _TREE_SELECT = f"SELECT {', '.join(TREE_COLUMNS)} FROM spans"
 _SUMMARY_COLUMNS = (
@@ -960,7 +954,7 @@ class DuckDBStore:
             con.execute("ROLLBACK")
             raise
 
-    # -- API keys (auth/keys.py; only hashes are stored) -----------------------------------------
+    # -- API keys (model/keys.py; only hashes are stored: auth/keys.py) ----------------------------
     # Written on the writer thread (the server hands these to WritePipeline.call) or by a
     # process that owns the database alone (``tracepond keys --db``), like every other write.
 

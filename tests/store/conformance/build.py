@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from ingest.otlp_build import make_request
-from tracepond.ingest._rows import SpanBatch, to_arrow
+from tracepond.conventions import batch_from_table
+from tracepond.ingest._rows import to_arrow
 from tracepond.ingest.decode import SpanDecoder
+from tracepond.model.records import TraceSummary
+from tracepond.model.spans import SpanBatch
 from tracepond.projects import DEFAULT_PROJECT
-from tracepond.store.base import SpanStore, TraceSummary
+from tracepond.store.base import SpanStore
 
 DECODER = SpanDecoder(max_attribute_bytes=1 << 20)
 
@@ -21,7 +24,7 @@ def batch_of(request: Any, project: str = DEFAULT_PROJECT) -> SpanBatch:
     """What the ingest pipeline hands the store for ``request`` (every span valid)."""
     batch = DECODER.decode(request)
     assert batch.rejected == 0
-    return SpanBatch.from_table(to_arrow(batch.rows), batch.rows.origins, project)
+    return batch_from_table(to_arrow(batch.rows), batch.rows.origins, project)
 
 
 def summary_of(store: SpanStore, trace: bytes, project: str = DEFAULT_PROJECT) -> TraceSummary:

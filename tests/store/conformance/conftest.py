@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 import pytest
 
-from tracepond.auth.keys import KeyRecord
+from tracepond.model.keys import KeyRecord
 from tracepond.retention.deleter import DeletingStore
 from tracepond.store.duckdb_store import DuckDBStore
 

@@ -20,10 +20,13 @@ from typing import Any
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from ingest.otlp_build import BASE_NS, key_values, make_request, make_span, span_id, trace_id
-from tracepond.ingest._rows import SpanBatch, to_arrow
+from tracepond.conventions import batch_from_table
+from tracepond.ingest._rows import to_arrow
 from tracepond.ingest.decode import SpanDecoder
+from tracepond.model.records import TraceSummary, WriteResult
+from tracepond.model.spans import SpanBatch
 from tracepond.projects import DEFAULT_PROJECT
-from tracepond.store.base import SpanStore, TraceSummary, WriteResult
+from tracepond.store.base import SpanStore
 
 S = 1_000_000_000
 MINUTE = 60 * S
@@ -552,7 +555,7 @@ def batch(trace: Trace, spans: list[SpanSpec], rename: str | None = None) -> Spa
         built.append(proto)
     decoded = DECODER.decode(make_request(built, service=services.pop()))
     assert decoded.rejected == 0
-    return SpanBatch.from_table(to_arrow(decoded.rows), decoded.rows.origins, trace.project)
+    return batch_from_table(to_arrow(decoded.rows), decoded.rows.origins, trace.project)
 
 
 def batches_of(trace: Trace, spans: list[SpanSpec]) -> list[SpanBatch]:

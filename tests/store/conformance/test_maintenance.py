@@ -10,12 +10,12 @@ from dataclasses import dataclass
 import pytest
 
 from ingest.otlp_build import BASE_NS, make_span, span_id, trace_id
-from tracepond.auth.keys import KeyRecord
 from tracepond.deadline import Deadline
 from tracepond.errors import QueryCancelled, QueryTimeout, StorageUnavailable
+from tracepond.model.filters import Filters
+from tracepond.model.keys import KeyRecord
+from tracepond.model.records import SearchRequest, StatsRequest, StoreHealth
 from tracepond.projects import DEFAULT_PROJECT
-from tracepond.query.filters import Filters
-from tracepond.store.base import SearchRequest, StatsRequest, StoreHealth
 
 from .build import table
 from .conftest import ConformanceStore

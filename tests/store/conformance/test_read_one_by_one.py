@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from ingest.otlp_build import BASE_NS, make_span, span_id, trace_id
-from tracepond.store.base import TREE_COLUMNS, SpanColumns, SpanStore, TracePage, TraceSummary
+from tracepond.model.records import TREE_COLUMNS, SpanColumns, TracePage, TraceSummary
+from tracepond.store.base import SpanStore
 
 from .build import table
 

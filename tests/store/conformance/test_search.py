@@ -15,8 +15,10 @@ from typing import Any
 import pytest
 
 from ingest.otlp_build import BASE_NS, make_span, span_id, trace_id
-from tracepond.query.filters import SORT_KEYS, AttrFilter, Filters, parse_query
-from tracepond.store.base import SearchPage, SearchRequest, SpanStore, TraceSummary
+from tracepond.model.filters import SORT_KEYS, AttrFilter, Filters
+from tracepond.model.records import SearchPage, SearchRequest, TraceSummary
+from tracepond.query.filters import parse_query
+from tracepond.store.base import SpanStore
 
 from .build import table
 from .conftest import StoreFactory, duckdb_store

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from tracepond.model.records import TREE_COLUMNS, TraceSummary
 from tracepond.projects import DEFAULT_PROJECT
-from tracepond.store.base import TREE_COLUMNS, TraceSummary
 
 from .seed import ACME, EMPTY, MISSING, Seeded, build_traces, comparable
 

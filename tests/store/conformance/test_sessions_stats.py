@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
+from tracepond.model.filters import Filters
+from tracepond.model.records import StatsRequest, TraceSummary
 from tracepond.projects import DEFAULT_PROJECT
-from tracepond.query.filters import Filters, parse_query
-from tracepond.store.base import StatsRequest, TraceSummary
+from tracepond.query.filters import parse_query
 
 from .seed import ACME, EMPTY, MINUTE, T0, S, Seeded, SpanSpec, Trace, comparable
 

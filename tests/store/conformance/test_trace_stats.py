@@ -11,12 +11,15 @@ from typing import Any
 import pytest
 
 from ingest.otlp_build import BASE_NS, make_request, make_span, span_id, trace_id
+from tracepond.conventions import batch_from_table
 from tracepond.errors import InvalidRequest
-from tracepond.ingest._rows import SpanBatch, to_arrow
+from tracepond.ingest._rows import to_arrow
 from tracepond.ingest.decode import SpanDecoder
-from tracepond.query.filters import Filters, parse_query
+from tracepond.model.filters import Filters
+from tracepond.model.records import StatsRequest
+from tracepond.query.filters import parse_query
 from tracepond.query.service import QueryService
-from tracepond.store.base import SpanStore, StatsRequest
+from tracepond.store.base import SpanStore
 
 from .conftest import StoreFactory
 
@@ -46,7 +49,7 @@ class Seeded:
 def write(store: SpanStore, spans: list[Any], service: str) -> None:
     batch = DECODER.decode(make_request(spans, service=service))
     assert batch.rejected == 0
-    store.write([SpanBatch.from_table(to_arrow(batch.rows), batch.rows.origins)])
+    store.write([batch_from_table(to_arrow(batch.rows), batch.rows.origins)])
 
 
 @pytest.fixture(scope="module")

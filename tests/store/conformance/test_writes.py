@@ -13,9 +13,11 @@ import pyarrow as pa
 import pytest
 
 from ingest.otlp_build import BASE_NS, make_span, span_id, trace_id
+from tracepond.conventions import batch_from_table
 from tracepond.errors import StorageUnavailable
-from tracepond.ingest._rows import SPAN_COLUMNS, SpanBatch
-from tracepond.store.base import SpanStore, TraceSummary, WriteResult
+from tracepond.model.records import TraceSummary, WriteResult
+from tracepond.model.spans import SPAN_COLUMNS
+from tracepond.store.base import SpanStore
 
 from .build import summary_of, table
 from .conftest import StoreFactory
@@ -95,7 +97,7 @@ def test_one_write_is_one_transaction(store: SpanStore) -> None:
     bad_rows = refused.table.to_pylist()
     bad_rows[0]["name"] = None  # violates NOT NULL: the database refuses it mid-write
     bad_table = pa.Table.from_pylist(bad_rows, schema=good.table.schema)
-    bad = SpanBatch.from_table(bad_table, refused.origins)
+    bad = batch_from_table(bad_table, refused.origins)
     with pytest.raises(Exception):  # noqa: B017 - any store error; the point is what is left
         store.write([good, bad])
     assert store.trace_spans(good_trace) == []

@@ -1,4 +1,4 @@
-"""The query language's syntax tree (produced by ``ql_parser``, compiled to SQL in
+"""The query language's syntax tree (produced by ``query/ql_parser.py``, compiled to SQL in
 ``store/_ql_sql.py``). Plain frozen dataclasses: no SQL, no I/O."""
 
 from __future__ import annotations

@@ -1,22 +1,22 @@
-"""Per-trace summaries of a batch of spans, and how two summaries of one trace combine.
+"""Per-trace summaries of a batch of spans, and how two summaries of one trace combine:
+engine-neutral rules every store reuses (or computes the same result of at read time).
 
 The decoder summarizes each request while it still holds every span's values in Python; the
 writer merges those partial summaries with the stored ones. That keeps a GROUP BY (a few ms of
-fixed cost per statement in DuckDB) out of every commit.
+fixed cost per statement in DuckDB) out of every commit. The leaf-only token and cost totals
+follow the conventions' rule (``conventions/_totals.py``); ``conventions/_summaries.py`` adds
+them to the partials made here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-import pyarrow as pa
-
-from tracepond.conventions import SpanView, TraceTotals, Usage, trace_totals
-
 STATUS_ERROR = 2
-# The view columns that trace totals need, in SpanView order below.
+# The view columns that trace totals need, in the order ``views_from_columns`` reads them
+# (conventions/_summaries.py).
 TOTALS_COLUMNS = (
     "category",
     "model",
@@ -38,6 +38,23 @@ SUMMARY_COLUMNS = (
     "status_code",
     *TOTALS_COLUMNS,
 )
+
+
+@dataclass(slots=True)
+class TraceTotals:
+    """A trace's leaf-only token and cost totals, and what its spans say about it
+    (``conventions.trace_totals`` computes them)."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    total_tokens: int = 0
+    cost: float | None = None
+    models: list[str] = field(default_factory=list)
+    session_id: str | None = None
+    user_id: str | None = None
+    llm_steps: int = 0
+    tool_steps: int = 0
+    retriever_steps: int = 0
 
 
 @dataclass(slots=True)
@@ -84,58 +101,9 @@ class TracePartial:
         self.totals = None
 
 
-def summarize(
-    columns: Mapping[str, Sequence[Any]], views: Sequence[SpanView] | None = None
-) -> dict[bytes, TracePartial]:
-    """Partial summaries by trace id, from span columns (trace_id, span_id, parent_span_id, name,
-    service_name, start_ns, end_ns, status_code and the view columns). ``views``, when given,
-    are the spans' normalized views (else they are rebuilt from the view columns)."""
-    out = _summaries(columns)
-    if views is None:
-        views = views_from_columns(columns)
-    spans = zip(
-        columns["trace_id"], columns["span_id"], columns["parent_span_id"], views, strict=True
-    )
-    for trace_id, totals in _totals(spans).items():
-        out[trace_id].totals = totals
-    return out
-
-
-def totals_by_trace(rows: Iterable[tuple[Any, ...]]) -> dict[bytes, TraceTotals]:
-    """Totals per trace from rows of (trace_id, span_id, parent_span_id, *TOTALS_COLUMNS)."""
-    rows = list(rows)
-    columns = {name: [row[3 + i] for row in rows] for i, name in enumerate(TOTALS_COLUMNS)}
-    views = views_from_columns(columns)
-    return _totals((row[0], row[1], row[2], view) for row, view in zip(rows, views, strict=True))
-
-
-def _totals(
-    spans: Iterable[tuple[bytes, bytes, bytes | None, SpanView]],
-) -> dict[bytes, TraceTotals]:
-    by_trace: dict[bytes, list[tuple[bytes, bytes | None, SpanView]]] = {}
-    for trace_id, span_id, parent, view in spans:
-        by_trace.setdefault(trace_id, []).append((span_id, parent, view))
-    return {trace_id: trace_totals(rows) for trace_id, rows in by_trace.items()}
-
-
-def views_from_columns(columns: Mapping[str, Sequence[Any]]) -> list[SpanView]:
-    """Views carrying just what trace totals read, rebuilt from stored view columns."""
-    return [
-        SpanView(
-            category=category or "unknown",
-            model=model,
-            usage=Usage(input_tokens=tokens_in, output_tokens=tokens_out, total_tokens=total),
-            cost=cost,
-            session_id=session_id,
-            user_id=user_id,
-        )
-        for category, model, tokens_in, tokens_out, total, cost, session_id, user_id in zip(
-            *(columns[name] for name in TOTALS_COLUMNS), strict=True
-        )
-    ]
-
-
-def _summaries(columns: Mapping[str, Sequence[Any]]) -> dict[bytes, TracePartial]:
+def partials_by_trace(columns: Mapping[str, Sequence[Any]]) -> dict[bytes, TracePartial]:
+    """Partial summaries by trace id, without totals, from span columns (trace_id, span_id,
+    parent_span_id, name, service_name, start_ns, end_ns, status_code)."""
     out: dict[bytes, TracePartial] = {}
     rows = zip(
         columns["trace_id"],
@@ -168,10 +136,6 @@ def _summaries(columns: Mapping[str, Sequence[Any]]) -> dict[bytes, TracePartial
         else:
             known.absorb(span)
     return out
-
-
-def summarize_table(table: pa.Table) -> dict[bytes, TracePartial]:
-    return summarize({name: table[name].to_pylist() for name in SUMMARY_COLUMNS})
 
 
 def merge_into(target: dict[bytes, TracePartial], partials: Iterable[TracePartial]) -> None:

@@ -4,6 +4,7 @@ A sync route would keep its worker thread (and a DuckDB cursor, and memory) busy
 ends, even after the client has disconnected. Here the query runs in the thread pool under a
 ``Deadline`` while the route waits for either its result or the client's ``http.disconnect``;
 on a disconnect the deadline is cancelled, and the store interrupts the running statement.
+Shared by the API and the Jaeger routes, which are peers (docs/architecture.md).
 """
 
 from __future__ import annotations
