@@ -36,7 +36,13 @@ def duckdb_store(path: Path) -> SpanStore:
     return DuckDBStore(path / "conformance.duckdb", memory_limit="128MB", threads=1)
 
 
-STORES = [pytest.param(duckdb_store, id="duckdb")]
+def chdb_store(path: Path) -> SpanStore:
+    """The ClickHouse store on chdb (skipped where chdb is not installed)."""
+    clickhouse = pytest.importorskip("tracepond.store.clickhouse")
+    return clickhouse.ClickHouseStore.from_url(f"chdb://{path / 'conformance-chdb'}")  # type: ignore[no-any-return]
+
+
+STORES = [pytest.param(duckdb_store, id="duckdb"), pytest.param(chdb_store, id="chdb")]
 
 
 @pytest.fixture(params=STORES)
