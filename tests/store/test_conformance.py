@@ -29,6 +29,8 @@ from tracepond.store.base import (
 )
 from tracepond.store.duckdb_store import DuckDBStore
 
+from store.clickhouse.chdb import open_chdb_store
+
 StoreFactory = Callable[[Path], SpanStore]
 
 
@@ -37,9 +39,9 @@ def duckdb_store(path: Path) -> SpanStore:
 
 
 def chdb_store(path: Path) -> SpanStore:
-    """The ClickHouse store on chdb (skipped where chdb is not installed)."""
-    clickhouse = pytest.importorskip("tracepond.store.clickhouse")
-    return clickhouse.ClickHouseStore.from_url(f"chdb://{path / 'conformance-chdb'}")  # type: ignore[no-any-return]
+    """The ClickHouse store on chdb, in a database of its own for ``path``."""
+    pytest.importorskip("chdb")
+    return open_chdb_store(path)  # type: ignore[no-any-return]
 
 
 STORES = [pytest.param(duckdb_store, id="duckdb"), pytest.param(chdb_store, id="chdb")]

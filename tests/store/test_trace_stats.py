@@ -18,7 +18,10 @@ from tracepond.ingest.decode import SpanDecoder
 from tracepond.query.filters import Filters, parse_query
 from tracepond.query.service import QueryService
 from tracepond.store.base import StatsRequest
+from tracepond.store.base import SpanStore
 from tracepond.store.duckdb_store import DuckDBStore
+
+from store.clickhouse.chdb import open_chdb_store
 
 S = 1_000_000_000
 MINUTE = 60 * S
@@ -37,24 +40,36 @@ def llm(model: str, tokens_in: int, tokens_out: int, cost: float | None = None) 
     return out
 
 
+def duckdb_store(path: Path) -> SpanStore:
+    return DuckDBStore(path / "stats.duckdb", threads=1)
+
+
+def chdb_store(path: Path) -> SpanStore:
+    pytest.importorskip("chdb")
+    return open_chdb_store(path)  # type: ignore[no-any-return]
+
+
+STORES = [pytest.param(duckdb_store, id="duckdb"), pytest.param(chdb_store, id="chdb")]
+
+
 @dataclass
 class Seeded:
-    store: DuckDBStore
+    store: SpanStore
     ids: dict[str, str] = field(default_factory=dict)
 
 
-def write(store: DuckDBStore, spans: list[Any], service: str) -> None:
+def write(store: SpanStore, spans: list[Any], service: str) -> None:
     batch = DECODER.decode(make_request(spans, service=service))
     assert batch.rejected == 0
     store.write([SpanBatch.from_table(to_arrow(batch.rows), batch.rows.origins)])
 
 
-@pytest.fixture(scope="module")
-def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
+@pytest.fixture(scope="module", params=STORES)
+def seeded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
     """In minute 0: ``a`` (svc-a, 4 s, 5 spans, a framework LLM span over a provider span, both
     reporting 100/20 tokens) and ``b`` (svc-a, 2 s, 3 spans, two models, an error span).
     In minute 1: ``c`` (svc-b, 1 s, root only). Before the range: ``old``."""
-    store = DuckDBStore(tmp_path_factory.mktemp("stats") / "stats.duckdb", threads=1)
+    store = request.param(tmp_path_factory.mktemp("stats"))
     out = Seeded(store)
 
     t, root, wrapper = trace_id(), span_id(), span_id()
@@ -171,8 +186,9 @@ def test_query_service_validates_and_keeps_span_level_default(seeded: Seeded) ->
     assert service.stats(Filters(since_ns=1, until_ns=2), None, None, "trace")["rows"] == []
 
 
-def test_an_empty_store_has_no_rows(tmp_path: Path) -> None:
-    store = DuckDBStore(tmp_path / "empty.duckdb", threads=1)
+@pytest.mark.parametrize("factory", STORES)
+def test_an_empty_store_has_no_rows(factory: Any, tmp_path: Path) -> None:
+    store = factory(tmp_path)
     try:
         assert store.trace_stats(request()) == []
         assert store.trace_stats(request(tag="beta")) == []

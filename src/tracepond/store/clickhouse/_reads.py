@@ -36,7 +36,7 @@ SUMMARY_FIELDS: Final = (
     "tool_count",
     "retriever_count",
 )
-SUMMARY_SELECT: Final = ", ".join(f"t.{name}" for name in SUMMARY_FIELDS)
+SUMMARY_SELECT: Final = ", ".join(f"t.{name} AS {name}" for name in SUMMARY_FIELDS)
 # Every stored column of a span as a record holds it (its origin is added as JSON).
 RECORD_COLUMNS: Final = (
     "trace_id",

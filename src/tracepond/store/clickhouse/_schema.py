@@ -122,7 +122,7 @@ _KEYS_COLUMNS: Final = """
     updated_ns Int64
 """
 # What the full-text index covers; full-text conditions name this expression verbatim.
-TEXT_EXPR: Final = "lower(concat(name, '\\n', attributes_json, '\\n', events_json))"
+TEXT_EXPR: Final = "lowerUTF8(concat(name, '\\n', attributes_json, '\\n', events_json))"
 _MIGRATIONS_COLUMNS: Final = """
     version UInt32,
     description String,
