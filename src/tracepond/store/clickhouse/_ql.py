@@ -41,6 +41,17 @@ _COLUMNS: Final = {
 _SQL_OPS: Final = {"=": "=", "!=": "!=", ">": ">", ">=": ">=", "<": "<", "<=": "<="}
 
 
+def with_clause(ctes: list[str]) -> str:
+    """The WITH clause of ``ctes``: RECURSIVE when a descendant walk is among them (ClickHouse
+    then computes no CTE once: MATERIALIZED is refused in a recursive WITH)."""
+    if not ctes:
+        return ""
+    if any(cte.startswith("a") for cte in ctes):
+        plain = [cte.replace(" AS MATERIALIZED (", " AS (", 1) for cte in ctes]
+        return "WITH RECURSIVE " + ", ".join(plain) + " "
+    return "WITH " + ", ".join(ctes) + " "
+
+
 class QueryCompiler:
     """Collects CTEs; ``compile`` returns the name of the CTE holding the query's result spans.
     ``spans``: the span source to read (a table, FINAL); ``window``: a condition on it."""

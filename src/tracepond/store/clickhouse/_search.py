@@ -19,7 +19,7 @@ from tracepond.store.base import SPAN_HEAD_COLUMNS, SearchPage, SearchRequest, T
 from tracepond.store.clickhouse import _search_sql as q
 from tracepond.store.clickhouse._params import Params
 from tracepond.store.clickhouse._previews import with_previews
-from tracepond.store.clickhouse._ql import QueryCompiler
+from tracepond.store.clickhouse._ql import QueryCompiler, with_clause
 from tracepond.store.clickhouse._reads import SUMMARY_SELECT, summary
 from tracepond.store.clickhouse._sql import hour_range, run
 
@@ -62,7 +62,7 @@ class Query:
     where: list[str]
 
     def with_clause(self) -> str:
-        return ("WITH RECURSIVE " + ", ".join(self.ctes) + " ") if self.ctes else ""
+        return with_clause(self.ctes)
 
 
 def watermark(client: Any, db: str, project: str) -> int:

@@ -11,7 +11,7 @@ from tracepond.store._stats import first_bucket_start
 from tracepond.store.base import StatsRequest
 from tracepond.store.clickhouse import _search_sql as q
 from tracepond.store.clickhouse._params import Params
-from tracepond.store.clickhouse._ql import QueryCompiler
+from tracepond.store.clickhouse._ql import QueryCompiler, with_clause
 from tracepond.store.clickhouse._search import Query, add_span_semijoins, spans_source, window
 from tracepond.store.clickhouse._sql import run
 
@@ -67,7 +67,7 @@ def stats(client: Any, db: str, request: StatsRequest) -> list[dict[str, Any]]:
     if f.query is not None:
         compiler = QueryCompiler(p, spans_source(db), f"{db}.origins", found.sql(p, f.project))
         result = compiler.compile(f.query)
-        ctes = "WITH RECURSIVE " + ", ".join(compiler.ctes) + " "
+        ctes = with_clause(compiler.ctes)
         where.append(f"(s.trace_id, s.span_id) IN (SELECT trace_id, span_id FROM {result})")
     bucket = _bucket(request, p, "s.start_ns")
     group = GROUP_COLUMNS[request.group_by] if request.group_by else "CAST(NULL, 'Nullable(String)')"
