@@ -29,7 +29,7 @@ from tracepond.store.base import (
 )
 from tracepond.store.duckdb_store import DuckDBStore
 
-from store.clickhouse.chdb import open_chdb_store
+from store.clickhouse.stores import open_chdb_store, open_server_store
 
 StoreFactory = Callable[[Path], SpanStore]
 
@@ -40,11 +40,19 @@ def duckdb_store(path: Path) -> SpanStore:
 
 def chdb_store(path: Path) -> SpanStore:
     """The ClickHouse store on chdb, in a database of its own for ``path``."""
-    pytest.importorskip("chdb")
     return open_chdb_store(path)  # type: ignore[no-any-return]
 
 
-STORES = [pytest.param(duckdb_store, id="duckdb"), pytest.param(chdb_store, id="chdb")]
+def clickhouse_store(path: Path) -> SpanStore:
+    """The ClickHouse store on the server of TRACEPOND_TEST_CLICKHOUSE_URL (else skipped)."""
+    return open_server_store(path)  # type: ignore[no-any-return]
+
+
+STORES = [
+    pytest.param(duckdb_store, id="duckdb"),
+    pytest.param(chdb_store, id="chdb"),
+    pytest.param(clickhouse_store, id="clickhouse"),
+]
 
 
 @pytest.fixture(params=STORES)

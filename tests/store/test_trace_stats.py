@@ -21,7 +21,7 @@ from tracepond.store.base import StatsRequest
 from tracepond.store.base import SpanStore
 from tracepond.store.duckdb_store import DuckDBStore
 
-from store.clickhouse.chdb import open_chdb_store
+from store.clickhouse.stores import open_chdb_store
 
 S = 1_000_000_000
 MINUTE = 60 * S
@@ -45,7 +45,6 @@ def duckdb_store(path: Path) -> SpanStore:
 
 
 def chdb_store(path: Path) -> SpanStore:
-    pytest.importorskip("chdb")
     return open_chdb_store(path)  # type: ignore[no-any-return]
 
 
