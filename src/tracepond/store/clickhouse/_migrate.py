@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from tracepond.errors import TracepondError
-from tracepond.store.clickhouse._schema import bootstrap, migrations
+from tracepond.store.clickhouse._schema import bootstrap, migrations, ttl_statements
 from tracepond.store.clickhouse._sql import run
 
 
@@ -20,7 +20,7 @@ def applied_versions(client: Any, database: str) -> set[int]:
 def migrate(client: Any, database: str, cluster: str | None, ttl_days: int | None) -> int:
     for statement in bootstrap(database, cluster):
         client.command(statement)
-    steps = migrations(database, cluster, ttl_days)
+    steps = migrations(database, cluster)
     applied = applied_versions(client, database)
     newest = steps[-1].version
     if applied and max(applied) > newest:
@@ -38,4 +38,8 @@ def migrate(client: Any, database: str, cluster: str | None, ttl_days: int | Non
             [(step.version, step.description)],
             column_names=["version", "description"],
         )
+    if ttl_days is not None:
+        for statement in ttl_statements(database, cluster, ttl_days):
+            # Existing parts get their TTL as they merge, not by rewriting them all now.
+            client.command(statement, settings={"materialize_ttl_after_modify": 0})
     return newest
