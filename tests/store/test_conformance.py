@@ -16,6 +16,7 @@ import pyarrow as pa
 import pytest
 
 from ingest.otlp_build import BASE_NS, make_request, make_span, span_id, trace_id
+from store.clickhouse.stores import open_chdb_store, open_server_store
 from tracepond.errors import StorageUnavailable
 from tracepond.ingest._rows import SPAN_COLUMNS, SpanBatch, to_arrow
 from tracepond.ingest.decode import SpanDecoder
@@ -28,8 +29,6 @@ from tracepond.store.base import (
     WriteResult,
 )
 from tracepond.store.duckdb_store import DuckDBStore
-
-from store.clickhouse.stores import open_chdb_store, open_server_store
 
 StoreFactory = Callable[[Path], SpanStore]
 

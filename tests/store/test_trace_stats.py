@@ -12,16 +12,14 @@ from typing import Any
 import pytest
 
 from ingest.otlp_build import BASE_NS, make_request, make_span, span_id, trace_id
+from store.clickhouse.stores import open_chdb_store
 from tracepond.errors import InvalidRequest
 from tracepond.ingest._rows import SpanBatch, to_arrow
 from tracepond.ingest.decode import SpanDecoder
 from tracepond.query.filters import Filters, parse_query
 from tracepond.query.service import QueryService
-from tracepond.store.base import StatsRequest
-from tracepond.store.base import SpanStore
+from tracepond.store.base import SpanStore, StatsRequest
 from tracepond.store.duckdb_store import DuckDBStore
-
-from store.clickhouse.stores import open_chdb_store
 
 S = 1_000_000_000
 MINUTE = 60 * S
@@ -64,7 +62,9 @@ def write(store: SpanStore, spans: list[Any], service: str) -> None:
 
 
 @pytest.fixture(scope="module", params=STORES)
-def seeded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
+def seeded(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Seeded]:
     """In minute 0: ``a`` (svc-a, 4 s, 5 spans, a framework LLM span over a provider span, both
     reporting 100/20 tokens) and ``b`` (svc-a, 2 s, 3 spans, two models, an error span).
     In minute 1: ``c`` (svc-b, 1 s, root only). Before the range: ``old``."""

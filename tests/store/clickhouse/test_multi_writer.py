@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import random
 import threading
-from dataclasses import replace
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -239,9 +239,7 @@ def test_a_summary_over_fewer_spans_never_replaces_one_over_more(tmp_path: Path)
         a.write(batches_of([make_span(trace, root, "root", end=BASE_NS + 9 * SECOND)], rng))
         stale = a._writer._recompute("default", [trace])
         b.write(
-            batches_of(
-                [make_span(trace, span_id(), f"c{i}", parent=root) for i in range(3)], rng
-            )
+            batches_of([make_span(trace, span_id(), f"c{i}", parent=root) for i in range(3)], rng)
         )
         a._writer._insert_summaries(stale)  # A's late insert of the summary over 1 span
         for store in (a, b):

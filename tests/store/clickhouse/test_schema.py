@@ -62,7 +62,9 @@ def test_migrations_run_once_and_are_recorded(tmp_path: Path) -> None:
         assert first.schema_version == newest
         client = first._writer.client
         db = first.database
-        recorded = client.query(f"SELECT version FROM {db}.schema_migrations FINAL ORDER BY version")
+        recorded = client.query(
+            f"SELECT version FROM {db}.schema_migrations FINAL ORDER BY version"
+        )
         assert [row[0] for row in recorded.result_rows] == list(range(1, newest + 1))
         indexes = client.query(
             "SELECT name FROM system.data_skipping_indices WHERE database = {db:String}"
@@ -115,8 +117,8 @@ def test_retention_by_ttl_drops_whole_day_partitions(tmp_path: Path) -> None:
         assert "PARTITION BY toDate(fromUnixTimestamp64Nano(start_ns))" in spans
         assert "TTL toDate(fromUnixTimestamp64Nano(start_ns)) + toIntervalDay(8)" in spans
         assert "ttl_only_drop_parts = 1" in spans
-        assert "TTL toDateTime(fromUnixTimestamp64Nano(end_ns)) + toIntervalDay(7)" in tables[
-            "traces"
-        ]
+        assert (
+            "TTL toDateTime(fromUnixTimestamp64Nano(end_ns)) + toIntervalDay(7)" in tables["traces"]
+        )
     finally:
         store.close()

@@ -41,7 +41,12 @@ def test_urls() -> None:
     )
     assert (server.username, server.password, server.secure) == ("writer", "s@cret", False)
     tls = parse_url("clickhouses://ch.example")
-    assert (tls.secure, tls.port, tls.database, tls.username) == (True, 8443, "tracepond", "default")
+    assert (tls.secure, tls.port, tls.database, tls.username) == (
+        True,
+        8443,
+        "tracepond",
+        "default",
+    )
     local = parse_url("chdb:///var/lib/tracepond")
     assert (local.kind, local.path, local.database) == ("chdb", "/var/lib/tracepond", "tracepond")
     assert parse_url("chdb:///d?database=other").database == "other"

@@ -107,9 +107,7 @@ def insert_key(client: Any, db: str, key: KeyRecord, settings: dict[str, Any]) -
     )
 
 
-def revoke_key(
-    client: Any, db: str, key_id: str, now_ns: int, settings: dict[str, Any]
-) -> bool:
+def revoke_key(client: Any, db: str, key_id: str, now_ns: int, settings: dict[str, Any]) -> bool:
     """Revoking twice keeps the first time; False when there is no such key."""
     key = next((k for k in api_keys(client, db) if k.id == key_id), None)
     if key is None:

@@ -73,18 +73,18 @@ def _preview(view_json: str | None, raw: dict[str, str]) -> tuple[Any, Any, Any]
     plain_in = _coalesce(_as_text(view.get("input", _MISSING)), _jsonish(referenced("input")))
     plain_out = _coalesce(_as_text(view.get("output", _MISSING)), _jsonish(referenced("output")))
     asked_from = _messages(view.get("input_messages", _MISSING), referenced("input_messages"))
-    answered_from = _messages(
-        view.get("output_messages", _MISSING), referenced("output_messages")
-    )
+    answered_from = _messages(view.get("output_messages", _MISSING), referenced("output_messages"))
     users = [m for m in asked_from if isinstance(m, dict) and m.get("role") == "user"]
     asked = users[-1] if users else (asked_from[-1] if asked_from else None)
     answered = answered_from[-1] if answered_from else None
     text_in = _coalesce(plain_in, _message_text(asked))
     text_out = _coalesce(plain_out, _message_text(answered))
     tags = view.get("tags")
-    tag_texts = tuple(
-        t for t in (_as_text(tag) for tag in tags) if t is not None
-    ) if isinstance(tags, list) else ()
+    tag_texts = (
+        tuple(t for t in (_as_text(tag) for tag in tags) if t is not None)
+        if isinstance(tags, list)
+        else ()
+    )
     return (
         first_line(None if text_in is None else text_in[:_SQL_CHARS]),
         first_line(None if text_out is None else text_out[:_SQL_CHARS]),
@@ -141,7 +141,8 @@ def _message_text(message: Any) -> str | None:
     if not isinstance(parts, list):
         return None
     texts = [
-        t for t in (_as_text(p.get("content", _MISSING)) for p in parts if isinstance(p, dict))
+        t
+        for t in (_as_text(p.get("content", _MISSING)) for p in parts if isinstance(p, dict))
         if t is not None
     ]
     return "\n".join(texts) or None

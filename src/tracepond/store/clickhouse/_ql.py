@@ -162,9 +162,8 @@ class QueryCompiler:
             literal = STATUS_VALUES.index(str(value.value))
         elif name == "kind":
             literal = KIND_VALUES.index(str(value.value))
-        if isinstance(literal, int) and not isinstance(literal, bool):
-            if abs(literal) >= 2**63:
-                literal = float(literal)  # beyond Int64: compare as a double
+        if isinstance(literal, int) and not isinstance(literal, bool) and abs(literal) >= 2**63:
+            literal = float(literal)  # beyond Int64: compare as a double
         return _operator(column, op, self.params.add(literal))
 
     def _attribute_compare(self, field: ast.Field, op: str, value: ast.Value) -> str:

@@ -175,9 +175,7 @@ def trace(
     return found.summary, with_origins(client, db, spans)
 
 
-def span(
-    client: Any, db: str, trace_id: bytes, span_id: bytes, project: str
-) -> SpanRecord | None:
+def span(client: Any, db: str, trace_id: bytes, span_id: bytes, project: str) -> SpanRecord | None:
     found = locate(client, db, trace_id, project)
     if found is None:
         return None

@@ -1,11 +1,11 @@
 """The ClickHouse schema: tables, their engines, and versioned migrations.
 
-Every statement is generated here (``bootstrap``, ``migrations``, ``ttl_statements``): on one node each
-table is a ``*MergeTree``; with a cluster each is a ``Replicated*MergeTree`` named ``<table>_local``
-created ``ON CLUSTER``, with a ``Distributed`` table of the plain name over it, sharded by
-``(project, trace_id)`` so that every copy of a span and every version of a summary lands on
-one shard (where ReplacingMergeTree and FINAL can fold them). Reads and inserts use the plain
-names either way.
+Every statement is generated here (``bootstrap``, ``migrations``, ``ttl_statements``): on one
+node each table is a ``*MergeTree``; with a cluster each is a ``Replicated*MergeTree`` named
+``<table>_local`` created ``ON CLUSTER``, with a ``Distributed`` table of the plain name over
+it, sharded by ``(project, trace_id)`` so that every copy of a span and every version of a
+summary lands on one shard (where ReplacingMergeTree and FINAL can fold them). Reads and
+inserts use the plain names either way.
 
 Every migration statement is idempotent (``IF NOT EXISTS``): several receivers may start on an
 empty database at once, and a migration interrupted half-way is simply run again. Append
@@ -239,9 +239,7 @@ def migrations(database: str, cluster: str | None) -> list[Migration]:
     """Every migration after the migrations table itself, in order."""
     on_cluster = f" ON CLUSTER {_identifier(cluster)}" if cluster else ""
     first = [
-        statement
-        for table in tables()
-        for statement in create_statements(table, database, cluster)
+        statement for table in tables() for statement in create_statements(table, database, cluster)
     ]
     first.append(
         f"INSERT INTO {database}.projects (name, created_ns, updated_ns)"

@@ -158,9 +158,7 @@ def search_spans(client: Any, db: str, request: SearchRequest) -> SearchPage[dic
         compiler = QueryCompiler(p, spans_source(db), f"{db}.origins", found.sql(p, f.project))
         result = compiler.compile(f.query)
         query.ctes += compiler.ctes
-        query.where.append(
-            f"(s.trace_id, s.span_id) IN (SELECT trace_id, span_id FROM {result})"
-        )
+        query.where.append(f"(s.trace_id, s.span_id) IN (SELECT trace_id, span_id FROM {result})")
     columns = ", ".join(f"s.{c} AS {c}" for c in HIT_COLUMNS)
     return _page(
         client,

@@ -32,7 +32,8 @@ TRACE_SORT: Final = {
 SPAN_SORT: Final = {
     "start_time": "s.start_ns",
     "duration": "s.duration_ns",
-    "tokens": "coalesce(s.total_tokens, coalesce(s.input_tokens, 0) + coalesce(s.output_tokens, 0))",
+    "tokens": "coalesce(s.total_tokens,"
+    " coalesce(s.input_tokens, 0) + coalesce(s.output_tokens, 0))",
     "cost": "coalesce(s.cost, 0.0)",
 }
 DOCUMENT_COUNT: Final = (
@@ -150,9 +151,7 @@ def tag_condition(tag: str, p: Params) -> str:
     parts = []
     for key in TAG_KEYS:
         text = json_text("s.attributes_json", p.add(key))
-        parts.append(
-            f"coalesce({text} = {plain} OR position({text}, {quoted}) > 0, false)"
-        )
+        parts.append(f"coalesce({text} = {plain} OR position({text}, {quoted}) > 0, false)")
     return "(" + " OR ".join(parts) + ")"
 
 
@@ -169,7 +168,10 @@ def text_condition(text: str, p: Params) -> str:
     )
     parts = [_icontains("s.name", text, p)]
     for pattern in patterns:
-        parts += [_icontains("s.attributes_json", pattern, p), _icontains("s.events_json", pattern, p)]
+        parts += [
+            _icontains("s.attributes_json", pattern, p),
+            _icontains("s.events_json", pattern, p),
+        ]
     return f"(({prefilter}) AND ({' OR '.join(parts)}))"
 
 

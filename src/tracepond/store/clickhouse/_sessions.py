@@ -51,7 +51,8 @@ def sessions(
         f" ORDER BY last_seen DESC, sid DESC LIMIT {p.add(limit + 1)}"
     )
     return [
-        dict(zip(_SESSION_COLUMNS, _session_row(row), strict=True)) for row in run(client, sql, p)[1]
+        dict(zip(_SESSION_COLUMNS, _session_row(row), strict=True))
+        for row in run(client, sql, p)[1]
     ]
 
 

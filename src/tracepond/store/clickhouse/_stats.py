@@ -70,7 +70,9 @@ def stats(client: Any, db: str, request: StatsRequest) -> list[dict[str, Any]]:
         ctes = with_clause(compiler.ctes)
         where.append(f"(s.trace_id, s.span_id) IN (SELECT trace_id, span_id FROM {result})")
     bucket = _bucket(request, p, "s.start_ns")
-    group = GROUP_COLUMNS[request.group_by] if request.group_by else "CAST(NULL, 'Nullable(String)')"
+    group = (
+        GROUP_COLUMNS[request.group_by] if request.group_by else "CAST(NULL, 'Nullable(String)')"
+    )
     sql = ctes + (
         f"SELECT {bucket} AS b, {group} AS g, count(), countIf(s.status_code = 2),"
         " quantilesExactInclusive(0.5, 0.95, 0.99)(s.duration_ns),"
@@ -128,9 +130,7 @@ def _bucket(request: StatsRequest, p: Params, column: str) -> str:
         return p.add(request.since_ns)
     first = first_bucket_start(request.since_ns, request.bucket_ns)
     size, origin = p.add(request.bucket_ns), p.add(first)
-    return (
-        f"toInt64({origin} + intDiv(toInt128({column}) - {origin}, {size}) * {size})"
-    )
+    return f"toInt64({origin} + intDiv(toInt128({column}) - {origin}, {size}) * {size})"
 
 
 def _rows(client: Any, sql: str, p: Params) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from tracepond.auth.keys import KeyRecord
 from tracepond.deadline import Deadline
-from tracepond.errors import StorageUnavailable, TracepondError
+from tracepond.errors import StorageUnavailable, StoreReadError, TracepondError
 from tracepond.ingest._rows import SpanBatch
 from tracepond.projects import DEFAULT_PROJECT, Project
 from tracepond.store.base import (
@@ -54,7 +54,7 @@ def _read(method: Callable[_P, _R]) -> Callable[_P, _R]:
             raise
         except Exception as exc:
             error = read_error(exc, deadline)
-            if type(error).__name__ in ("StoreReadError", "StorageUnavailable"):
+            if isinstance(error, StoreReadError | StorageUnavailable):
                 log.warning("a read failed in ClickHouse", exc_info=True)
             raise error from exc
 
