@@ -18,7 +18,7 @@ from tracepond.conventions._tables import REFERABLE_SOURCES
 from tracepond.store._search_previews import PREVIEW_CHARS, first_line
 from tracepond.store.base import TraceSummary
 from tracepond.store.clickhouse._params import Params
-from tracepond.store.clickhouse._sql import hour_range, run
+from tracepond.store.clickhouse._sql import run, start_range
 
 _SQL_CHARS: Final = 4 * PREVIEW_CHARS
 _FIELDS: Final = ("input", "output", "input_messages", "output_messages")
@@ -38,7 +38,7 @@ def with_previews(
     raw = ", ".join(f"JSONExtractRaw(attributes_json, {p.add(key)})" for key in _KEYS)
     sql = (
         f"SELECT trace_id, span_id, view_json, [{raw}] FROM {db}.spans"
-        f" WHERE project = {p.add(project)} AND {hour_range('start_hour', p.add(low), p.add(high))}"
+        f" WHERE project = {p.add(project)} AND {start_range('', p.add(low), p.add(high))}"
         f" AND trace_id IN {p.add(list(roots))}"
         f" AND span_id IN {p.add([s.root_span_id for s in roots.values()])}"
         " ORDER BY ingested_ns LIMIT 1 BY trace_id, span_id"

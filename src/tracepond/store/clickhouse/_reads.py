@@ -14,7 +14,7 @@ from tracepond.query.skeleton import COLUMNS as SKELETON_COLUMNS
 from tracepond.query.skeleton import SpanColumns as SkeletonColumns
 from tracepond.store.base import TREE_COLUMNS, SpanColumns, SpanRecord, TracePage, TraceSummary
 from tracepond.store.clickhouse._params import Params
-from tracepond.store.clickhouse._sql import hour_range, records, run
+from tracepond.store.clickhouse._sql import records, run, start_range
 
 SUMMARY_FIELDS: Final = (
     "trace_id",
@@ -111,7 +111,7 @@ def _in_trace(p: Params, found: Located, trace_id: bytes, project: str, last: in
     s = found.summary
     return (
         f"project = {p.add(project)}"
-        f" AND {hour_range('start_hour', p.add(s.start_ns), p.add(s.end_ns))}"
+        f" AND {start_range('', p.add(s.start_ns), p.add(s.end_ns))}"
         f" AND trace_id = {p.add(trace_id)}"
         f" AND ingested_ns BETWEEN {p.add(found.first_ingested)} AND {p.add(last)}"
     )

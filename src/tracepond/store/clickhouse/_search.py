@@ -21,7 +21,7 @@ from tracepond.store.clickhouse._params import Params
 from tracepond.store.clickhouse._previews import with_previews
 from tracepond.store.clickhouse._ql import QueryCompiler, with_clause
 from tracepond.store.clickhouse._reads import SUMMARY_SELECT, summary
-from tracepond.store.clickhouse._sql import hour_range, run
+from tracepond.store.clickhouse._sql import run, start_range
 
 HIT_COLUMNS = (
     "trace_id",
@@ -49,7 +49,7 @@ class Window:
     def sql(self, p: Params, project: str, alias: str = "") -> str:
         return (
             f"{alias}project = {p.add(project)}"
-            f" AND {hour_range(alias + 'start_hour', p.add(self.low_ns), p.add(self.high_ns))}"
+            f" AND {start_range(alias, p.add(self.low_ns), p.add(self.high_ns))}"
             f" AND {alias}ingested_ns BETWEEN {p.add(self.first_ingested)}"
             f" AND {p.add(self.last_ingested)}"
         )

@@ -32,10 +32,12 @@ def scalar(client: Any, sql: str, params: Params | dict[str, Any] | None = None)
     return rows[0][0] if rows else None
 
 
-def hour_range(column: str, low: str, high: str) -> str:
-    """``column`` (a start_hour) within the hours of two nanosecond expressions (parameters):
-    the same function the table's sort key uses, so that the primary index prunes by it."""
+def start_range(alias: str, low: str, high: str) -> str:
+    """Spans (``alias``: "" or "s.") starting between two nanosecond parameters: by start hour,
+    the same function the sort key uses, so that the primary index prunes by it, and by start
+    time, which prunes day partitions by their min-max index."""
     return (
-        f"{column} BETWEEN toStartOfHour(fromUnixTimestamp64Nano({low}))"
+        f"{alias}start_hour BETWEEN toStartOfHour(fromUnixTimestamp64Nano({low}))"
         f" AND toStartOfHour(fromUnixTimestamp64Nano({high}))"
+        f" AND {alias}start_ns BETWEEN {low} AND {high}"
     )
