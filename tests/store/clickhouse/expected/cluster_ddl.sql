@@ -62,7 +62,7 @@ CREATE TABLE IF NOT EXISTS tracepond.spans_local ON CLUSTER `tracepond_cluster` 
 ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/tracepond/spans_local', '{replica}', version)
 PARTITION BY toDate(fromUnixTimestamp64Nano(start_ns))
 ORDER BY (project, start_hour, trace_id, span_id)
-SETTINGS ttl_only_drop_parts = 1, index_granularity = 8192;
+SETTINGS ttl_only_drop_parts = 1, index_granularity = 1024;
 
 CREATE TABLE IF NOT EXISTS tracepond.spans ON CLUSTER `tracepond_cluster` AS tracepond.spans_local
 ENGINE = Distributed(`tracepond_cluster`, tracepond, spans_local, cityHash64(project, trace_id));
@@ -92,7 +92,8 @@ CREATE TABLE IF NOT EXISTS tracepond.traces_local ON CLUSTER `tracepond_cluster`
     INDEX session_bloom session_id TYPE bloom_filter(0.01) GRANULARITY 1
 )
 ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/tracepond/traces_local', '{replica}', span_count)
-ORDER BY (project, trace_id);
+ORDER BY (project, trace_id)
+SETTINGS index_granularity = 256;
 
 CREATE TABLE IF NOT EXISTS tracepond.traces ON CLUSTER `tracepond_cluster` AS tracepond.traces_local
 ENGINE = Distributed(`tracepond_cluster`, tracepond, traces_local, cityHash64(project, trace_id));

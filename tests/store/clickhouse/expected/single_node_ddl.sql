@@ -59,7 +59,7 @@ CREATE TABLE IF NOT EXISTS tracepond.spans (
 ENGINE = ReplacingMergeTree(version)
 PARTITION BY toDate(fromUnixTimestamp64Nano(start_ns))
 ORDER BY (project, start_hour, trace_id, span_id)
-SETTINGS ttl_only_drop_parts = 1, index_granularity = 8192;
+SETTINGS ttl_only_drop_parts = 1, index_granularity = 1024;
 
 CREATE TABLE IF NOT EXISTS tracepond.traces (
     project LowCardinality(String),
@@ -86,7 +86,8 @@ CREATE TABLE IF NOT EXISTS tracepond.traces (
     INDEX session_bloom session_id TYPE bloom_filter(0.01) GRANULARITY 1
 )
 ENGINE = ReplacingMergeTree(span_count)
-ORDER BY (project, trace_id);
+ORDER BY (project, trace_id)
+SETTINGS index_granularity = 256;
 
 CREATE TABLE IF NOT EXISTS tracepond.origins (
     id Int64,
