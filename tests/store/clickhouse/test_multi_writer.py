@@ -206,7 +206,7 @@ def test_a_span_both_receivers_stored_is_read_once(tmp_path: Path) -> None:
         rng = random.Random(1)
         assert first.write(batches_of([original, child], rng)).inserted == 2
         # The second receiver's check ran before the first receiver's insert was visible.
-        second._writer._stored_keys = lambda project, ids: set()  # type: ignore[method-assign]
+        second._writer._stored_keys = lambda project, table: set()  # type: ignore[method-assign]
         assert second.write(batches_of([retried], rng)).inserted == 1
         stored = second._writer.client.query(
             f"SELECT count() FROM {second.database}.spans WHERE trace_id = {{t:FixedString(16)}}",

@@ -23,7 +23,7 @@ from tracepond.errors import StorageRejected
 from tracepond.ingest._rows import SpanBatch
 from tracepond.store.base import WriteResult
 from tracepond.store.clickhouse._params import Params
-from tracepond.store.clickhouse._sql import run
+from tracepond.store.clickhouse._sql import run, start_range
 from tracepond.store.clickhouse._summaries import (
     SOURCE_COLUMNS,
     SUMMARY_TABLE_COLUMNS,
@@ -74,7 +74,7 @@ class Writer:
         fresh = []
         for project, table in groups:
             unique = _first_copies(table)
-            stored = self._stored_keys(project, _trace_ids(unique))
+            stored = self._stored_keys(project, unique)
             rows = _without(unique, stored)
             if rows.num_rows:
                 fresh.append(_stored_form(rows, project, now))
@@ -95,11 +95,16 @@ class Writer:
         self._last_ingested_ns = max(time.time_ns(), self._last_ingested_ns + 1)
         return self._last_ingested_ns
 
-    def _stored_keys(self, project: str, trace_ids: list[bytes]) -> set[tuple[bytes, bytes]]:
+    def _stored_keys(self, project: str, table: pa.Table) -> set[tuple[bytes, bytes]]:
+        """The (trace_id, span_id) of the table's spans that are stored already. A resent span
+        starts when it started the first time, so only the table's start times are looked at
+        (the primary index narrows the read to their hours and days)."""
         p = Params()
+        low, high = pc.min(table["start_ns"]).as_py(), pc.max(table["start_ns"]).as_py()
         sql = (
             f"SELECT trace_id, span_id FROM {self.database}.spans"
-            f" WHERE project = {p.add(project)} AND trace_id IN {p.add(trace_ids)}"
+            f" WHERE project = {p.add(project)} AND {start_range('', p.add(low), p.add(high))}"
+            f" AND trace_id IN {p.add(_trace_ids(table))}"
         )
         _, rows = run(self.client, sql, p, self.read_settings)
         return {(row[0], row[1]) for row in rows}
