@@ -36,6 +36,12 @@ class Target:
         """A new client (its own connection, or for chdb its own engine handle). The database
         may not exist yet: clients connect without one and name it in every statement."""
         if self.kind == "chdb":
+            try:
+                import chdb  # noqa: F401
+            except ImportError:
+                raise TracepondError(
+                    "chdb:/// URLs need chdb (ClickHouse in-process): pip install chdb"
+                ) from None
             return clickhouse_connect.get_client(dsn=f"chdb://{self.path}", settings=settings)
         return clickhouse_connect.get_client(
             host=self.host,

@@ -148,7 +148,8 @@ class ClickHouseStore:
         if self._problem is None:
             return True
         try:
-            self._writer.client.query("SELECT 1")
+            # The tables writes need are there and answer.
+            self._writer.client.query(f"SELECT count() FROM {self.database}.spans WHERE 0")
         except Exception as exc:
             self._problem = describe(exc)
             return False
