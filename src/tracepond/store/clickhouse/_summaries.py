@@ -13,35 +13,48 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+import pyarrow as pa
+
 from tracepond.conventions import TraceTotals
 from tracepond.ingest._summary import SUMMARY_COLUMNS, summarize
 
 # What a summary is computed from, per stored span.
 SOURCE_COLUMNS: Final = (*SUMMARY_COLUMNS, "ingested_ns")
 # The summary table's columns, in the order ``summary_rows`` fills them.
-SUMMARY_TABLE_COLUMNS: Final = (
-    "project",
-    "trace_id",
-    "root_span_id",
-    "root_name",
-    "service_name",
-    "start_ns",
-    "end_ns",
-    "span_count",
-    "error_count",
-    "first_ingested_ns",
-    "last_ingested_ns",
-    "input_tokens",
-    "output_tokens",
-    "total_tokens",
-    "cost",
-    "models",
-    "session_id",
-    "user_id",
-    "llm_count",
-    "tool_count",
-    "retriever_count",
+SUMMARY_SCHEMA: Final = pa.schema(
+    [
+        ("project", pa.string()),
+        ("trace_id", pa.binary(16)),
+        ("root_span_id", pa.binary(8)),
+        ("root_name", pa.string()),
+        ("service_name", pa.string()),
+        ("start_ns", pa.int64()),
+        ("end_ns", pa.int64()),
+        ("span_count", pa.uint64()),
+        ("error_count", pa.uint64()),
+        ("first_ingested_ns", pa.int64()),
+        ("last_ingested_ns", pa.int64()),
+        ("input_tokens", pa.int64()),
+        ("output_tokens", pa.int64()),
+        ("total_tokens", pa.int64()),
+        ("cost", pa.float64()),
+        ("models", pa.list_(pa.string())),
+        ("session_id", pa.string()),
+        ("user_id", pa.string()),
+        ("llm_count", pa.int32()),
+        ("tool_count", pa.int32()),
+        ("retriever_count", pa.int32()),
+    ]
 )
+
+
+def summary_table(rows: list[tuple[Any, ...]]) -> pa.Table:
+    """``summary_rows`` as Arrow, the insert format (one C call per column)."""
+    columns = list(zip(*rows, strict=True))
+    return pa.Table.from_arrays(
+        [pa.array(col, type=f.type) for col, f in zip(columns, SUMMARY_SCHEMA, strict=True)],
+        schema=SUMMARY_SCHEMA,
+    )
 
 
 def first_copies(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:

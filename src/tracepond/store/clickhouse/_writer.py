@@ -26,8 +26,8 @@ from tracepond.store.clickhouse._params import Params
 from tracepond.store.clickhouse._sql import run, start_range
 from tracepond.store.clickhouse._summaries import (
     SOURCE_COLUMNS,
-    SUMMARY_TABLE_COLUMNS,
     summary_rows,
+    summary_table,
 )
 
 # Columns a span must have (the schema's non-Nullable ones): checked before anything is sent,
@@ -124,12 +124,7 @@ class Writer:
         )
 
     def _insert_summaries(self, rows: list[tuple[Any, ...]]) -> None:
-        self.client.insert(
-            f"{self.database}.traces",
-            rows,
-            column_names=list(SUMMARY_TABLE_COLUMNS),
-            settings=self.insert_settings,
-        )
+        self._insert("traces", summary_table(rows))
 
     def _insert_origins(self, batches: Sequence[SpanBatch]) -> None:
         """The batches' origins this writer has not stored yet (a few per process; a second
