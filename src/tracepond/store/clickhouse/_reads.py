@@ -1,0 +1,218 @@
+"""Reads of one trace or span, trace listing and counts.
+
+A trace read looks the summary up first (``traces`` FINAL, by its sort key), then reads the
+spans within the hours the summary spans (the spans table's sort key starts with the project
+and the start hour, so the primary index narrows the read to those hours before the trace id)
+and committed by the summary's newest ingest time, keeping the first stored copy of each span.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from tracepond.model.records import TREE_COLUMNS, SpanColumns, SpanRecord, TracePage, TraceSummary
+from tracepond.model.skeleton import COLUMNS as SKELETON_COLUMNS
+from tracepond.model.skeleton import SpanColumns as SkeletonColumns
+from tracepond.store.clickhouse._params import Params
+from tracepond.store.clickhouse._sql import records, run, start_range
+
+SUMMARY_FIELDS: Final = (
+    "trace_id",
+    "root_span_id",
+    "root_name",
+    "service_name",
+    "start_ns",
+    "end_ns",
+    "span_count",
+    "error_count",
+    "input_tokens",
+    "output_tokens",
+    "total_tokens",
+    "cost",
+    "models",
+    "session_id",
+    "user_id",
+    "llm_count",
+    "tool_count",
+    "retriever_count",
+)
+SUMMARY_SELECT: Final = ", ".join(f"t.{name} AS {name}" for name in SUMMARY_FIELDS)
+# Every stored column of a span as a record holds it (its origin is added as JSON).
+RECORD_COLUMNS: Final = (
+    "trace_id",
+    "span_id",
+    "parent_span_id",
+    "name",
+    "kind",
+    "start_ns",
+    "end_ns",
+    "duration_ns",
+    "status_code",
+    "status_message",
+    "trace_state",
+    "flags",
+    "service_name",
+    "scope_name",
+    "scope_version",
+    "attributes_json",
+    "events_json",
+    "links_json",
+    "dropped_attributes_count",
+    "dropped_events_count",
+    "dropped_links_count",
+    "truncated_json",
+    "view_json",
+    "category",
+    "model",
+    "provider",
+    "input_tokens",
+    "output_tokens",
+    "total_tokens",
+    "cost",
+    "cost_source",
+    "cost_price",
+    "session_id",
+    "user_id",
+    "document_count",
+    "tool_name",
+    "error_type",
+    "project",
+)
+
+
+def summary(row: tuple[Any, ...]) -> TraceSummary:
+    """A TraceSummary from SUMMARY_FIELDS values (ClickHouse's unsigned counts as int)."""
+    values = list(row)
+    values[6], values[7] = int(values[6]), int(values[7])
+    values[12] = list(values[12])
+    return TraceSummary(*values)
+
+
+class Located:
+    """A stored trace's summary and where its spans are: hours and ingest window."""
+
+    def __init__(self, row: tuple[Any, ...]) -> None:
+        self.summary = summary(row[: len(SUMMARY_FIELDS)])
+        self.first_ingested, self.last_ingested = int(row[-2]), int(row[-1])
+
+
+def locate(client: Any, db: str, trace_id: bytes, project: str) -> Located | None:
+    p = Params()
+    _, rows = run(
+        client,
+        f"SELECT {SUMMARY_SELECT}, t.first_ingested_ns, t.last_ingested_ns FROM {db}.traces t"
+        f" FINAL WHERE t.project = {p.add(project)} AND t.trace_id = {p.add(trace_id)}",
+        p,
+    )
+    return Located(rows[0]) if rows else None
+
+
+def _in_trace(p: Params, found: Located, trace_id: bytes, project: str, last: int) -> str:
+    s = found.summary
+    return (
+        f"project = {p.add(project)}"
+        f" AND {start_range('', p.add(s.start_ns), p.add(s.end_ns))}"
+        f" AND trace_id = {p.add(trace_id)}"
+        f" AND ingested_ns BETWEEN {p.add(found.first_ingested)} AND {p.add(last)}"
+    )
+
+
+def span_rows(
+    client: Any,
+    db: str,
+    found: Located,
+    trace_id: bytes,
+    project: str,
+    columns: tuple[str, ...],
+    span_id: bytes | None = None,
+    last: int | None = None,
+) -> list[SpanRecord]:
+    """The trace's spans (``columns``), the first stored copy of each, by (start, span id)."""
+    p = Params()
+    where = _in_trace(p, found, trace_id, project, found.last_ingested if last is None else last)
+    if span_id is not None:
+        where += f" AND span_id = {p.add(span_id)}"
+    select = ", ".join(dict.fromkeys((*columns, "start_ns", "span_id")))
+    sql = (
+        f"SELECT {select} FROM {db}.spans WHERE {where}"
+        " ORDER BY start_ns, span_id, ingested_ns LIMIT 1 BY span_id"
+    )
+    rows = records(client, sql, p)
+    wanted = set(columns)
+    return [{k: v for k, v in row.items() if k in wanted} for row in rows]
+
+
+def with_origins(client: Any, db: str, spans: list[dict[str, Any]]) -> list[SpanRecord]:
+    """Records with their origin's resource and scope JSON in place of ``origin_id``."""
+    ids = sorted({s["origin_id"] for s in spans if s.get("origin_id") is not None})
+    origins: dict[int, tuple[str, str]] = {}
+    if ids:
+        p = Params()
+        _, rows = run(
+            client,
+            f"SELECT id, any(resource_json), any(scope_json) FROM {db}.origins"
+            f" WHERE id IN {p.add(ids)} GROUP BY id",
+            p,
+        )
+        origins = {row[0]: (row[1], row[2]) for row in rows}
+    out = []
+    for span in spans:
+        origin = origins.get(span.pop("origin_id"), (None, None))
+        span["resource_json"], span["scope_json"] = origin
+        out.append(span)
+    return out
+
+
+def trace(
+    client: Any, db: str, trace_id: bytes, columns: SpanColumns, project: str
+) -> tuple[TraceSummary, list[SpanRecord]] | None:
+    found = locate(client, db, trace_id, project)
+    if found is None:
+        return None
+    if columns == "tree":
+        return found.summary, span_rows(client, db, found, trace_id, project, TREE_COLUMNS)
+    spans = span_rows(client, db, found, trace_id, project, (*RECORD_COLUMNS, "origin_id"))
+    return found.summary, with_origins(client, db, spans)
+
+
+def span(client: Any, db: str, trace_id: bytes, span_id: bytes, project: str) -> SpanRecord | None:
+    found = locate(client, db, trace_id, project)
+    if found is None:
+        return None
+    columns = (*RECORD_COLUMNS, "origin_id")
+    rows = span_rows(client, db, found, trace_id, project, columns, span_id=span_id)
+    return with_origins(client, db, rows)[0] if rows else None
+
+
+def skeleton_rows(
+    client: Any, db: str, trace_id: bytes, as_of: int | None, project: str
+) -> list[SpanRecord]:
+    found = locate(client, db, trace_id, project)
+    if found is None:
+        return []
+    last = found.last_ingested if as_of is None else min(found.last_ingested, as_of)
+    rows = span_rows(client, db, found, trace_id, project, SKELETON_COLUMNS, last=last)
+    return SkeletonColumns({name: [row[name] for row in rows] for name in SKELETON_COLUMNS})
+
+
+def list_traces(
+    client: Any, db: str, limit: int, after: tuple[int, bytes] | None, project: str
+) -> TracePage:
+    p = Params()
+    sql = f"SELECT {SUMMARY_SELECT} FROM {db}.traces t FINAL WHERE t.project = {p.add(project)}"
+    if after is not None:
+        start, trace_id = p.add(after[0]), p.add(after[1])
+        sql += f" AND (t.start_ns < {start} OR (t.start_ns = {start} AND t.trace_id < {trace_id}))"
+    sql += f" ORDER BY t.start_ns DESC, t.trace_id DESC LIMIT {p.add(limit + 1)}"
+    _, rows = run(client, sql, p)
+    traces = [summary(row) for row in rows[:limit]]
+    more = len(rows) > limit
+    cursor = (traces[-1].start_ns, traces[-1].trace_id) if more and traces else None
+    return TracePage(traces=traces, next_cursor=cursor)
+
+
+def counts(client: Any, db: str, project: str | None) -> tuple[int, int]:
+    p = Params()
+    where = "" if project is None else f" WHERE project = {p.add(project)}"
+    _, rows = run(client, f"SELECT sum(span_count), count() FROM {db}.traces FINAL{where}", p)
+    return int(rows[0][0] or 0), int(rows[0][1] or 0)

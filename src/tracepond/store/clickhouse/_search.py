@@ -1,0 +1,220 @@
+"""Trace and span search on ClickHouse: filtered, sorted, keyset-paged, counted (the DuckDB
+store's ``store/_search.py``; same pages).
+
+Pagination is a snapshot: the first page fixes ``as_of`` (the project's newest ingest time
+then) and later pages see only spans and summaries committed by then. Summaries and spans are
+read with FINAL, so a span stored twice (two receivers) is matched and counted once. Span
+conditions are semi-joins over the hours (the spans' sort key) and ingest window of the
+candidate traces.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from tracepond.model.filters import Filters
+from tracepond.model.records import SPAN_HEAD_COLUMNS, SearchPage, SearchRequest, TraceSummary
+from tracepond.model.spans import VIEW_COLUMNS
+from tracepond.store.clickhouse import _search_sql as q
+from tracepond.store.clickhouse._params import Params
+from tracepond.store.clickhouse._previews import with_previews
+from tracepond.store.clickhouse._ql import QueryCompiler, with_clause
+from tracepond.store.clickhouse._reads import SUMMARY_SELECT, summary
+from tracepond.store.clickhouse._sql import run, start_range
+
+HIT_COLUMNS = (
+    "trace_id",
+    *SPAN_HEAD_COLUMNS,
+    "duration_ns",
+    "status_code",
+    "status_message",
+    *VIEW_COLUMNS,
+    "attributes_json",
+)
+
+
+@dataclass(frozen=True)
+class Window:
+    """Where the spans of a set of traces are: start hours and ingest times."""
+
+    low_ns: int
+    high_ns: int
+    first_ingested: int
+    last_ingested: int
+
+    def until(self, as_of: int) -> Window:
+        return replace(self, last_ingested=min(self.last_ingested, as_of))
+
+    def sql(self, p: Params, project: str, alias: str = "") -> str:
+        return (
+            f"{alias}project = {p.add(project)}"
+            f" AND {start_range(alias, p.add(self.low_ns), p.add(self.high_ns))}"
+            f" AND {alias}ingested_ns BETWEEN {p.add(self.first_ingested)}"
+            f" AND {p.add(self.last_ingested)}"
+        )
+
+
+@dataclass
+class Query:
+    params: Params
+    ctes: list[str]
+    where: list[str]
+
+    def with_clause(self) -> str:
+        return with_clause(self.ctes)
+
+
+def watermark(client: Any, db: str, project: str) -> int:
+    p = Params()
+    sql = (
+        f"SELECT coalesce(max(last_ingested_ns), 0) FROM {db}.traces"
+        f" WHERE project = {p.add(project)}"
+    )
+    return int(run(client, sql, p)[1][0][0])
+
+
+def window(client: Any, db: str, trace_where: list[str], p: Params) -> Window | None:
+    where = " AND ".join(trace_where) or "true"
+    sql = (
+        "SELECT min(t.start_ns), max(t.end_ns), min(t.first_ingested_ns),"
+        f" max(t.last_ingested_ns), count() FROM {db}.traces AS t FINAL WHERE {where}"
+    )
+    row = run(client, sql, p)[1][0]
+    return None if not row[4] else Window(int(row[0]), int(row[1]), int(row[2]), int(row[3]))
+
+
+def spans_source(db: str) -> str:
+    return f"{db}.spans FINAL"
+
+
+def add_span_semijoins(
+    db: str, query: Query, f: Filters, predicates: list[str], found: Window
+) -> None:
+    p = query.params
+    for predicate in predicates:
+        spans = found.sql(p, f.project, "s.")
+        query.where.append(
+            f"t.trace_id IN (SELECT s.trace_id FROM {db}.spans AS s FINAL"
+            f" WHERE {spans} AND {predicate})"
+        )
+    if f.query is not None:
+        compiler = QueryCompiler(p, spans_source(db), f"{db}.origins", found.sql(p, f.project))
+        result = compiler.compile(f.query)
+        query.ctes += compiler.ctes
+        query.where.append(f"t.trace_id IN (SELECT trace_id FROM {result})")
+
+
+def search_traces(client: Any, db: str, request: SearchRequest) -> SearchPage[TraceSummary]:
+    f = request.filters
+    as_of = request.as_of if request.as_of is not None else watermark(client, db, f.project)
+    query = Query(Params(), [], [])
+    query.where = q.trace_conditions(f, query.params)
+    query.where.append(f"t.first_ingested_ns <= {query.params.add(as_of)}")
+    predicates = q.trace_span_predicates(f, query.params)
+    if predicates or f.query is not None:
+        found = window(client, db, query.where, query.params)
+        if found is None:
+            return SearchPage([], None, 0, False, as_of)
+        add_span_semijoins(db, query, f, predicates, found.until(as_of))
+    page = _page(
+        client,
+        query,
+        request,
+        as_of,
+        f"{db}.traces AS t FINAL",
+        SUMMARY_SELECT,
+        q.TRACE_SORT[request.sort],
+        ["t.trace_id"],
+        _summary,
+    )
+    return replace(page, rows=with_previews(client, db, page.rows, f.project))
+
+
+def search_spans(client: Any, db: str, request: SearchRequest) -> SearchPage[dict[str, Any]]:
+    f = request.filters
+    as_of = request.as_of if request.as_of is not None else watermark(client, db, f.project)
+    query = Query(Params(), [], [])
+    p = query.params
+    trace_where = [f"t.project = {p.add(f.project)}", f"t.first_ingested_ns <= {p.add(as_of)}"]
+    if f.since_ns is not None:
+        trace_where.append(f"t.end_ns >= {p.add(f.since_ns)}")
+    if f.until_ns is not None:
+        trace_where.append(f"t.start_ns <= {p.add(f.until_ns)}")
+    for column, value in (("t.session_id", f.session_id), ("t.user_id", f.user_id)):
+        if value is not None:
+            trace_where.append(f"{column} = {p.add(value)}")
+    found = window(client, db, trace_where, p)
+    if found is None:
+        return SearchPage([], None, 0, False, as_of)
+    found = found.until(as_of)
+    query.where = [found.sql(p, f.project, "s."), *q.span_conditions(f, p)]
+    if f.session_id is not None or f.user_id is not None:
+        query.where.append(
+            f"s.trace_id IN (SELECT t.trace_id FROM {db}.traces AS t FINAL"
+            f" WHERE {' AND '.join(trace_where)})"
+        )
+    if f.query is not None:
+        compiler = QueryCompiler(p, spans_source(db), f"{db}.origins", found.sql(p, f.project))
+        result = compiler.compile(f.query)
+        query.ctes += compiler.ctes
+        query.where.append(f"(s.trace_id, s.span_id) IN (SELECT trace_id, span_id FROM {result})")
+    columns = ", ".join(f"s.{c} AS {c}" for c in HIT_COLUMNS)
+    return _page(
+        client,
+        query,
+        request,
+        as_of,
+        f"{db}.spans AS s FINAL",
+        columns,
+        q.SPAN_SORT[request.sort],
+        ["s.trace_id", "s.span_id"],
+        _hit,
+    )
+
+
+def _page(
+    client: Any,
+    query: Query,
+    request: SearchRequest,
+    as_of: int,
+    table: str,
+    columns: str,
+    sort: str,
+    ids: list[str],
+    make: Any,
+) -> SearchPage[Any]:
+    p = query.params
+    base_where = " AND ".join(query.where) or "true"
+    count_sql = (
+        f"{query.with_clause()}SELECT count() FROM (SELECT 1 FROM {table} WHERE {base_where}"
+        f" LIMIT {p.add(request.count_cap + 1)})"
+    )
+    count = int(run(client, count_sql, p)[1][0][0])
+    where = base_where
+    if request.after is not None:
+        where += " AND " + q.keyset(sort, request.descending, request.after, ids, p)
+    sql = (
+        f"{query.with_clause()}SELECT {columns}, {sort} AS sort_value FROM {table} WHERE {where}"
+        f" ORDER BY {q.order_by(sort, request.descending, ids)} LIMIT {p.add(request.limit + 1)}"
+    )
+    names, rows = run(client, sql, p)
+    more = len(rows) > request.limit
+    rows = rows[: request.limit]
+    last = dict(zip(names, rows[-1], strict=True)) if rows else None
+    after = None
+    if more and last is not None:
+        after = (last["sort_value"], *(last[i.split(".")[1]] for i in ids))
+    capped = count > request.count_cap
+    items = [make(dict(zip(names, row, strict=True))) for row in rows]
+    return SearchPage(items, after, min(count, request.count_cap), capped, as_of)
+
+
+def _summary(row: dict[str, Any]) -> TraceSummary:
+    row.pop("sort_value")
+    return summary(tuple(row.values()))
+
+
+def _hit(row: dict[str, Any]) -> dict[str, Any]:
+    row.pop("sort_value")
+    return row
