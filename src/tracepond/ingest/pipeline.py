@@ -4,8 +4,7 @@
   receiver answers 503 / UNAVAILABLE and the exporter retries. Memory stays bounded.
 * Group commit: the writer takes everything waiting (up to ``max_commit_spans``, or fewer when
   the store's housekeeping asks for it: ``StoreMaintenance.commit_room``) and stores it in one
-  transaction, so a busy
-  server commits large groups and a quiet one commits at once.
+  transaction, so a busy server commits large groups and a quiet one commits at once.
 * Acknowledge only what is committed: each batch's future resolves after its transaction has
   committed, and fails (nothing stored) if the transaction failed: with StorageUnavailable when
   a retry can succeed, StorageRejected when the batch itself cannot be stored. A failed group is
