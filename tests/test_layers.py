@@ -208,7 +208,7 @@ def test_architecture_doc_shows_the_same_table() -> None:
     [
         ("from tracepond.query import durations\n", "tracepond.query.durations"),
         ("import tracepond.ingest.service\n", "tracepond.ingest.service"),
-        ("def f():\n    from tracepond.store.base import SpanStore\n", "tracepond.store.base"),
+        ("def f():\n    from tracepond.store.contract import Store\n", "tracepond.store.contract"),
         (
             "from typing import TYPE_CHECKING\n"
             "if TYPE_CHECKING:\n    from tracepond.api.app import create_app\n",

@@ -2,7 +2,7 @@
 
 The query service gives every read a ``Deadline``; the API cancels it when the client goes
 away, and one watchdog thread cancels it when its time is up. A store stops its running read
-when told (``SpanStore.cancellable``: DuckDB interrupts the cursor) and turns the stop into
+when told (``SpanReader.cancellable``: DuckDB interrupts the cursor) and turns the stop into
 ``QueryTimeout`` or ``QueryCancelled``.
 """
 

@@ -47,6 +47,7 @@ from tracepond.query.service import QueryService
 from tracepond.retention.deleter import PurgeCounts, TraceDeleter
 from tracepond.retention.purger import Purger, RetentionPolicy, pass_interval
 from tracepond.server_settings import ServerSettings
+from tracepond.store.contract import housekeeping
 from tracepond.store.duckdb_store import DuckDBStore
 from tracepond.tls import ServerTls, load_server_tls
 
@@ -98,6 +99,7 @@ class TracepondServer:
         self.metrics = Metrics(self.store)
         self.pipeline = WritePipeline(
             self.store,
+            housekeeping=housekeeping(self.store),
             max_queued_spans=settings.max_queued_spans,
             max_commit_spans=settings.max_commit_spans,
             on_commit=self.metrics.on_commit,

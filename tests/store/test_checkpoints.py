@@ -174,7 +174,9 @@ def test_the_writer_stops_a_commit_group_at_the_boundary(
     store = store_with(tmp_path / "s.duckdb", threshold, chunks[:-4])  # three chunks short
     assert store.commit_room() == 3 * CHUNK
     halves = [spans(CHUNK // 2) for _ in range(8)]  # 4 chunks' worth: one more than fits
-    pipeline = WritePipeline(store, max_queued_spans=10**6, max_commit_spans=10**6)
+    pipeline = WritePipeline(
+        store, housekeeping=store, max_queued_spans=10**6, max_commit_spans=10**6
+    )
     futures = [pipeline.submit(batch) for batch in halves]  # all queued before the writer starts
     pipeline.start()
     for future in futures:

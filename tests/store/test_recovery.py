@@ -88,7 +88,9 @@ def wait_for(condition: object, what: str) -> None:
 
 
 def test_a_rejected_batch_fails_alone_and_its_neighbours_commit(store: DuckDBStore) -> None:
-    pipeline = WritePipeline(store, max_queued_spans=1000, max_commit_spans=1000)
+    pipeline = WritePipeline(
+        store, housekeeping=store, max_queued_spans=1000, max_commit_spans=1000
+    )
     first, second = trace_id(), trace_id()
     # Queued before the writer starts, so that the three form one commit group.
     futures: list[Future[WriteResult]] = [
@@ -134,7 +136,9 @@ def test_a_failed_checkpoint_is_recovered_without_a_restart(store: DuckDBStore) 
 
 
 def test_the_writer_recovers_the_store_by_itself_and_loses_nothing(store: DuckDBStore) -> None:
-    pipeline = WritePipeline(store, max_queued_spans=1000, max_commit_spans=1000)
+    pipeline = WritePipeline(
+        store, housekeeping=store, max_queued_spans=1000, max_commit_spans=1000
+    )
     pipeline.start()
     try:
         acknowledged = [trace_id() for _ in range(3)]
@@ -219,7 +223,9 @@ async def test_an_unexpected_commit_failure_is_not_answered_retryable(
         raise RuntimeError("a bug")
 
     monkeypatch.setattr(store, "write", broken_write)
-    pipeline = WritePipeline(store, max_queued_spans=1000, max_commit_spans=1000)
+    pipeline = WritePipeline(
+        store, housekeeping=store, max_queued_spans=1000, max_commit_spans=1000
+    )
     ingest = IngestService(InlineDecoder(SpanLimits()), pipeline)
     pipeline.start()
     try:

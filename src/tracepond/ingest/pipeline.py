@@ -3,8 +3,8 @@
 * Bounded: at most ``max_queued_spans`` spans wait; past that ``submit`` raises Overloaded so the
   receiver answers 503 / UNAVAILABLE and the exporter retries. Memory stays bounded.
 * Group commit: the writer takes everything waiting (up to ``max_commit_spans``, or fewer when
-  the store asks for it: ``SpanStore.commit_room``) and stores it in one transaction, so a busy
-  server commits large groups and a quiet one commits at once.
+  the store's housekeeping asks for it: ``StoreMaintenance.commit_room``) and stores it in one
+  transaction, so a busy server commits large groups and a quiet one commits at once.
 * Acknowledge only what is committed: each batch's future resolves after its transaction has
   committed, and fails (nothing stored) if the transaction failed: with StorageUnavailable when
   a retry can succeed, StorageRejected when the batch itself cannot be stored. A failed group is
@@ -12,7 +12,9 @@
 * Other writes (retention, deletions) run on the same thread, between commits: ``run_on_writer``
   queues a short task (one purge batch), and the writer runs at most one task between two
   commit groups, so ingest keeps its turn however much there is to delete.
-* Self-healing: while the store cannot write (``SpanStore.health``), the writer asks it to
+* Housekeeping: a store that declares it (``StoreCapabilities.housekeeping``) is checkpointed
+  when the writer falls idle; the pipeline is given its maintenance part for that, or None.
+* Self-healing: while the store cannot write (``SpanWriter.health``), the writer asks it to
   ``recover`` before each commit and every ``RECOVERY_SECONDS`` when idle; while it is
   recovering, ``submit`` refuses batches at once (503 / UNAVAILABLE, retry later).
 """
@@ -33,7 +35,7 @@ import pyarrow as pa
 from tracepond.errors import Overloaded, StorageUnavailable
 from tracepond.model.records import WriteResult
 from tracepond.model.spans import SpanBatch
-from tracepond.store.base import SpanStore
+from tracepond.store.contract import SpanWriter, StoreMaintenance
 
 # Called on the writer thread after each successful commit with the committed group's rows (as
 # received, before duplicates were dropped) and what the store reported. Must be cheap and must
@@ -85,13 +87,17 @@ class PipelineStats:
 class WritePipeline:
     def __init__(
         self,
-        store: SpanStore,
+        store: SpanWriter,
         *,
+        housekeeping: StoreMaintenance | None,
         max_queued_spans: int,
         max_commit_spans: int,
         on_commit: CommitHook | None = None,
     ) -> None:
+        """``housekeeping``: the store's maintenance when it wants idle checkpoints and commit
+        room (``store.contract.housekeeping(store)``), else None."""
         self._store = store
+        self._housekeeping = housekeeping
         self._on_commit = on_commit
         self._max_queued = max_queued_spans
         self._max_commit = max_commit_spans
@@ -174,7 +180,8 @@ class WritePipeline:
                 return None if self._stopping else []
             self._linger()
             limit = self._max_commit
-            if (room := self._store.commit_room()) is not None:
+            room = self._housekeeping.commit_room() if self._housekeeping else None
+            if room is not None:
                 limit = min(limit, room)
             group = [self._queue.popleft()]
             spans = group[0].batch.num_rows
@@ -198,8 +205,10 @@ class WritePipeline:
     def _checkpoint(self) -> None:
         # Idle time is the cheapest moment to rewrite the WAL into the file: no request waits.
         self._dirty = False
+        if self._housekeeping is None:
+            return
         try:
-            self._store.checkpoint()
+            self._housekeeping.checkpoint()
         except Exception as exc:
             # The store notes the failure in its health; the next iteration recovers it.
             log.warning("idle checkpoint failed: %s", exc)

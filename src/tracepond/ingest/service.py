@@ -135,7 +135,7 @@ class IngestService:
             self.stats.requests[(transport, "failed")] += 1
             if isinstance(exc, TracepondError):
                 raise
-            # The store answers every failure it knows as retryable or rejected (store/base.py);
+            # The store answers every failure it knows as retryable or rejected (store/contract.py);
             # anything else is a fault of ours, and a 503 would have exporters retry it forever.
             log.exception("commit failed with an unexpected error")
             raise TracepondError(f"internal error, nothing stored: {exc}") from exc

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import pyarrow as pa
 from fastapi import FastAPI
@@ -25,14 +25,19 @@ from tracepond.metrics._genai import GENAI_LABELS, METRIC_COLUMNS, SPAN_LABELS, 
 from tracepond.metrics._observer import BackgroundObserver
 from tracepond.metrics._state import Histogram, LabelCap, Lock, bucket_bounds
 from tracepond.model.records import WriteResult
+from tracepond.store.contract import SpanReader, StoreMaintenance
 
 if TYPE_CHECKING:
     from tracepond.ingest.pipeline import WritePipeline
     from tracepond.ingest.service import IngestService
     from tracepond.retention.deleter import PurgeCounts
-    from tracepond.store.duckdb_store import DuckDBStore
 
 log = logging.getLogger(__name__)
+
+
+class MeasuredStore(SpanReader, StoreMaintenance, Protocol):
+    """What /metrics reads of a store: its counts (reader) and its size on disk (maintenance)."""
+
 
 # The classic text format every Prometheus version reads (all names here are legacy-valid).
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -54,7 +59,7 @@ class Metrics:
     """Everything /metrics reports. Create it before the pipeline (its ``on_commit`` is the
     pipeline's commit hook), then ``watch`` the pipeline and the ingest service."""
 
-    def __init__(self, store: DuckDBStore, *, max_label_values: int = 100) -> None:
+    def __init__(self, store: MeasuredStore, *, max_label_values: int = 100) -> None:
         self._store = store
         self.genai = GenAIMetrics(max_label_values)
         self._genai_observer = BackgroundObserver(self.genai.observe)

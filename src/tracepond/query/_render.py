@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 import orjson
 
 from tracepond.conventions import normalize_fields, view_from_json
 from tracepond.errors import InvalidRequest
-from tracepond.model.records import SpanRecord, TraceSummary
+from tracepond.model.records import SessionRow, SpanRecord, StatsRow, TraceSummary
 from tracepond.projects import Project
 
 SPAN_KINDS = ("unspecified", "internal", "server", "client", "producer", "consumer")
@@ -120,6 +121,15 @@ def listed_trace(summary: TraceSummary) -> dict[str, Any]:
         "output_preview": summary.output_preview,
         "tags": list(summary.tags),
     }
+
+
+def session(row: SessionRow) -> dict[str, Any]:
+    return asdict(row)
+
+
+def stats_row(row: StatsRow) -> dict[str, Any]:
+    """A stats row with its error rate (errors per span, or per trace at trace level)."""
+    return {**asdict(row), "error_rate": row.error_count / row.count if row.count else 0.0}
 
 
 def parse_hex_id(text: str, size: int, what: str) -> bytes:

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-import base64
 from typing import Any, Final
 
 from tracepond.errors import InvalidRequest, NotFound
+from tracepond.model.records import PageToken
 from tracepond.projects import DEFAULT_PROJECT
 from tracepond.query import _render
 from tracepond.query.conversation import first_input_last_output
 from tracepond.query.otlp_export import export_request
 from tracepond.query.skeleton import build_skeleton
-from tracepond.store.base import SpanStore
+from tracepond.store.contract import SpanReader
 
 MAX_SESSION_TRACES: Final = 500
 MAX_SKELETON_PAGE: Final = 100_000
 
 
 def sessions(
-    store: SpanStore,
+    store: SpanReader,
     limit: int,
     cursor: str | None,
     since_ns: int | None,
@@ -27,36 +27,19 @@ def sessions(
 ) -> dict[str, Any]:
     if not 1 <= limit <= 1000:
         raise InvalidRequest(f"limit must be between 1 and 1000, got {limit}")
-    after = _decode_session_cursor(cursor) if cursor else None
-    rows = store.sessions(limit, after, since_ns, user_id, project)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = None
-    if more and rows:
-        raw = f"{rows[-1]['last_seen_ns']}:{rows[-1]['session_id']}".encode()
-        next_cursor = base64.urlsafe_b64encode(raw).decode()
-    return {"sessions": rows, "next_cursor": next_cursor}
+    after = PageToken(cursor) if cursor else None
+    page = store.sessions(limit, after, since_ns, user_id, project)
+    return {"sessions": [_render.session(row) for row in page.rows], "next_cursor": page.next_after}
 
 
-def _decode_session_cursor(cursor: str) -> tuple[int, str]:
-    try:
-        last, session_id = base64.urlsafe_b64decode(cursor.encode()).decode().split(":", 1)
-        if len(last) > 20 or not -(2**63) <= int(last) < 2**63:
-            raise ValueError("out of range")
-        return int(last), session_id
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidRequest(f"invalid cursor {cursor!r}: pass next_cursor unchanged") from exc
-
-
-def session(store: SpanStore, session_id: str, project: str = DEFAULT_PROJECT) -> dict[str, Any]:
+def session(store: SpanReader, session_id: str, project: str = DEFAULT_PROJECT) -> dict[str, Any]:
     summaries = store.session_traces(session_id, MAX_SESSION_TRACES, project)
     if not summaries:
         raise NotFound(f"session {session_id!r} not found")
+    # One read for every trace of the session; a trace deleted meanwhile is left out.
     turns = []
-    for summary in summaries:
-        first_input, last_output = first_input_last_output(
-            store.trace_spans(summary.trace_id, project)
-        )
+    for summary, spans in store.traces([s.trace_id for s in summaries], project=project):
+        first_input, last_output = first_input_last_output(spans)
         turns.append(
             {**_render.trace_summary(summary), "input": first_input, "output": last_output}
         )
@@ -68,7 +51,7 @@ def session(store: SpanStore, session_id: str, project: str = DEFAULT_PROJECT) -
 
 
 def skeleton(
-    store: SpanStore,
+    store: SpanReader,
     trace_hex: str,
     parent: str | None,
     max_depth: int | None,
@@ -123,7 +106,7 @@ def _skeleton_cursor(cursor: str | None) -> tuple[int, int | None]:
     return int(offset), int(as_of)
 
 
-def trace_otlp(store: SpanStore, trace_hex: str, project: str = DEFAULT_PROJECT) -> dict[str, Any]:
+def trace_otlp(store: SpanReader, trace_hex: str, project: str = DEFAULT_PROJECT) -> dict[str, Any]:
     trace_id = _render.parse_hex_id(trace_hex, 16, "trace_id")
     records = store.trace_spans(trace_id, project)
     if not records:

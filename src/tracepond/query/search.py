@@ -9,10 +9,10 @@ import orjson
 
 from tracepond.errors import InvalidRequest
 from tracepond.model.filters import SORT_KEYS, Filters
-from tracepond.model.records import SearchRequest, SpanRecord
+from tracepond.model.records import PageToken, SearchRequest, SpanRecord
 from tracepond.model.spans import VIEW_COLUMNS
-from tracepond.query import _cursor, _render
-from tracepond.store.base import SpanStore
+from tracepond.query import _render
+from tracepond.store.contract import SpanReader
 
 MAX_PAGE: Final = 1000
 COUNT_CAP: Final = 10_000
@@ -27,50 +27,40 @@ class PageRequest:
     cursor: str | None = None
 
 
-def _request(page: PageRequest, what: str) -> SearchRequest:
+def _request(page: PageRequest) -> SearchRequest:
     if not 1 <= page.limit <= MAX_PAGE:
         raise InvalidRequest(f"limit must be between 1 and {MAX_PAGE}, got {page.limit}")
     if page.sort not in SORT_KEYS:
         raise InvalidRequest(f"sort must be one of {', '.join(SORT_KEYS)}, got {page.sort!r}")
     if page.order not in ("asc", "desc"):
         raise InvalidRequest(f"order must be asc or desc, got {page.order!r}")
-    descending = page.order == "desc"
-    position = _cursor.decode(page.cursor, what, page.sort, descending) if page.cursor else None
+    # The cursor is the store's page token, passed back unchanged (the store refuses one that
+    # is not its own or not of this search).
     return SearchRequest(
         filters=page.filters,
         sort=page.sort,
-        descending=descending,
+        descending=page.order == "desc",
         limit=page.limit,
-        after=position.after if position else None,
-        as_of=position.as_of if position else None,
+        after=PageToken(page.cursor) if page.cursor else None,
         count_cap=COUNT_CAP,
     )
 
 
-def _next_cursor(what: str, request: SearchRequest, after: Any, as_of: int) -> str | None:
-    if after is None:
-        return None
-    position = _cursor.Position(what, request.sort, request.descending, tuple(after), as_of)
-    return _cursor.encode(position)
-
-
-def search_traces(store: SpanStore, page: PageRequest) -> dict[str, Any]:
-    request = _request(page, "traces")
-    result = store.search_traces(request)
+def search_traces(store: SpanReader, page: PageRequest) -> dict[str, Any]:
+    result = store.search_traces(_request(page))
     return {
         "traces": [_render.listed_trace(t) for t in result.rows],
-        "next_cursor": _next_cursor("traces", request, result.next_after, result.as_of),
+        "next_cursor": result.next_after,
         "count": result.count,
         "count_capped": result.capped,
     }
 
 
-def search_spans(store: SpanStore, page: PageRequest) -> dict[str, Any]:
-    request = _request(page, "spans")
-    result = store.search_spans(request)
+def search_spans(store: SpanReader, page: PageRequest) -> dict[str, Any]:
+    result = store.search_spans(_request(page))
     return {
         "spans": [span_hit(r) for r in result.rows],
-        "next_cursor": _next_cursor("spans", request, result.next_after, result.as_of),
+        "next_cursor": result.next_after,
         "count": result.count,
         "count_capped": result.capped,
     }

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Protocol
 
 from tracepond.deadline import Deadline
 from tracepond.errors import NotFound, ProjectNotFound, UnknownProject
@@ -17,11 +17,16 @@ from tracepond.model.filters import Filters
 from tracepond.projects import DEFAULT_PROJECT, check_project_name
 from tracepond.query import _render, insights, search, stats
 from tracepond.query.tree import build_tree
-from tracepond.store.base import SpanStore
+from tracepond.store.contract import ProjectWriter, SpanReader
+
+
+class QueryStore(SpanReader, ProjectWriter, Protocol):
+    """What the query service uses of a store: its reads, and the project catalog's writes
+    (creating a project, setting its retention); never span writes."""
 
 
 class QueryService:
-    def __init__(self, store: SpanStore, timeout_seconds: float | None = None) -> None:
+    def __init__(self, store: QueryStore, timeout_seconds: float | None = None) -> None:
         self._store = store
         self.timeout_seconds = timeout_seconds
 

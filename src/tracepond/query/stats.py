@@ -13,8 +13,9 @@ from typing import Any, Final
 from tracepond.errors import InvalidRequest
 from tracepond.model.filters import Filters
 from tracepond.model.records import StatsRequest
+from tracepond.query import _render
 from tracepond.query.suggest import did_you_mean, nearest, one_of
-from tracepond.store.base import SpanStore
+from tracepond.store.contract import SpanReader
 
 GROUPS: Final = ("model", "service", "name", "category")
 # A trace has spans of many categories, so traces are not grouped by category.
@@ -25,7 +26,7 @@ DAY_NS: Final = 86_400 * 10**9
 
 
 def stats(
-    store: SpanStore,
+    store: SpanReader,
     filters: Filters,
     bucket_ns: int | None,
     group_by: str | None,
@@ -53,15 +54,13 @@ def stats(
         replace(filters, since_ns=None, until_ns=None), since, until, bucket_ns, group_by
     )
     rows = store.trace_stats(request) if level == "trace" else store.stats(request)
-    for row in rows:
-        row["error_rate"] = row["error_count"] / row["count"] if row["count"] else 0.0
     return {
         "since_ns": since,
         "until_ns": until,
         "bucket_ns": bucket_ns,
         "group_by": group_by,
         "level": level,
-        "rows": rows,
+        "rows": [_render.stats_row(row) for row in rows],
     }
 
 

@@ -18,7 +18,7 @@ from typing import Final, Protocol, TypeVar
 
 from tracepond.model.filters import Filters
 from tracepond.model.records import SearchRequest
-from tracepond.store.base import SpanStore
+from tracepond.store.contract import SpanReader, StoreMaintenance
 
 log = logging.getLogger("tracepond.retention")
 
@@ -37,22 +37,9 @@ class WriterQueue(Protocol):
     def run_on_writer(self, task: Callable[[], _T]) -> Future[_T]: ...
 
 
-class DeletingStore(SpanStore, Protocol):
-    """The store's deletion methods (store/duckdb_store.py, "deletion")."""
-
-    def delete_traces(
-        self, project: str, trace_ids: list[bytes], ended_before: int | None = None
-    ) -> int: ...
-
-    def drop_unused_origins(self) -> int: ...
-
-    def expired_trace_ids(self, project: str, ended_before: int, limit: int) -> list[bytes]: ...
-
-    def oldest_trace_ids(self, limit: int) -> list[tuple[str, bytes]]: ...
-
-    def project_retentions(self) -> dict[str, int | None]: ...
-
-    def used_bytes(self) -> int: ...
+class DeletingStore(SpanReader, StoreMaintenance, Protocol):
+    """What retention and deletion use of a store: its reads (searches pick what a deletion
+    deletes) and its maintenance (deleting, expiring, measuring)."""
 
 
 @dataclass
@@ -141,7 +128,6 @@ class TraceDeleter:
                     descending=False,
                     limit=BATCH_TRACES,
                     after=page.next_after,
-                    as_of=page.as_of,
                     count_cap=0,
                 )
         except Exception:

@@ -1,6 +1,5 @@
-"""Storage: the store contract (`base`) and its DuckDB implementation. All SQL lives here."""
+"""Storage: the store contract (`contract`) and its implementations. All SQL lives here."""
 
-from tracepond.model.records import SpanRecord, TracePage, TraceSummary, WriteResult
-from tracepond.store.base import SpanStore
+from tracepond.store.contract import SpanReader, SpanWriter, Store, StoreMaintenance
 
-__all__ = ["SpanRecord", "SpanStore", "TracePage", "TraceSummary", "WriteResult"]
+__all__ = ["SpanReader", "SpanWriter", "Store", "StoreMaintenance"]

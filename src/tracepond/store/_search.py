@@ -11,9 +11,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from tracepond.model.filters import Filters
-from tracepond.model.records import SPAN_HEAD_COLUMNS, SearchPage, SearchRequest, TraceSummary
-from tracepond.model.spans import VIEW_COLUMNS
+from tracepond.model.records import SPAN_HIT_COLUMNS, SearchPage, SearchRequest, TraceSummary
 from tracepond.store import _search_sql as q
+from tracepond.store import _tokens
 from tracepond.store._params import Params
 from tracepond.store._ql_sql import QueryCompiler
 from tracepond.store._search_previews import with_previews
@@ -22,15 +22,6 @@ SUMMARY_COLUMNS = (
     "t.trace_id, t.root_span_id, t.root_name, t.service_name, t.start_ns, t.end_ns, t.span_count,"
     " t.error_count, t.input_tokens, t.output_tokens, t.total_tokens, t.cost, t.models,"
     " t.session_id, t.user_id, t.llm_count, t.tool_count, t.retriever_count"
-)
-HIT_COLUMNS = (
-    "trace_id",
-    *SPAN_HEAD_COLUMNS,
-    "duration_ns",
-    "status_code",
-    "status_message",
-    *VIEW_COLUMNS,
-    "attributes_json",
 )
 
 
@@ -73,7 +64,8 @@ def _window_sql(window: tuple[int, int], params: Params, project: str, alias: st
 
 def search_traces(cursor: Any, request: SearchRequest) -> SearchPage[TraceSummary]:
     f = request.filters
-    as_of = request.as_of if request.as_of is not None else watermark(cursor, f.project)
+    position = _tokens.search_position(request, "traces")
+    as_of = position.as_of if position.as_of is not None else watermark(cursor, f.project)
     query = _Query(Params(), [], [])
     query.where = q.trace_conditions(f, query.params)
     query.where.append(f"t.first_ingested_ns <= {query.params.add(as_of)}")
@@ -88,10 +80,20 @@ def search_traces(cursor: Any, request: SearchRequest) -> SearchPage[TraceSummar
         _add_span_semijoins(query, f, span_predicates, window)
     sort = q.TRACE_SORT[request.sort]
     if span_predicates or f.query is not None:
-        page = _page_once(cursor, query, request, as_of, sort)
+        page = _page_once(cursor, query, request, position.after, as_of, sort)
     else:
         table, ids = "traces t", ["t.trace_id"]
-        page = _page(cursor, query, request, as_of, table, SUMMARY_COLUMNS, sort, ids, _summary)
+        page = _page(
+            cursor,
+            query,
+            _Keyset("traces", position.after, ids),
+            request,
+            as_of,
+            table,
+            SUMMARY_COLUMNS,
+            sort,
+            _summary,
+        )
     return replace(page, rows=with_previews(cursor, page.rows, f.project))
 
 
@@ -113,7 +115,8 @@ def _add_span_semijoins(
 
 def search_spans(cursor: Any, request: SearchRequest) -> SearchPage[dict[str, Any]]:
     f = request.filters
-    as_of = request.as_of if request.as_of is not None else watermark(cursor, f.project)
+    position = _tokens.search_position(request, "spans")
+    as_of = position.as_of if position.as_of is not None else watermark(cursor, f.project)
     query = _Query(Params(), [], [])
     p = query.params
     trace_where = [f"t.project = {p.add(f.project)}", f"t.first_ingested_ns <= {p.add(as_of)}"]
@@ -140,22 +143,31 @@ def search_spans(cursor: Any, request: SearchRequest) -> SearchPage[dict[str, An
             f"EXISTS (SELECT 1 FROM {result} r"
             " WHERE r.trace_id = s.trace_id AND r.span_id = s.span_id)"
         )
-    columns = ", ".join(f"s.{c}" for c in HIT_COLUMNS)
+    columns = ", ".join(f"s.{c}" for c in SPAN_HIT_COLUMNS)
     sort = q.SPAN_SORT[request.sort]
-    return _page(
-        cursor, query, request, as_of, "spans s", columns, sort, ["s.trace_id", "s.span_id"], _hit
-    )
+    keyset = _Keyset("spans", position.after, ["s.trace_id", "s.span_id"])
+    return _page(cursor, query, keyset, request, as_of, "spans s", columns, sort, _hit)
+
+
+@dataclass(frozen=True)
+class _Keyset:
+    """Which search pages (for its tokens), where the page starts, and the id columns that
+    break ties of the sort value."""
+
+    what: str
+    after: tuple[Any, ...] | None
+    ids: list[str]
 
 
 def _page(
     cursor: Any,
     query: _Query,
+    keyset: _Keyset,
     request: SearchRequest,
     as_of: int,
     table: str,
     columns: str,
     sort: str,
-    ids: list[str],
     make: Any,
 ) -> SearchPage[Any]:
     p = query.params
@@ -166,8 +178,9 @@ def _page(
     )
     count = int(cursor.execute(count_sql, p.for_sql(count_sql)).fetchall()[0][0])
     where = base_where
-    if request.after is not None:
-        where += " AND " + q.keyset(sort, request.descending, request.after, ids, p)
+    ids = keyset.ids
+    if keyset.after is not None:
+        where += " AND " + q.keyset(sort, request.descending, keyset.after, ids, p)
     sql = (
         f"{query.with_clause()}SELECT {columns}, {sort} AS sort_value FROM {table} WHERE {where}"
         f" ORDER BY {q.order_by(sort, request.descending, ids)} LIMIT {p.add(request.limit + 1)}"
@@ -183,11 +196,17 @@ def _page(
         after = (last["sort_value"], *(last[i.split(".")[1]] for i in ids))
     capped = count > request.count_cap
     items = [make(dict(zip(names, row, strict=True))) for row in rows]
-    return SearchPage(items, after, min(count, request.count_cap), capped, as_of)
+    token = _tokens.search_token(request, keyset.what, after, as_of)
+    return SearchPage(items, token, min(count, request.count_cap), capped, as_of)
 
 
 def _page_once(
-    cursor: Any, query: _Query, request: SearchRequest, as_of: int, sort: str
+    cursor: Any,
+    query: _Query,
+    request: SearchRequest,
+    start_after: tuple[Any, ...] | None,
+    as_of: int,
+    sort: str,
 ) -> SearchPage[TraceSummary]:
     """Count and page in one statement, for trace searches that scan spans: the matching traces
     are found once (a materialized CTE), then counted (capped) and paged. Running the count and
@@ -195,8 +214,8 @@ def _page_once(
     p = query.params
     base_where = " AND ".join(query.where) or "TRUE"
     after = "TRUE"
-    if request.after is not None:
-        after = q.keyset("m.sort_value", request.descending, request.after, ["m.trace_id"], p)
+    if start_after is not None:
+        after = q.keyset("m.sort_value", request.descending, start_after, ["m.trace_id"], p)
     order = q.order_by("m.sort_value", request.descending, ["m.trace_id"])
     ctes = [
         *query.ctes,
@@ -221,9 +240,10 @@ def _page_once(
     more = len(rows) > request.limit
     rows = rows[: request.limit]
     items = [_summary(dict(zip(names[1:], row[1:], strict=True))) for row in rows]
-    next_after = (rows[-1][-1], items[-1].trace_id) if more and items else None
+    last = (rows[-1][-1], items[-1].trace_id) if more and items else None
     capped = count > request.count_cap
-    return SearchPage(items, next_after, min(count, request.count_cap), capped, as_of)
+    token = _tokens.search_token(request, "traces", last, as_of)
+    return SearchPage(items, token, min(count, request.count_cap), capped, as_of)
 
 
 def _summary(row: dict[str, Any]) -> TraceSummary:

@@ -4,22 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tracepond.model.records import TraceSummary
+from tracepond.model.records import SessionRow, TraceSummary
 from tracepond.store._params import Params
 from tracepond.store._search import SUMMARY_COLUMNS
-
-_SESSION_COLUMNS = (
-    "session_id",
-    "first_seen_ns",
-    "last_seen_ns",
-    "trace_count",
-    "input_tokens",
-    "output_tokens",
-    "total_tokens",
-    "cost",
-    "error_count",
-    "user_id",
-)
 
 
 def sessions(
@@ -29,7 +16,9 @@ def sessions(
     since_ns: int | None,
     user_id: str | None,
     project: str,
-) -> list[dict[str, Any]]:
+) -> list[SessionRow]:
+    """``limit + 1`` sessions at most (the caller tells a further page from the extra one),
+    after the session ``after`` (last seen, session id)."""
     p = Params()
     where = [f"t.project = {p.add(project)}", "t.session_id IS NOT NULL"]
     if since_ns is not None:
@@ -52,7 +41,7 @@ def sessions(
         f" ORDER BY max(t.end_ns) DESC, t.session_id DESC LIMIT {p.add(limit + 1)}"
     )
     rows = cursor.execute(sql, p.for_sql(sql)).fetchall()
-    return [dict(zip(_SESSION_COLUMNS, row, strict=True)) for row in rows]
+    return [SessionRow(*row) for row in rows]
 
 
 def session_traces(cursor: Any, session_id: str, limit: int, project: str) -> list[TraceSummary]:

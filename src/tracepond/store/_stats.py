@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from tracepond.model.records import StatsRequest
+from tracepond.model.records import StatsRequest, StatsRow
 from tracepond.store import _search_sql as q
 from tracepond.store._params import Params
 from tracepond.store._ql_sql import QueryCompiler
@@ -24,21 +24,9 @@ TRACE_GROUP_COLUMNS: Final = {
     "service": "t.service_name",
     "name": "t.root_name",
 }
-_STATS_COLUMNS = (
-    "bucket_start_ns",
-    "group",
-    "count",
-    "error_count",
-    "p50_ns",
-    "p95_ns",
-    "p99_ns",
-    "input_tokens",
-    "output_tokens",
-    "cost",
-)
 
 
-def stats(cursor: Any, request: StatsRequest) -> list[dict[str, Any]]:
+def stats(cursor: Any, request: StatsRequest) -> list[StatsRow]:
     p = Params()
     # Traces overlapping the range bound the ingest window, so only their row groups are read.
     overlap = [
@@ -82,7 +70,7 @@ def stats(cursor: Any, request: StatsRequest) -> list[dict[str, Any]]:
     return _rows(cursor, sql, p)
 
 
-def trace_stats(cursor: Any, request: StatsRequest) -> list[dict[str, Any]]:
+def trace_stats(cursor: Any, request: StatsRequest) -> list[StatsRow]:
     """Trace aggregates from the ``traces`` summaries, over traces starting in [since, until):
     traces, traces with an error span, trace duration quantiles, and the traces' token and cost
     totals (leaf LLM calls only, as the summaries keep them). Filters mean what they mean for
@@ -140,12 +128,13 @@ def first_bucket_start(since_ns: int, bucket_ns: int) -> int:
     return max(since_ns // bucket_ns * bucket_ns, -(2**63))
 
 
-def _rows(cursor: Any, sql: str, p: Params) -> list[dict[str, Any]]:
+def _rows(cursor: Any, sql: str, p: Params) -> list[StatsRow]:
     out = []
     for b, g, count, errors, quantiles, tokens_in, tokens_out, cost in cursor.execute(
         sql, p.for_sql(sql)
     ).fetchall():
         p50, p95, p99 = quantiles
-        values = (int(b), g, count, errors, p50, p95, p99, int(tokens_in), int(tokens_out), cost)
-        out.append(dict(zip(_STATS_COLUMNS, values, strict=True)))
+        out.append(
+            StatsRow(int(b), g, count, errors, p50, p95, p99, int(tokens_in), int(tokens_out), cost)
+        )
     return out

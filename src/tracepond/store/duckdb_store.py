@@ -15,14 +15,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import duckdb
 import pyarrow as pa
 
-from tracepond.conventions import summarize_table, totals_by_trace
+from tracepond.conventions import totals_by_trace
 from tracepond.deadline import Deadline
 from tracepond.errors import (
     QueryMemoryLimit,
@@ -34,18 +33,24 @@ from tracepond.errors import (
 from tracepond.model.keys import KeyRecord
 from tracepond.model.records import (
     TREE_COLUMNS,
+    PageToken,
+    RawSpan,
     SearchPage,
     SearchRequest,
+    SessionPage,
     SpanColumns,
+    SpanKey,
     SpanRecord,
     StatsRequest,
+    StatsRow,
+    StoreCapabilities,
     StoreHealth,
     TracePage,
     TraceSummary,
     WriteResult,
 )
 from tracepond.model.spans import DERIVED_COLUMNS, SPAN_COLUMNS, SPAN_SCHEMA, SpanBatch
-from tracepond.model.summary import TOTALS_COLUMNS, TracePartial, TraceTotals, merge_into
+from tracepond.model.summary import TracePartial, TraceTotals
 from tracepond.projects import DEFAULT_PROJECT, Project
 from tracepond.store import (
     _keys,
@@ -56,6 +61,7 @@ from tracepond.store import (
     _sessions,
     _skeleton,
     _stats,
+    _tokens,
 )
 from tracepond.store._checkpoints import (
     CheckpointPolicy,
@@ -68,6 +74,7 @@ from tracepond.store._checkpoints import (
 from tracepond.store._failures import classify, describe, is_fatal, is_memory_error
 from tracepond.store._known_traces import KnownTraceIds
 from tracepond.store._literals import blob_literal, in_trace, int_literal, project_literal
+from tracepond.store._rules import TOTALS_SPAN_COLUMNS, batch_traces, drop_stored, merged_summary
 from tracepond.store._schema import MIGRATIONS, migrate
 
 log = logging.getLogger(__name__)
@@ -88,9 +95,8 @@ _STORED_TRACES = """
 """
 # Stored spans of those traces, with what their totals need; the ingest-time bound lets zone
 # maps skip older row groups.
-_TREE_COLUMNS = ("trace_id", "span_id", "parent_span_id", *TOTALS_COLUMNS)
 _STORED_SPANS = f"""
-    SELECT {", ".join(_TREE_COLUMNS)} FROM spans
+    SELECT {", ".join(TOTALS_SPAN_COLUMNS)} FROM spans
     WHERE ingested_ns >= $since AND project = $project AND trace_id = ANY($ids)
 """
 _TRACES_SCHEMA = pa.schema(
@@ -152,6 +158,7 @@ _SPAN_SELECT = _origins.SPAN_SELECT
 # What a tree node shows (model.records.TREE_COLUMNS). Reading fewer columns makes a trace fetch
 # ~40% faster at 1M spans: each column read decompresses the whole vector holding the spans.
 _TREE_SELECT = f"SELECT {', '.join(TREE_COLUMNS)} FROM spans"
+_TREE_SELECT_WITH_TRACE = f"SELECT trace_id, {', '.join(TREE_COLUMNS)} FROM spans"
 _SUMMARY_COLUMNS = (
     "trace_id, root_span_id, root_name, service_name, start_ns, end_ns, span_count, error_count,"
     " input_tokens, output_tokens, total_tokens, cost, models, session_id, user_id, llm_count,"
@@ -175,24 +182,6 @@ def _by_project(
 
 def _start_order(record: SpanRecord) -> tuple[int, bytes]:
     return record["start_ns"], record["span_id"]
-
-
-def _first_copies(batch: pa.Table) -> pa.Table:
-    """Keep the first copy of each (trace_id, span_id) within one batch."""
-    keys = zip(batch["trace_id"].to_pylist(), batch["span_id"].to_pylist(), strict=True)
-    seen: set[tuple[bytes, bytes]] = set()
-    keep = []
-    for key in keys:
-        keep.append(key not in seen)
-        seen.add(key)
-    return batch if len(seen) == batch.num_rows else batch.filter(pa.array(keep))
-
-
-def _without(table: pa.Table, stored: set[tuple[bytes, bytes]]) -> pa.Table:
-    if not stored:
-        return table
-    keys = zip(table["trace_id"].to_pylist(), table["span_id"].to_pylist(), strict=True)
-    return table.filter(pa.array([key not in stored for key in keys]))
 
 
 def _partial_from_row(row: tuple[Any, ...]) -> TracePartial:
@@ -307,7 +296,7 @@ _R = TypeVar("_R")
 
 def _read(method: Callable[_P, _R]) -> Callable[_P, _R]:
     """A read method: checks the thread's deadline first, and turns DuckDB's exceptions into
-    the store contract's errors (store/base.py), so no engine exception leaves a read."""
+    the store contract's errors (store/contract.py), so no engine exception leaves a read."""
 
     @functools.wraps(method)
     def read(*args: _P.args, **kwargs: _P.kwargs) -> _R:
@@ -339,7 +328,13 @@ def _first(result: Any) -> tuple[Any, ...]:
 
 
 class DuckDBStore:
-    """SpanStore over one DuckDB file (see ``store.base`` for the contract)."""
+    """The store contract over one DuckDB file (``store.contract.Store``)."""
+
+    # Full text is a scan of the attributes; the WAL wants checkpoints; deleting traces frees
+    # blocks (reused once checkpointed), so a size budget can be kept; no TTL.
+    capabilities = StoreCapabilities(
+        indexed_full_text=False, housekeeping=True, size_budget=True, ttl_retention=False
+    )
 
     def __init__(
         self,
@@ -616,25 +611,12 @@ class DuckDBStore:
     def _new_spans(
         self, table: pa.Table, batches: Sequence[SpanBatch], project: str
     ) -> tuple[pa.Table, dict[bytes, TracePartial]]:
-        """The spans of ``table`` not stored yet, with complete per-trace summaries.
-
-        The decoder's partial summaries are used as they are unless duplicates were dropped (an
-        exporter retrying), in which case they are recomputed from the spans kept. Totals are
-        recomputed for traces that already had spans stored or came in several batches.
-        """
-        unique = _first_copies(table)
-        traces: dict[bytes, TracePartial] = {}
-        if unique is table:
-            merge_into(traces, (replace(p) for b in batches for p in b.traces.values()))
-        else:
-            traces = summarize_table(unique)
+        """The spans of ``table`` not stored yet, with complete per-trace summaries (the rules
+        of ``store/_rules.py``, over the stored summaries and spans of the write's traces)."""
+        unique, traces = batch_traces(table, batches)
         self._stored = self._stored_summaries(list(traces), project)
         stored_spans = self._stored_spans(project) if self._stored else []
-        fresh = _without(unique, {(row[0], row[1]) for row in stored_spans})
-        if fresh is not unique:
-            traces = summarize_table(fresh)
-        self._complete_totals(fresh, traces, stored_spans)
-        return fresh, traces
+        return drop_stored(unique, traces, self._stored.keys(), stored_spans)
 
     def _stored_summaries(
         self, trace_ids: list[bytes], project: str
@@ -657,21 +639,6 @@ class DuckDBStore:
         params = {"since": since, "ids": list(self._stored), "project": project}
         return list(self._con.execute(_STORED_SPANS, params).fetchall())
 
-    def _complete_totals(
-        self,
-        table: pa.Table,
-        traces: dict[bytes, TracePartial],
-        stored_spans: list[tuple[Any, ...]],
-    ) -> None:
-        stale = {t for t, p in traces.items() if p.totals is None or t in self._stored}
-        if not stale:
-            return
-        rows = [row for row in stored_spans if row[0] in stale]
-        columns = {name: table[name].to_pylist() for name in _TREE_COLUMNS}
-        rows += [row for row in zip(*columns.values(), strict=True) if row[0] in stale]
-        for trace_id, totals in totals_by_trace(rows).items():
-            traces[trace_id].totals = totals
-
     def _write_summaries(self, traces: dict[bytes, TracePartial], now: int, project: str) -> None:
         """``project``: the project's SQL literal."""
         new_rows: list[tuple[Any, ...]] = []
@@ -681,10 +648,8 @@ class DuckDBStore:
             if stored is None:
                 new_rows.append(_summary_row(partial, now, now))
             else:
-                merged, first_ingested = stored
-                merged.absorb(partial)
-                # Totals were recomputed over the whole trace (stored + new spans).
-                merged.totals = partial.totals
+                summary, first_ingested = stored
+                merged = merged_summary(summary, partial)
                 changed_rows.append(_summary_row(merged, first_ingested, now))
         con = self._con
         if new_rows:
@@ -872,31 +837,38 @@ class DuckDBStore:
     def span_count(self) -> int:
         return int(_scalar(self._con, "SELECT count(*) FROM spans"))
 
-    def raw_span_chunks(self, size: int) -> Iterator[list[tuple[Any, ...]]]:
-        """(rowid, name, kind, status_code, status_message, attributes_json, events_json,
-        start_ns) of every span, by rowid ranges of ``size`` so that memory stays bounded."""
+    def raw_span_chunks(self, size: int) -> Iterator[list[RawSpan]]:
+        """Every span's key and raw values, by rowid ranges of ``size`` (bounded memory; rowids
+        are only this method's way through the table, never part of what it yields)."""
         last = _scalar(self._con, "SELECT max(rowid) FROM spans")
         if last is None:
             return
         for low in range(0, int(last) + 1, size):
-            chunk = self._con.execute(
-                "SELECT rowid, name, kind, status_code, status_message, attributes_json,"
-                " events_json, start_ns FROM spans WHERE rowid >= $low AND rowid < $high",
+            rows = self._con.execute(
+                "SELECT project, trace_id, span_id, name, status_code, status_message,"
+                " attributes_json, events_json, start_ns FROM spans"
+                " WHERE rowid >= $low AND rowid < $high",
                 {"low": low, "high": low + size},
             ).fetchall()
-            if chunk:
-                yield chunk
+            if rows:
+                yield [RawSpan(SpanKey(*row[:3]), *row[3:]) for row in rows]
 
-    def update_view_columns(self, rowids: list[int], columns: dict[str, list[Any]]) -> None:
-        """Overwrite the derived columns (``DERIVED_COLUMNS``) of the given spans (one
-        transaction)."""
+    def replace_view_columns(
+        self, spans: Sequence[SpanKey], columns: dict[str, list[object]]
+    ) -> None:
         table = pa.table(
-            {"rid": pa.array(rowids, pa.int64())}
+            {
+                "project": pa.array([key.project for key in spans], pa.string()),
+                "trace_id": pa.array([key.trace_id for key in spans], pa.binary()),
+                "span_id": pa.array([key.span_id for key in spans], pa.binary()),
+            }
             | {name: pa.array(columns[name], _DERIVED_TYPES[name]) for name in DERIVED_COLUMNS}
         )
         sets = ", ".join(f"{name} = u.{name}" for name in DERIVED_COLUMNS)
         self._in_transaction(
-            table, f"UPDATE spans SET {sets} FROM arrow_rows u WHERE spans.rowid = u.rid"
+            table,
+            f"UPDATE spans SET {sets} FROM arrow_rows u WHERE spans.project = u.project"
+            " AND spans.trace_id = u.trace_id AND spans.span_id = u.span_id",
         )
 
     def trace_id_chunks(self, size: int) -> Iterator[tuple[str, list[bytes]]]:
@@ -916,16 +888,15 @@ class DuckDBStore:
                 yield name, [row[1] for row in group]
             project, after = rows[-1][0], rows[-1][1]
 
-    def tree_rows(self, project: str, trace_ids: list[bytes]) -> list[tuple[Any, ...]]:
-        """(trace_id, span_id, parent_span_id, *TOTALS_COLUMNS) of every span of the project's
-        traces (another project's trace of the same id is not part of them)."""
-        sql = (
-            f"SELECT {', '.join(_TREE_COLUMNS)} FROM spans"
-            " WHERE project = $project AND trace_id = ANY($ids)"
-        )
-        return list(self._con.execute(sql, {"project": project, "ids": trace_ids}).fetchall())
-
-    def update_totals(self, project: str, totals: dict[bytes, TraceTotals]) -> None:
+    def recompute_totals(self, project: str, trace_ids: list[bytes]) -> None:
+        if not trace_ids:
+            return
+        rows = self._con.execute(
+            f"SELECT {', '.join(TOTALS_SPAN_COLUMNS)} FROM spans"
+            " WHERE project = $project AND trace_id = ANY($ids)",
+            {"project": project, "ids": trace_ids},
+        ).fetchall()
+        totals = totals_by_trace(rows)
         table = pa.table(
             {
                 "trace_id": pa.array(list(totals), pa.binary()),
@@ -1058,6 +1029,46 @@ class DuckDBStore:
         return TraceSummary(*summary), spans
 
     @_read
+    def traces(
+        self,
+        trace_ids: Sequence[bytes],
+        columns: SpanColumns = "all",
+        project: str = DEFAULT_PROJECT,
+    ) -> list[tuple[TraceSummary, list[SpanRecord]]]:
+        wanted = list(dict.fromkeys(trace_ids))
+        if not wanted:
+            return []
+        cursor = self._reader()
+        rows = cursor.execute(
+            f"SELECT {_SUMMARY_COLUMNS}, first_ingested_ns, last_ingested_ns FROM traces"
+            " WHERE project = $project AND trace_id = ANY($ids)",
+            {"project": project, "ids": wanted},
+        ).fetchall()
+        if not rows:
+            return []
+        # One span statement over the union of the traces' ingest windows (zone maps prune
+        # outside it), grouped here by trace.
+        first, last = min(row[-2] for row in rows), max(row[-1] for row in rows)
+        # Tree records do not hold the trace id: it is read alongside, and dropped.
+        select = _TREE_SELECT_WITH_TRACE if columns == "tree" else _SPAN_SELECT
+        spans = self._records(
+            f"{select} WHERE ingested_ns BETWEEN $first AND $last"
+            " AND project = $project AND trace_id = ANY($ids)",
+            {"first": first, "last": last, "project": project, "ids": [row[0] for row in rows]},
+        )
+        by_trace: dict[bytes, list[SpanRecord]] = {row[0]: [] for row in rows}
+        for record in spans:
+            trace_id = record.pop("trace_id") if columns == "tree" else record["trace_id"]
+            by_trace[trace_id].append(record)
+        summaries = {row[0]: TraceSummary(*row[:-2]) for row in rows}
+        found = []
+        for trace_id in wanted:
+            if trace_id in summaries:
+                by_trace[trace_id].sort(key=_start_order)
+                found.append((summaries[trace_id], by_trace[trace_id]))
+        return found
+
+    @_read
     def span(
         self, trace_id: bytes, span_id: bytes, project: str = DEFAULT_PROJECT
     ) -> SpanRecord | None:
@@ -1092,20 +1103,22 @@ class DuckDBStore:
 
     @_read
     def list_traces(
-        self, limit: int, after: tuple[int, bytes] | None = None, project: str = DEFAULT_PROJECT
+        self, limit: int, after: PageToken | None = None, project: str = DEFAULT_PROJECT
     ) -> TracePage:
         sql = f"SELECT {_SUMMARY_COLUMNS} FROM traces WHERE project = ?"
         params: list[Any] = [project]
         if after is not None:
+            start_ns, trace_id = _tokens.trace_list_position(after)
             sql += " AND (start_ns < ? OR (start_ns = ? AND trace_id < ?))"
-            params += [after[0], after[0], after[1]]
+            params += [start_ns, start_ns, trace_id]
         sql += " ORDER BY start_ns DESC, trace_id DESC LIMIT ?"
         params.append(limit + 1)
         rows = self._reader().execute(sql, params).fetchall()
         traces = [TraceSummary(*row) for row in rows[:limit]]
         more = len(rows) > limit
-        cursor = (traces[-1].start_ns, traces[-1].trace_id) if more and traces else None
-        return TracePage(traces=traces, next_cursor=cursor)
+        last = traces[-1] if more and traces else None
+        token = None if last is None else _tokens.trace_list_token(last.start_ns, last.trace_id)
+        return TracePage(traces=traces, next_cursor=token)
 
     # -- search, sessions, stats, skeletons (SQL in store/_search*.py, _sessions, _stats) ------
 
@@ -1121,12 +1134,18 @@ class DuckDBStore:
     def sessions(
         self,
         limit: int,
-        after: tuple[int, str] | None,
+        after: PageToken | None,
         since_ns: int | None,
         user_id: str | None,
         project: str = DEFAULT_PROJECT,
-    ) -> list[dict[str, Any]]:
-        return _sessions.sessions(self._reader(), limit, after, since_ns, user_id, project)
+    ) -> SessionPage:
+        position = None if after is None else _tokens.session_position(after)
+        rows = _sessions.sessions(self._reader(), limit, position, since_ns, user_id, project)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        last = rows[-1] if more and rows else None
+        token = None if last is None else _tokens.session_token(last.last_seen_ns, last.session_id)
+        return SessionPage(rows, token)
 
     @_read
     def session_traces(
@@ -1135,11 +1154,11 @@ class DuckDBStore:
         return _sessions.session_traces(self._reader(), session_id, limit, project)
 
     @_read
-    def stats(self, request: StatsRequest) -> list[dict[str, Any]]:
+    def stats(self, request: StatsRequest) -> list[StatsRow]:
         return _stats.stats(self._reader(), request)
 
     @_read
-    def trace_stats(self, request: StatsRequest) -> list[dict[str, Any]]:
+    def trace_stats(self, request: StatsRequest) -> list[StatsRow]:
         return _stats.trace_stats(self._reader(), request)
 
     @_read

@@ -23,7 +23,7 @@ from tracepond.model.filters import Filters
 from tracepond.model.records import SearchRequest, StatsRequest, TraceSummary
 from tracepond.model.spans import SpanBatch
 from tracepond.query.filters import parse_query
-from tracepond.store.base import SpanStore
+from tracepond.store.contract import Store as SpanStore
 from tracepond.store.duckdb_store import DuckDBStore
 
 from .stores import open_chdb_store, open_server_store

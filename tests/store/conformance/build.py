@@ -11,7 +11,7 @@ from tracepond.ingest.decode import SpanDecoder
 from tracepond.model.records import TraceSummary
 from tracepond.model.spans import SpanBatch
 from tracepond.projects import DEFAULT_PROJECT
-from tracepond.store.base import SpanStore
+from tracepond.store.contract import Store
 
 DECODER = SpanDecoder(max_attribute_bytes=1 << 20)
 
@@ -27,7 +27,7 @@ def batch_of(request: Any, project: str = DEFAULT_PROJECT) -> SpanBatch:
     return batch_from_table(to_arrow(batch.rows), batch.rows.origins, project)
 
 
-def summary_of(store: SpanStore, trace: bytes, project: str = DEFAULT_PROJECT) -> TraceSummary:
+def summary_of(store: Store, trace: bytes, project: str = DEFAULT_PROJECT) -> TraceSummary:
     summary = store.trace_summary(trace, project)
     assert summary is not None
     return summary

@@ -14,23 +14,15 @@ from typing import Any, Protocol
 import pytest
 
 from store.clickhouse.stores import open_chdb_store, open_server_store
-from tracepond.model.keys import KeyRecord
-from tracepond.retention.deleter import DeletingStore
+from tracepond.store.contract import Store
 from tracepond.store.duckdb_store import DuckDBStore
 
 from .seed import Seeded, seed_store
 
 
-class ConformanceStore(DeletingStore, Protocol):
-    """What the suite calls: the contract (``store.base.SpanStore``) plus the maintenance
-    methods that are not in it yet (deletion and retention, ``retention.deleter``, and API keys).
-    When they move into the contract, only this class changes."""
-
-    def insert_key(self, key: KeyRecord) -> None: ...
-
-    def revoke_key(self, key_id: str, now_ns: int) -> bool: ...
-
-    def api_keys(self) -> list[KeyRecord]: ...
+class ConformanceStore(Store, Protocol):
+    """What the suite calls: the whole contract (``store.contract.Store``: writer, reader,
+    maintenance and capabilities)."""
 
 
 StoreFactory = Callable[[Path], ConformanceStore]

@@ -26,7 +26,7 @@ from tracepond.ingest.decode import SpanDecoder
 from tracepond.model.records import TraceSummary, WriteResult
 from tracepond.model.spans import SpanBatch
 from tracepond.projects import DEFAULT_PROJECT
-from tracepond.store.base import SpanStore
+from tracepond.store.contract import Store
 
 S = 1_000_000_000
 MINUTE = 60 * S
@@ -567,7 +567,7 @@ def batches_of(trace: Trace, spans: list[SpanSpec]) -> list[SpanBatch]:
 
 @dataclass
 class Seeded:
-    store: SpanStore
+    store: Store
     traces: dict[str, Trace]
     # What each write call returned, and what it should have (new spans, duplicates).
     results: list[tuple[WriteResult, WriteResult]]
@@ -589,7 +589,7 @@ class Seeded:
 ROUNDS = 3
 
 
-def seed_store(store: SpanStore) -> Seeded:
+def seed_store(store: Store) -> Seeded:
     traces = build_traces()
     store.projects_create(ACME, ACME_DESCRIPTION, ACME_RETENTION_NS)
     store.projects_create(EMPTY)

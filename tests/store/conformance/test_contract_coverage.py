@@ -1,4 +1,4 @@
-"""The suite keeps up with the contract: every method of ``SpanStore`` and of the maintenance
+"""The suite keeps up with the contract: every method of ``Store`` and of the maintenance
 methods (``ConformanceStore``) is called by some test of this package, so a method added to
 the contract without a conformance test fails here."""
 
@@ -8,7 +8,7 @@ import inspect
 import re
 from pathlib import Path
 
-from tracepond.store.base import SpanStore
+from tracepond.store.contract import SpanReader, SpanWriter, StoreMaintenance
 
 from .conftest import ConformanceStore
 
@@ -17,7 +17,7 @@ HERE = Path(__file__).parent
 
 def contract_methods() -> set[str]:
     names: set[str] = set()
-    for protocol in (SpanStore, ConformanceStore):
+    for protocol in (SpanWriter, SpanReader, StoreMaintenance, ConformanceStore):
         names |= {
             name
             for name, member in inspect.getmembers(protocol, inspect.isfunction)
@@ -32,4 +32,12 @@ def test_every_contract_method_is_called_by_the_suite() -> None:
     )
     called = set(re.findall(r"\.(\w+)\(", sources))
     assert contract_methods() - called == set()
-    assert {"search_traces", "delete_traces", "api_keys", "cancellable"} <= contract_methods()
+    assert {
+        "search_traces",
+        "traces",
+        "delete_traces",
+        "api_keys",
+        "cancellable",
+        "recompute_totals",
+        "projects_create",
+    } <= contract_methods()

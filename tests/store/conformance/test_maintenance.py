@@ -14,7 +14,7 @@ from tracepond.deadline import Deadline
 from tracepond.errors import QueryCancelled, QueryTimeout, StorageUnavailable
 from tracepond.model.filters import Filters
 from tracepond.model.keys import KeyRecord
-from tracepond.model.records import SearchRequest, StatsRequest, StoreHealth
+from tracepond.model.records import SearchRequest, StatsRequest, StoreCapabilities, StoreHealth
 from tracepond.projects import DEFAULT_PROJECT
 
 from .build import table
@@ -69,7 +69,7 @@ def test_expired_and_oldest_traces(store: ConformanceStore) -> None:
 
 def test_deleting_traces_whole_within_one_project(store: ConformanceStore) -> None:
     s = write_three(store)
-    assert store.sessions(10, None, None, None)[0]["session_id"] == "s-a"
+    assert store.sessions(10, None, None, None).rows[0].session_id == "s-a"
     assert store.delete_traces(DEFAULT_PROJECT, [s.a, trace_id()]) == 1  # unknown ids ignored
     assert store.trace(s.a) is None and store.trace_spans(s.a) == []
     assert store.skeleton_rows(s.a) == [] and store.trace_watermark(s.a) is None
@@ -77,9 +77,9 @@ def test_deleting_traces_whole_within_one_project(store: ConformanceStore) -> No
     assert [t.trace_id for t in store.list_traces(10).traces] == sorted([s.b, s.c], reverse=True)
     assert store.search_traces(SearchRequest(Filters(name="a"))).count == 0
     assert store.search_spans(SearchRequest(Filters(name="a.child"))).count == 0
-    assert store.sessions(10, None, None, None) == []
+    assert store.sessions(10, None, None, None).rows == []
     stats = store.stats(StatsRequest(Filters(), BASE_NS, BASE_NS + S, None, None))
-    assert [r["count"] for r in stats] == [3]
+    assert [r.count for r in stats] == [3]
     # The same id in another project is another trace: untouched.
     team = store.trace(s.a, project=TEAM)
     assert team is not None and [r["name"] for r in team[1]] == ["team.a"]
@@ -116,11 +116,21 @@ def test_unused_origins_are_dropped_and_written_again(store: ConformanceStore) -
 
 def test_used_bytes_grow_with_the_data(store: ConformanceStore) -> None:
     before = store.used_bytes()
+    size_before = store.database_bytes()
     assert isinstance(before, int) and before >= 0
     payload = os.urandom(1 << 20).hex()  # 2 MB of text that compresses to 1 MB at best
     store.write([table(make_span(trace_id(), span_id(), "big", attributes={"blob": payload}))])
     store.checkpoint()
     assert store.used_bytes() >= before + (1 << 20)
+    assert store.database_bytes() >= size_before + (1 << 20)
+
+
+def test_capabilities_are_declared(store: ConformanceStore) -> None:
+    assert isinstance(store.capabilities, StoreCapabilities)
+    if not store.capabilities.housekeeping:
+        # The writer never asks such a store, but the calls are harmless.
+        assert store.commit_room() is None
+        store.checkpoint()
 
 
 # -- API keys -----------------------------------------------------------------------------------

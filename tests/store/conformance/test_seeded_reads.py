@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from tracepond.model.records import TREE_COLUMNS, TraceSummary
+from ingest.otlp_build import trace_id
+from tracepond.model.records import SPAN_RECORD_COLUMNS, TREE_COLUMNS, SpanColumns, TraceSummary
 from tracepond.projects import DEFAULT_PROJECT
 
 from .seed import ACME, EMPTY, MISSING, Seeded, build_traces, comparable
@@ -44,7 +45,7 @@ def test_summary_after_every_write(seeded: Seeded, name: str) -> None:
 
 def test_summaries_before_the_later_spans_arrived(seeded: Seeded) -> None:
     """After round 0 only the leaves of ``rag_ok`` and the later orphan of ``no_root`` were
-    stored: no root yet, so the earliest stored span stands in for it (store/base.py,
+    stored: no root yet, so the earliest stored span stands in for it (store/contract.py,
     TraceSummary.root_name); the totals already count the leaf LLM and embedding calls."""
     for name in ("rag_ok", "no_root"):
         trace = seeded[name]
@@ -162,6 +163,24 @@ def test_a_trace_read_whole_and_as_a_tree(seeded: Seeded) -> None:
         assert seeded.store.trace_spans(trace.trace_id, trace.project) == spans
         assert tree[0] == summary
         assert tree[1] == [{k: r[k] for k in TREE_COLUMNS} for r in spans]
+        # A whole span holds the documented columns, no more, no fewer.
+        assert all(set(r) == set(SPAN_RECORD_COLUMNS) for r in spans)
+
+
+@pytest.mark.parametrize("columns", ["all", "tree"])
+def test_several_traces_read_at_once(seeded: Seeded, columns: SpanColumns) -> None:
+    """``traces``: each trace as ``trace`` reads it, in the order asked, unknown ids and
+    another project's traces left out, an id asked twice returned once."""
+    for project in (DEFAULT_PROJECT, ACME, EMPTY):
+        ids = [t.trace_id for t in seeded.of(project)][::-1]
+        asked = [ids[0], trace_id(), *ids, *ids[:1]] if ids else [trace_id()]
+        expected = [seeded.store.trace(i, columns, project) for i in ids]
+        assert seeded.store.traces(asked, columns, project) == expected
+    other = [t.trace_id for t in seeded.of(ACME)]
+    only_default = {t.trace_id for t in seeded.of()}
+    got = seeded.store.traces(other, columns)
+    assert [summary.trace_id for summary, _ in got] == [i for i in other if i in only_default]
+    assert seeded.store.traces([], columns) == []
 
 
 def test_the_listing_pages_newest_first(seeded: Seeded) -> None:
@@ -174,7 +193,7 @@ def test_the_listing_pages_newest_first(seeded: Seeded) -> None:
             seen += page.traces
             if page.next_cursor is None:
                 break
-            assert page.next_cursor == (page.traces[-1].start_ns, page.traces[-1].trace_id)
+            assert len(page.traces) == 3
             after = page.next_cursor
         assert [t.trace_id for t in seen] == expected
     # tie_b sorts before tie_a: the same start time, the larger trace id first.

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tracepond.model.filters import Filters
-from tracepond.model.records import StatsRequest, TraceSummary
+from tracepond.model.records import SessionRow, StatsRequest, StatsRow, TraceSummary
 from tracepond.projects import DEFAULT_PROJECT
 from tracepond.query.filters import parse_query
 
@@ -18,27 +18,32 @@ from .seed import ACME, EMPTY, MINUTE, T0, S, Seeded, SpanSpec, Trace, comparabl
 # -- sessions -----------------------------------------------------------------------------------
 
 
-def session_row(session: str, summaries: list[TraceSummary]) -> dict[str, Any]:
+def session_row(session: str, summaries: list[TraceSummary]) -> SessionRow:
     costs = [s.cost for s in summaries if s.cost is not None]
     users = {s.user_id for s in summaries}
     assert len(users) == 1  # the seed's sessions have one user each: any_value is exact
-    return {
-        "session_id": session,
-        "first_seen_ns": min(s.start_ns for s in summaries),
-        "last_seen_ns": max(s.end_ns for s in summaries),
-        "trace_count": len(summaries),
-        "input_tokens": sum(s.input_tokens for s in summaries),
-        "output_tokens": sum(s.output_tokens for s in summaries),
-        "total_tokens": sum(s.total_tokens for s in summaries),
-        "cost": pytest.approx(sum(costs)) if costs else None,
-        "error_count": sum(s.error_count > 0 for s in summaries),  # traces with an error
-        "user_id": users.pop(),
-    }
+    return SessionRow(
+        session_id=session,
+        first_seen_ns=min(s.start_ns for s in summaries),
+        last_seen_ns=max(s.end_ns for s in summaries),
+        trace_count=len(summaries),
+        input_tokens=sum(s.input_tokens for s in summaries),
+        output_tokens=sum(s.output_tokens for s in summaries),
+        total_tokens=sum(s.total_tokens for s in summaries),
+        cost=pytest.approx(sum(costs)) if costs else None,
+        error_count=sum(s.error_count > 0 for s in summaries),  # traces with an error
+        user_id=users.pop(),
+    )
+
+
+def sessions(seeded: Seeded, *args: Any) -> list[SessionRow]:
+    """The rows of one sessions page (limit, after, since, user[, project])."""
+    return seeded.store.sessions(*args).rows
 
 
 def expected_sessions(
     seeded: Seeded, project: str = DEFAULT_PROJECT, keep: Callable[[TraceSummary], bool] = bool
-) -> list[dict[str, Any]]:
+) -> list[SessionRow]:
     """Most recently seen first, then by session id descending."""
     by_session: dict[str, list[TraceSummary]] = {}
     for trace in seeded.of(project):
@@ -46,54 +51,56 @@ def expected_sessions(
         if summary.session_id is not None and keep(summary):
             by_session.setdefault(summary.session_id, []).append(summary)
     rows = [session_row(session, summaries) for session, summaries in by_session.items()]
-    return sorted(rows, key=lambda r: (r["last_seen_ns"], r["session_id"]), reverse=True)
+    return sorted(rows, key=lambda r: (r.last_seen_ns, r.session_id), reverse=True)
 
 
 def test_sessions_most_recent_first(seeded: Seeded) -> None:
     expected = expected_sessions(seeded)
     # sess-c and sess-d were last seen at the same moment: the larger id first.
-    assert [r["session_id"] for r in expected] == ["sess-d", "sess-c", "sess-b", "sess-a"]
-    assert seeded.store.sessions(10, None, None, None) == expected
-    assert expected[3]["trace_count"] == 2 and expected[3]["error_count"] == 1
+    assert [r.session_id for r in expected] == ["sess-d", "sess-c", "sess-b", "sess-a"]
+    page = seeded.store.sessions(10, None, None, None)
+    assert (page.rows, page.next_after) == (expected, None)
+    assert expected[3].trace_count == 2 and expected[3].error_count == 1
 
 
 def test_sessions_page_by_last_seen_and_id(seeded: Seeded) -> None:
     expected = expected_sessions(seeded)
-    seen: list[dict[str, Any]] = []
+    seen: list[SessionRow] = []
     after = None
     for _ in range(10):
-        # limit + 1 rows at most: the caller tells a further page from the extra row.
-        rows = seeded.store.sessions(1, after, None, None)
-        assert rows == expected[len(seen) : len(seen) + 2]
-        seen += rows[:1]
-        if len(rows) < 2:
+        page = seeded.store.sessions(1, after, None, None)
+        assert page.rows == expected[len(seen) : len(seen) + 1]
+        seen += page.rows
+        if page.next_after is None:
             break
-        after = (rows[0]["last_seen_ns"], rows[0]["session_id"])
+        after = page.next_after
     assert seen == expected
-    last = (expected[-1]["last_seen_ns"], expected[-1]["session_id"])
-    assert seeded.store.sessions(1, last, None, None) == []
+    # A page that ends exactly at the last session has no next token.
+    assert seeded.store.sessions(len(expected), None, None, None).next_after is None
+    before_last = seeded.store.sessions(len(expected) - 1, None, None, None).next_after
+    assert before_last is not None
+    last = seeded.store.sessions(10, before_last, None, None)
+    assert (last.rows, last.next_after) == (expected[-1:], None)
 
 
 def test_sessions_since_and_by_user(seeded: Seeded) -> None:
     since = T0 + 14 * S  # only traces that ended at or after it
-    assert seeded.store.sessions(10, None, since, None) == expected_sessions(
+    assert sessions(seeded, 10, None, since, None) == expected_sessions(
         seeded, keep=lambda s: s.end_ns >= since
     )
-    assert [r["trace_count"] for r in seeded.store.sessions(10, None, since, None)] == [1] * 4
-    assert seeded.store.sessions(10, None, None, "bob") == expected_sessions(
+    assert [r.trace_count for r in sessions(seeded, 10, None, since, None)] == [1] * 4
+    assert sessions(seeded, 10, None, None, "bob") == expected_sessions(
         seeded, keep=lambda s: s.user_id == "bob"
     )
-    assert seeded.store.sessions(10, None, None, "nobody") == []
+    assert sessions(seeded, 10, None, None, "nobody") == []
 
 
 def test_sessions_stay_within_their_project(seeded: Seeded) -> None:
     """acme has a session of the same id: its own row, with its own trace."""
-    acme = seeded.store.sessions(10, None, None, None, ACME)
+    acme = sessions(seeded, 10, None, None, None, ACME)
     assert acme == expected_sessions(seeded, ACME)
-    assert [(r["session_id"], r["trace_count"], r["error_count"]) for r in acme] == [
-        ("sess-a", 1, 1)
-    ]
-    assert seeded.store.sessions(10, None, None, None, EMPTY) == []
+    assert [(r.session_id, r.trace_count, r.error_count) for r in acme] == [("sess-a", 1, 1)]
+    assert sessions(seeded, 10, None, None, None, EMPTY) == []
 
 
 def test_session_traces_in_start_order(seeded: Seeded) -> None:
@@ -129,21 +136,21 @@ def aggregate(
     errors: int,
     tokens: Iterable[tuple[int, int]],
     costs: list[float | None],
-) -> dict[str, Any]:
+) -> StatsRow:
     pairs = list(tokens)
     known = [c for c in costs if c is not None]
-    return {
-        "bucket_start_ns": bucket,
-        "group": group,
-        "count": len(durations),
-        "error_count": errors,
-        "p50_ns": pytest.approx(quantile(durations, 0.5)),
-        "p95_ns": pytest.approx(quantile(durations, 0.95)),
-        "p99_ns": pytest.approx(quantile(durations, 0.99)),
-        "input_tokens": sum(i for i, _ in pairs),
-        "output_tokens": sum(o for _, o in pairs),
-        "cost": pytest.approx(sum(known)) if known else None,
-    }
+    return StatsRow(
+        bucket_start_ns=bucket,
+        group=group,
+        count=len(durations),
+        error_count=errors,
+        p50_ns=pytest.approx(quantile(durations, 0.5)),
+        p95_ns=pytest.approx(quantile(durations, 0.95)),
+        p99_ns=pytest.approx(quantile(durations, 0.99)),
+        input_tokens=sum(i for i, _ in pairs),
+        output_tokens=sum(o for _, o in pairs),
+        cost=pytest.approx(sum(known)) if known else None,
+    )
 
 
 def bucket_of(start_ns: int, since: int, bucket_ns: int | None) -> int:
@@ -151,7 +158,7 @@ def bucket_of(start_ns: int, since: int, bucket_ns: int | None) -> int:
     return since if bucket_ns is None else start_ns // bucket_ns * bucket_ns
 
 
-def ordered(rows: dict[tuple[int, Any], dict[str, Any]]) -> list[dict[str, Any]]:
+def ordered(rows: dict[tuple[int, Any], StatsRow]) -> list[StatsRow]:
     """By bucket, then group with None first."""
     return [rows[k] for k in sorted(rows, key=lambda k: (k[0], k[1] is not None, k[1] or ""))]
 
@@ -173,7 +180,7 @@ def expected_stats(
     group_by: str | None,
     keep: Callable[[Trace, SpanSpec], bool] = lambda t, s: True,
     project: str = DEFAULT_PROJECT,
-) -> list[dict[str, Any]]:
+) -> list[StatsRow]:
     groups: dict[tuple[int, Any], list[SpanSpec]] = {}
     for trace in seeded.of(project):
         for spec in trace.spans:
@@ -271,7 +278,7 @@ def expected_trace_stats(
     group_by: str | None,
     keep: Callable[[Trace], bool] = lambda t: True,
     only_group: Any = "any",
-) -> list[dict[str, Any]]:
+) -> list[StatsRow]:
     groups: dict[tuple[int, Any], list[TraceSummary]] = {}
     for trace in seeded.of():
         summary = trace.summary()
@@ -332,4 +339,4 @@ def test_trace_stats_with_filters(seeded: Seeded) -> None:
         lambda t: any(s.category == "tool" for s in t.spans),
     )
     acme = StatsRequest(Filters(project=ACME), since, until, None, None)
-    assert [r["count"] for r in seeded.store.trace_stats(acme)] == [2]
+    assert [r.count for r in seeded.store.trace_stats(acme)] == [2]

@@ -16,10 +16,10 @@ from tracepond.errors import InvalidRequest
 from tracepond.ingest._rows import to_arrow
 from tracepond.ingest.decode import SpanDecoder
 from tracepond.model.filters import Filters
-from tracepond.model.records import StatsRequest
+from tracepond.model.records import StatsRequest, StatsRow
 from tracepond.query.filters import parse_query
 from tracepond.query.service import QueryService
-from tracepond.store.base import SpanStore
+from tracepond.store.contract import Store
 
 from .conftest import StoreFactory
 
@@ -42,11 +42,11 @@ def llm(model: str, tokens_in: int, tokens_out: int, cost: float | None = None) 
 
 @dataclass
 class Seeded:
-    store: SpanStore
+    store: Store
     ids: dict[str, str] = field(default_factory=dict)
 
 
-def write(store: SpanStore, spans: list[Any], service: str) -> None:
+def write(store: Store, spans: list[Any], service: str) -> None:
     batch = DECODER.decode(make_request(spans, service=service))
     assert batch.rejected == 0
     store.write([batch_from_table(to_arrow(batch.rows), batch.rows.origins)])
@@ -102,52 +102,52 @@ def request(
     return StatsRequest(Filters(**filters), BASE_NS, BASE_NS + 2 * MINUTE, bucket, group_by)
 
 
-def by_key(rows: list[dict[str, Any]]) -> dict[tuple[int, Any], dict[str, Any]]:
+def by_key(rows: list[StatsRow]) -> dict[tuple[int, Any], StatsRow]:
     first_minute = BASE_NS // MINUTE * MINUTE  # buckets start on the minute, in UTC
-    return {(r["bucket_start_ns"] - first_minute, r["group"]): r for r in rows}
+    return {(r.bucket_start_ns - first_minute, r.group): r for r in rows}
 
 
 def test_traces_per_bucket_count_traces_not_spans(stats_seed: Seeded) -> None:
     rows = by_key(stats_seed.store.trace_stats(request()))
     assert set(rows) == {(0, None), (MINUTE, None)}
     first = rows[(0, None)]
-    assert (first["count"], first["error_count"]) == (2, 1)
+    assert (first.count, first.error_count) == (2, 1)
     # Trace durations 4 s and 2 s.
-    assert (first["p50_ns"], first["p95_ns"]) == (3 * S, pytest.approx(3.9 * S))
+    assert (first.p50_ns, first.p95_ns) == (3 * S, pytest.approx(3.9 * S))
     # The framework span and the provider span below it report one call: counted once.
-    assert (first["input_tokens"], first["output_tokens"]) == (115, 23)
+    assert (first.input_tokens, first.output_tokens) == (115, 23)
     # Plus b's gpt-4o call, which sent no cost: priced from the bundled table ($2.50 and $10
     # per million input and output tokens).
-    assert first["cost"] == pytest.approx(0.5 + (10 * 2.5 + 1 * 10) / 1e6)
+    assert first.cost == pytest.approx(0.5 + (10 * 2.5 + 1 * 10) / 1e6)
     second = rows[(MINUTE, None)]
-    assert (second["count"], second["error_count"], second["p99_ns"]) == (1, 0, S)
-    assert (second["input_tokens"], second["cost"]) == (0, None)
+    assert (second.count, second.error_count, second.p99_ns) == (1, 0, S)
+    assert (second.input_tokens, second.cost) == (0, None)
     # The same range at span level: 8 spans in minute 0, tokens of both LLM spans of ``a``.
     spans = by_key(stats_seed.store.stats(request()))[(0, None)]
-    assert (spans["count"], spans["input_tokens"]) == (8, 215)
+    assert (spans.count, spans.input_tokens) == (8, 215)
 
 
 def test_one_bucket_and_groups(stats_seed: Seeded) -> None:
     (total,) = stats_seed.store.trace_stats(request(bucket=None))
-    assert (total["bucket_start_ns"], total["count"], total["error_count"]) == (BASE_NS, 3, 1)
+    assert (total.bucket_start_ns, total.count, total.error_count) == (BASE_NS, 3, 1)
     services = by_key(stats_seed.store.trace_stats(request(bucket=None, group_by="service")))
-    assert {g: r["count"] for (_, g), r in services.items()} == {"svc-a": 2, "svc-b": 1}
+    assert {g: r.count for (_, g), r in services.items()} == {"svc-a": 2, "svc-b": 1}
     names = by_key(stats_seed.store.trace_stats(request(bucket=None, group_by="name")))
-    assert {g: r["count"] for (_, g), r in names.items()} == {"agent": 2, "ping": 1}
+    assert {g: r.count for (_, g), r in names.items()} == {"agent": 2, "ping": 1}
     models = by_key(stats_seed.store.trace_stats(request(bucket=None, group_by="model")))
-    assert {g: (r["count"], r["error_count"]) for (_, g), r in models.items()} == {
+    assert {g: (r.count, r.error_count) for (_, g), r in models.items()} == {
         None: (1, 0),
         "claude-3": (1, 1),
         "gpt-4o": (2, 1),
     }
     # With a model filter, only that model's group (its traces may have used others too).
     only = stats_seed.store.trace_stats(request(bucket=None, group_by="model", model="claude-3"))
-    assert [(r["group"], r["count"]) for r in only] == [("claude-3", 1)]
+    assert [(r.group, r.count) for r in only] == [("claude-3", 1)]
 
 
 def test_filters_select_traces_as_trace_search_does(stats_seed: Seeded) -> None:
     def count(**filters: Any) -> int:
-        return sum(r["count"] for r in stats_seed.store.trace_stats(request(**filters)))
+        return sum(r.count for r in stats_seed.store.trace_stats(request(**filters)))
 
     assert count(service="svc-b") == 1
     assert count(status="error") == 1 and count(status="ok") == 2
@@ -174,6 +174,6 @@ def test_query_service_validates_and_keeps_span_level_default(stats_seed: Seeded
     assert service.stats(Filters(since_ns=1, until_ns=2), None, None, "trace")["rows"] == []
 
 
-def test_an_empty_store_has_no_rows(store: SpanStore) -> None:
+def test_an_empty_store_has_no_rows(store: Store) -> None:
     assert store.trace_stats(request()) == []
     assert store.trace_stats(request(tag="beta")) == []

@@ -1,4 +1,4 @@
-"""The store contract's writes (``tracepond.store.base``): one transaction, idempotence,
+"""The store contract's writes (``tracepond.store.contract``): one transaction, idempotence,
 summaries kept current whatever the order, durability, reads during writes. Each test writes
 into an empty store of its own (``store``), once per store of ``STORES`` (conftest.py)."""
 
@@ -17,7 +17,7 @@ from tracepond.conventions import batch_from_table
 from tracepond.errors import StorageUnavailable
 from tracepond.model.records import TraceSummary, WriteResult
 from tracepond.model.spans import SPAN_COLUMNS
-from tracepond.store.base import SpanStore
+from tracepond.store.contract import Store
 
 from .build import summary_of, table
 from .conftest import StoreFactory
@@ -25,7 +25,7 @@ from .conftest import StoreFactory
 # -- writes ----------------------------------------------------------------------------------
 
 
-def test_write_stores_every_column(store: SpanStore) -> None:
+def test_write_stores_every_column(store: Store) -> None:
     trace, root, child = trace_id(), span_id(), span_id()
     spans = [
         make_span(trace, root, "root", attributes={"k": "v", "n": 1}, status_code=1),
@@ -61,7 +61,7 @@ def test_write_stores_every_column(store: SpanStore) -> None:
     assert store.counts() == (2, 1)
 
 
-def test_writes_are_idempotent(store: SpanStore) -> None:
+def test_writes_are_idempotent(store: Store) -> None:
     trace, root = trace_id(), span_id()
     batch = table(
         make_span(trace, root, "root", status_code=2),
@@ -76,7 +76,7 @@ def test_writes_are_idempotent(store: SpanStore) -> None:
     assert store.counts() == (2, 1)
 
 
-def test_first_copy_wins_within_one_write(store: SpanStore) -> None:
+def test_first_copy_wins_within_one_write(store: Store) -> None:
     trace, root = trace_id(), span_id()
     first = table(make_span(trace, root, "first"))
     second = table(make_span(trace, root, "second", status_code=2))
@@ -87,7 +87,7 @@ def test_first_copy_wins_within_one_write(store: SpanStore) -> None:
     assert (summary.span_count, summary.error_count, summary.root_name) == (1, 0, "first")
 
 
-def test_one_write_is_one_transaction(store: SpanStore) -> None:
+def test_one_write_is_one_transaction(store: Store) -> None:
     good_trace, bad_trace = trace_id(), trace_id()
     store.write([table(make_span(trace_id(), span_id(), "earlier"))])
     counts = store.counts()
@@ -110,14 +110,14 @@ def test_one_write_is_one_transaction(store: SpanStore) -> None:
     assert summary_of(store, good_trace).span_count == 1
 
 
-def test_several_tables_in_one_write(store: SpanStore) -> None:
+def test_several_tables_in_one_write(store: Store) -> None:
     traces = [trace_id() for _ in range(3)]
     tables = [table(make_span(t, span_id(), f"t{i}")) for i, t in enumerate(traces)]
     assert store.write(tables) == WriteResult(inserted=3, duplicates=0)
     assert [summary_of(store, t).root_name for t in traces] == ["t0", "t1", "t2"]
 
 
-def test_the_same_span_in_two_projects_is_two_spans(store: SpanStore) -> None:
+def test_the_same_span_in_two_projects_is_two_spans(store: Store) -> None:
     """A trace is identified by (project, trace id): duplicates are detected per project, and
     each project's summary counts its own spans."""
     store.projects_create("team")
@@ -146,7 +146,7 @@ def structure_of(summary: TraceSummary) -> tuple[Any, ...]:
     return dataclasses.astuple(summary)[:8]
 
 
-def test_summary_current_across_out_of_order_writes(store: SpanStore) -> None:
+def test_summary_current_across_out_of_order_writes(store: Store) -> None:
     trace, root, mid = trace_id(), span_id(), span_id()
     leaf = make_span(trace, span_id(), "leaf", parent=mid, start=BASE_NS + 30, end=BASE_NS + 40)
     store.write([table(leaf, service="leaf-svc")])
@@ -204,7 +204,7 @@ def test_summary_current_across_out_of_order_writes(store: SpanStore) -> None:
     )
 
 
-def test_summary_of_many_traces_in_one_write(store: SpanStore) -> None:
+def test_summary_of_many_traces_in_one_write(store: Store) -> None:
     traces = [trace_id() for _ in range(10)]
     spans = []
     for i, trace in enumerate(traces):
@@ -255,7 +255,7 @@ def test_durable_across_close_and_reopen(factory: StoreFactory, tmp_path: Path) 
 # -- concurrency -----------------------------------------------------------------------------
 
 
-def test_reads_during_writes_see_whole_writes_only(store: SpanStore) -> None:
+def test_reads_during_writes_see_whole_writes_only(store: Store) -> None:
     """Each write is one trace of 20 spans; a concurrent reader never sees part of one."""
     written: list[bytes] = []
     done = threading.Event()
@@ -287,7 +287,7 @@ def test_reads_during_writes_see_whole_writes_only(store: SpanStore) -> None:
     assert store.counts() == (600, 30)
 
 
-def test_totals_count_each_llm_call_once_across_out_of_order_writes(store: SpanStore) -> None:
+def test_totals_count_each_llm_call_once_across_out_of_order_writes(store: Store) -> None:
     """A framework LLM span and the provider span below it both report the call's usage; the
     provider span arrives first, in another write. Only the leaf is counted."""
     trace, root, wrapper = trace_id(), span_id(), span_id()
@@ -321,7 +321,7 @@ def test_totals_count_each_llm_call_once_across_out_of_order_writes(store: SpanS
     assert summary_of(store, trace) == summary
 
 
-def test_checkpoint_succeeds_after_reads(store: SpanStore) -> None:
+def test_checkpoint_succeeds_after_reads(store: Store) -> None:
     """The writer checkpoints when idle; reads that left a result unfinished would keep a
     transaction open and make that checkpoint fail."""
     trace, root = trace_id(), span_id()
