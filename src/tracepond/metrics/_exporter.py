@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from tracepond.ingest.pipeline import WritePipeline
     from tracepond.ingest.service import IngestService
     from tracepond.retention.deleter import PurgeCounts
-    from tracepond.store.duckdb_store import DuckDBStore
+    from tracepond.store.base import SpanStore
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ class Metrics:
     """Everything /metrics reports. Create it before the pipeline (its ``on_commit`` is the
     pipeline's commit hook), then ``watch`` the pipeline and the ingest service."""
 
-    def __init__(self, store: DuckDBStore, *, max_label_values: int = 100) -> None:
+    def __init__(self, store: SpanStore, *, max_label_values: int = 100) -> None:
         self._store = store
         self.genai = GenAIMetrics(max_label_values)
         self._genai_observer = BackgroundObserver(self.genai.observe)
@@ -209,13 +209,17 @@ class Metrics:
 
     def _store_families(self) -> Iterator[Metric]:
         size = GaugeMetricFamily(
-            "tracepond_database_bytes", "Size of the database file and its write-ahead log"
+            "tracepond_database_bytes",
+            "Size of the database on disk (DuckDB: its file and write-ahead log); absent when"
+            " the store cannot say",
         )
         spans = GaugeMetricFamily("tracepond_stored_spans", "Spans in the database")
         traces = GaugeMetricFamily("tracepond_stored_traces", "Traces in the database")
         try:
             span_count, trace_count = self._store.counts()
-            size.add_metric([], self._store.database_bytes())
+            database_bytes = self._store.database_bytes()
+            if database_bytes is not None:
+                size.add_metric([], database_bytes)
             spans.add_metric([], span_count)
             traces.add_metric([], trace_count)
         except Exception:  # the store is closing: report what we can
