@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tracepond.store.open import StoreOptions
-from tracepond.store.url import StoreUrl, parse_store_url
+from tracepond.store.url import StoreUrl, parse_store_url, redact
 
 DEFAULT_DB = "tracepond.duckdb"
 DEFAULT_STORE = StoreUrl.duckdb(DEFAULT_DB)
@@ -194,7 +194,7 @@ def _one_store(url: str | None, db: str | None, names: tuple[str, str]) -> Store
     file = StoreUrl.duckdb(db)
     if store is not None and not store.same_database(file):
         raise ValueError(
-            f"{names[0]} {store.display} and {names[1]} {db} name different databases;"
+            f"{names[0]} {redact(url or '')} and {names[1]} {db} name different databases;"
             f" give one ({names[1]} PATH is short for {names[0]} duckdb://PATH)"
         )
     return store or file
