@@ -48,9 +48,10 @@ def test_clickhouse_url() -> None:
 
 
 def test_clickhouse_url_defaults() -> None:
-    assert parse_store_url("clickhouse://ch") == StoreUrl(
-        "clickhouse", host="ch", port=8123, database="default", username="default"
-    )
+    # No database: the store's own default (None here).
+    url = parse_store_url("clickhouse://ch")
+    assert url == StoreUrl("clickhouse", host="ch", port=8123, username="default")
+    assert parse_store_url(url.secret_url()) == url
     secure = parse_store_url("clickhouses://u:p@ch/db")
     assert (secure.scheme, secure.port, secure.password) == ("clickhouses", 8443, "p")
 
@@ -64,7 +65,7 @@ def test_clickhouse_url_escapes_round_trip() -> None:
 
 def test_chdb_url() -> None:
     url = parse_store_url("chdb:///tmp/trace%20data")
-    assert url == StoreUrl("chdb", path=Path("/tmp/trace data"), database="default")
+    assert url == StoreUrl("chdb", path=Path("/tmp/trace data"))
     assert url.engine == "clickhouse"
     assert parse_store_url(url.secret_url()) == url
     named = parse_store_url("chdb:///tmp/ch?database=traces")

@@ -23,7 +23,6 @@ from urllib.parse import SplitResult, parse_qs, quote, unquote, urlsplit
 
 Scheme = Literal["duckdb", "clickhouse", "clickhouses", "chdb"]
 CLICKHOUSE_SCHEMES = ("clickhouse", "clickhouses", "chdb")
-DEFAULT_CLICKHOUSE_DATABASE = "default"
 FORMS = (
     "duckdb:///path/to/file.duckdb, clickhouse://user:password@host:8123/database,"
     " clickhouses://... (TLS) or chdb:///path/to/dir"
@@ -36,7 +35,8 @@ _DATABASE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
 @dataclass(frozen=True)
 class StoreUrl:
     """A parsed store URL. ``path``: the DuckDB file or the chdb directory; ``host``, ``port``,
-    ``username``, ``password`` and ``database``: a ClickHouse server's."""
+    ``username``, ``password``: a ClickHouse server's; ``database``: the ClickHouse database
+    the URL names (None: the store's own default)."""
 
     scheme: Scheme
     path: Path | None = None
@@ -57,28 +57,26 @@ class StoreUrl:
     @property
     def display(self) -> str:
         """What the ready line and logs show: the DuckDB file's path as given, else the URL
-        without its password."""
+        with ``***`` for its password."""
         if self.scheme == "duckdb":
             return str(self.path)
-        return self._url(self.password and "***")
+        return self._url(show_password=False)
 
     def secret_url(self) -> str:
         """The URL with its password: for the store's driver only, never for output."""
-        return self._url(self.password)
+        return self._url(show_password=True)
 
-    def _url(self, password: str | None) -> str:
+    def _url(self, *, show_password: bool) -> str:
         if self.scheme == "duckdb":
             return f"duckdb://{self.path}"
         if self.scheme == "chdb":
-            query = (
-                "" if self.database == DEFAULT_CLICKHOUSE_DATABASE else f"?database={self.database}"
-            )
-            return f"chdb://{quote(str(self.path))}{query}"
+            named = f"?database={self.database}" if self.database else ""
+            return f"chdb://{quote(str(self.path))}{named}"
         user = quote(self.username or "", safe="")
-        if password is not None:
-            user += ":" + (password if password == "***" else quote(password, safe=""))
+        if self.password is not None:
+            user += ":" + (quote(self.password, safe="") if show_password else "***")
         host = f"[{self.host}]" if self.host and ":" in self.host else self.host
-        return f"{self.scheme}://{user}@{host}:{self.port}/{self.database}"
+        return f"{self.scheme}://{user}@{host}:{self.port}/{self.database or ''}"
 
     def __str__(self) -> str:
         return self.display
@@ -126,8 +124,12 @@ def _chdb(text: str, netloc: str, path: str, query: str) -> StoreUrl:
     options = parse_qs(query, keep_blank_values=True)
     if set(options) - {"database"}:
         raise ValueError(f"a chdb URL takes only ?database=name: {redact(text)!r}")
-    database = options.get("database", [DEFAULT_CLICKHOUSE_DATABASE])[-1]
-    return StoreUrl("chdb", path=Path(unquote(path)), database=_database(database, text))
+    database = options.get("database")
+    return StoreUrl(
+        "chdb",
+        path=Path(unquote(path)),
+        database=_database(database[-1], text) if database else None,
+    )
 
 
 def _server(text: str, scheme: str, parts: SplitResult, port: int | None) -> StoreUrl:
@@ -139,12 +141,12 @@ def _server(text: str, scheme: str, parts: SplitResult, port: int | None) -> Sto
         )
     if parts.query:
         raise ValueError(f"a {scheme} URL takes no ?options: {redact(text)!r}")
-    database = unquote(parts.path.strip("/")) or DEFAULT_CLICKHOUSE_DATABASE
+    database = unquote(parts.path.strip("/"))
     return StoreUrl(
         "clickhouses" if scheme == "clickhouses" else "clickhouse",
         host=host,
         port=port or (8443 if scheme == "clickhouses" else 8123),
-        database=_database(database, text),
+        database=_database(database, text) if database else None,
         username=unquote(parts.username) if parts.username else "default",
         password=unquote(parts.password) if parts.password is not None else None,
     )
