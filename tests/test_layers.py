@@ -46,6 +46,7 @@ LAYERS: tuple[tuple[str, dict[str, tuple[str, ...]]], ...] = (
                 "_launch",
                 "_logging",
                 "_projects_cli",
+                "_store_flags",
                 "_supervised",
                 "client",
                 "sdk",

@@ -1,7 +1,7 @@
 """``tracepond delete``: one trace, or every trace of a query, a user or a session.
 
 Through a running server (``--url``: the admin API, docs/operate.md) or, with the server
-stopped, on the database file itself (``--db``)."""
+stopped, on the store itself (``--store`` URL, or ``--db`` file)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ from tracepond.projects import DEFAULT_PROJECT
 DESCRIPTION = """\
 Delete traces with all their spans: one trace (--trace), or every trace matching a search
 (--query, --user, --session; given together they must all match). Through a running server's
-API (--url, the default) or, with the server stopped, directly in the database file (--db).
+API (--url, the default) or, with the server stopped, directly in the store (--store URL, or
+--db for a DuckDB file).
 Prints how many traces were deleted. A deletion stopped midway has deleted part of them: run
 it again to delete the rest.
 
@@ -44,6 +45,9 @@ def add_parser(commands: Any) -> None:
     add_auth_flags(delete)
     where = delete.add_mutually_exclusive_group()
     where.add_argument("--url", help="a running server (default http://127.0.0.1:4318)")
+    where.add_argument(
+        "--store", help="the store itself, with the server stopped (a URL, as serve takes it)"
+    )
     where.add_argument("--db", help="the database file, with the server stopped")
     delete.set_defaults(handler=run)
 
@@ -54,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         print("tracepond: give --trace, or any of --query/--user/--session", file=sys.stderr)
         return 2
     try:
-        deleted = _direct(args) if args.db else _through_server(args)
+        deleted = _direct(args) if args.db or args.store else _through_server(args)
     except DeleteFailed as exc:
         print(f"tracepond: {exc}", file=sys.stderr)
         return 1
@@ -110,8 +114,7 @@ def _message(response: httpx.Response) -> str:
 
 
 def _direct(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
+    from tracepond._store_flags import open_for_command
     from tracepond.errors import TracepondError
     from tracepond.model.filters import Filters
     from tracepond.query._render import parse_hex_id
@@ -122,14 +125,13 @@ def _direct(args: argparse.Namespace) -> int:
         TraceDeleter,
         describe_filters,
     )
-    from tracepond.store.duckdb_store import DuckDBStore
+    from tracepond.server_settings import ServerSettings
 
-    if not Path(args.db).exists():
-        raise DeleteFailed(f"no database at {args.db}")
     try:
-        store = DuckDBStore(args.db)
-    except TracepondError as exc:
-        raise DeleteFailed(f"{exc} (is the server still running?)") from exc
+        settings = ServerSettings.load(store=args.store, db_path=args.db)
+        store = open_for_command(settings, "is the server still running?")
+    except (TracepondError, ValueError) as exc:
+        raise DeleteFailed(str(exc)) from exc
     try:
         deleter = TraceDeleter(store, InlineWriter())
         requester = Requester(key_name="cli")

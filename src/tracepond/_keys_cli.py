@@ -1,4 +1,4 @@
-"""``tracepond keys create|list|revoke``: on the database file (``--db``, no server running)
+"""``tracepond keys create|list|revoke``: on the store (``--store`` / ``--db``, no server running)
 or through a running server (``--url`` / TRACEPOND_URL, with an admin key: ``--api-key`` /
 TRACEPOND_API_KEY). A created key is printed once, on standard output, and nowhere else."""
 
@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
+
+from tracepond._store_flags import add_store_flags, open_for_command
 
 KEYS_DESCRIPTION = """\
 Create, list and revoke API keys (docs/operate.md, "API keys"). Without --url the database
@@ -45,7 +47,7 @@ def add_parser(commands: Any) -> None:
     revoke.add_argument("id")
     revoke.set_defaults(keys_action=_revoke)
     for action in (create, listing, revoke):
-        action.add_argument("--db", help="database file (TRACEPOND_DB, ./tracepond.duckdb)")
+        add_store_flags(action)
         action.add_argument("--url", help="a running server's HTTP URL (TRACEPOND_URL)")
         action.add_argument("--api-key", help="an admin key for --url (TRACEPOND_API_KEY)")
         action.set_defaults(handler=run)
@@ -59,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         if url:
             return int(args.keys_action(args, _Remote(url, args.api_key)))
-        with _local(args.db) as backend:
+        with _local(args.store, args.db) as backend:
             return int(args.keys_action(args, backend))
     except _Failed as exc:
         print(f"tracepond: {exc}", file=sys.stderr)
@@ -126,17 +128,18 @@ class _Local:
 
 
 @contextmanager
-def _local(db: str | None) -> Iterator[_Local]:
+def _local(store_url: str | None, db: str | None) -> Iterator[_Local]:
     from tracepond.auth.admin import KeyAdmin
     from tracepond.errors import TracepondError
     from tracepond.server_settings import ServerSettings
-    from tracepond.store.duckdb_store import DuckDBStore
 
-    settings = ServerSettings.load(db_path=db)
     try:
-        store = DuckDBStore(settings.db_path, memory_limit=settings.duckdb_memory_limit)
-    except TracepondError as exc:
-        raise _Failed(f"{exc} (is the server running? then use --url)") from None
+        settings = ServerSettings.load(store=store_url, db_path=db)
+        store = open_for_command(
+            settings, "is the server running? then use --url", must_exist=False
+        )
+    except (TracepondError, ValueError) as exc:
+        raise _Failed(str(exc)) from None
     try:
         yield _Local(KeyAdmin(store))
     finally:

@@ -1,5 +1,5 @@
-"""``tracepond projects create|list``: against the database file when no server runs (``--db``,
-as ``serve`` takes it), or through a running server's API (``--url``)."""
+"""``tracepond projects create|list``: against the store when no server runs (``--store`` /
+``--db``, as ``serve`` takes them), or through a running server's API (``--url``)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+from tracepond._store_flags import add_store_flags, open_for_command
 from tracepond.errors import TracepondError
 
 
@@ -46,7 +47,7 @@ def add_parser(commands: Any) -> None:
     retain.set_defaults(handler=_set_retention)
     for action in (create, listing, retain):
         where = action.add_mutually_exclusive_group()
-        where.add_argument("--db", help="database file (TRACEPOND_DB, ./tracepond.duckdb)")
+        add_store_flags(where)
         where.add_argument("--url", help="a running server, e.g. http://127.0.0.1:4318")
         action.add_argument("--api-key", help="an admin key for --url (TRACEPOND_API_KEY)")
     projects.set_defaults(handler=lambda _args: projects.print_help() or 2)
@@ -58,7 +59,7 @@ def _create(args: argparse.Namespace) -> int:
         if args.url:
             project = _call(args, "POST", "/api/projects", body)
         else:
-            project = _in_database(args.db, lambda query: _create_in(query, body))
+            project = _in_database(args, lambda query: _create_in(query, body))
     except TracepondError as exc:
         print(f"tracepond: {exc.message}", file=sys.stderr)
         return 1
@@ -71,7 +72,7 @@ def _list(args: argparse.Namespace) -> int:
         if args.url:
             found = _call(args, "GET", "/api/projects")
         else:
-            found = _in_database(args.db, lambda query: query.projects())
+            found = _in_database(args, lambda query: query.projects())
     except TracepondError as exc:
         print(f"tracepond: {exc.message}", file=sys.stderr)
         return 1
@@ -89,7 +90,7 @@ def _set_retention(args: argparse.Namespace) -> int:
         if args.url:
             project = _call(args, "PATCH", f"/api/projects/{args.name}", {"retention": text})
         else:
-            project = _in_database(args.db, lambda query: _set_retention_in(query, args.name, text))
+            project = _in_database(args, lambda query: _set_retention_in(query, args.name, text))
     except TracepondError as exc:
         print(f"tracepond: {exc.message}", file=sys.stderr)
         return 1
@@ -112,18 +113,17 @@ def _create_in(query: Any, body: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def _in_database(db: str | None, work: Any) -> dict[str, Any]:
+def _in_database(args: argparse.Namespace, work: Any) -> dict[str, Any]:
     from tracepond.query.service import QueryService
     from tracepond.server_settings import ServerSettings
-    from tracepond.store.duckdb_store import DuckDBStore
 
-    settings = ServerSettings.load(db_path=db)
     try:
-        store = DuckDBStore(settings.db_path, memory_limit=settings.duckdb_memory_limit)
-    except TracepondError as exc:
-        raise TracepondError(
-            f"{exc.message} (is the server running? then pass --url instead)"
-        ) from exc
+        settings = ServerSettings.load(store=args.store, db_path=args.db)
+    except ValueError as exc:
+        raise TracepondError(str(exc)) from None
+    store = open_for_command(
+        settings, "is the server running? then pass --url instead", must_exist=False
+    )
     try:
         result: dict[str, Any] = work(QueryService(store))
         return result

@@ -27,7 +27,7 @@ def write_ready_file(path: Path, server: TracepondServer) -> None:
         "grpc": f"{host}:{server.grpc_port}",
         "http": f"{host}:{server.http_port}",
         "url": f"{server.http_url}/",
-        "db": str(server.settings.db_path),
+        "db": server.settings.store.display,
         "version": __version__,
     }
     partial = path.with_name(path.name + ".partial")

@@ -215,3 +215,11 @@ class InvalidTlsConfig(TracepondError):
     does not start. The message names the file and its flag."""
 
     code = "invalid_tls_config"
+
+
+class InvalidStoreConfig(TracepondError):
+    """The store ``--store`` names cannot be opened as configured (its engine's optional extra
+    is not installed): the server or command does not start. The message says what to
+    install; it never holds the URL's password."""
+
+    code = "invalid_store_config"

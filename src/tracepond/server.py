@@ -47,8 +47,8 @@ from tracepond.query.service import QueryService
 from tracepond.retention.deleter import PurgeCounts, TraceDeleter
 from tracepond.retention.purger import Purger, RetentionPolicy, pass_interval
 from tracepond.server_settings import ServerSettings
-from tracepond.store.contract import housekeeping
-from tracepond.store.duckdb_store import DuckDBStore
+from tracepond.store.contract import Store, housekeeping
+from tracepond.store.open import open_store
 from tracepond.tls import ServerTls, load_server_tls
 
 log = logging.getLogger("tracepond")
@@ -86,16 +86,9 @@ class TracepondServer:
             max_array_items=settings.max_array_items,
             max_attributes=settings.max_span_attributes,
         )
-        self.store = DuckDBStore(
-            settings.db_path,
-            memory_limit=settings.duckdb_memory_limit,
-            threads=settings.duckdb_threads,
-            checkpoint_threshold=settings.duckdb_checkpoint_threshold,
-            query_memory_limit=settings.query_memory_limit,
-            max_temp_size=settings.duckdb_max_temp_size,
-            # DuckDB's memory is sized for the largest span row the decoder can make.
-            max_row_bytes=limits.max_row_bytes,
-        )
+        # DuckDB's memory is sized for the largest span row the decoder can make.
+        options = settings.store_options(max_row_bytes=limits.max_row_bytes)
+        self.store: Store = open_store(settings.store, options)
         self.metrics = Metrics(self.store)
         self.pipeline = WritePipeline(
             self.store,
@@ -224,7 +217,7 @@ class TracepondServer:
         )
         add_delete_routes(app, self.deleter)
         mount_metrics(app, self.metrics)
-        mount_jaeger(app, self.store, self.query.deadline)
+        mount_jaeger(app, self.query)
         return app
 
     def _request_exit(self, http: uvicorn.Server) -> None:
@@ -249,7 +242,7 @@ class TracepondServer:
                     {
                         "grpc": f"{host}:{self.grpc_port}",
                         "http": f"{host}:{self.http_port}",
-                        "db": str(self.settings.db_path),
+                        "db": self.settings.store.display,
                         "version": __version__,
                         "url": f"{self.http_url}/",
                         **({"warning": "auth off"} if self.auth.open_off_loopback else {}),
@@ -262,7 +255,7 @@ class TracepondServer:
             return
         out.write(
             f"tracepond ready grpc={host}:{self.grpc_port} http={host}:{self.http_port} "
-            f"db={self.settings.db_path} version={__version__}\n"
+            f"db={self.settings.store.display} version={__version__}\n"
         )
         out.write(f"  web view and API: {self.http_url}/\n")
         if self.auth.open_off_loopback:

@@ -22,7 +22,7 @@ from tracepond.auth.sessions import Sessions
 from tracepond.auth.table import KeyTable
 from tracepond.ingest.pipeline import WritePipeline
 from tracepond.server_settings import ServerSettings
-from tracepond.store.duckdb_store import DuckDBStore
+from tracepond.store.contract import Store
 
 INITIAL_KEY_NAME = "initial-admin"
 
@@ -41,7 +41,7 @@ class ServerAuth:
         return self.authenticator.mode == "off" and not self.authenticator.loopback
 
 
-def build(settings: ServerSettings, store: DuckDBStore, pipeline: WritePipeline) -> ServerAuth:
+def build(settings: ServerSettings, store: Store, pipeline: WritePipeline) -> ServerAuth:
     """Before the writer starts: the first admin key is written directly."""
     mode: AuthMode = settings.auth  # type: ignore[assignment]
     table = KeyTable(store.api_keys)

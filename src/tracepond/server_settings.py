@@ -7,7 +7,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tracepond.store.open import StoreOptions
+from tracepond.store.url import StoreUrl, parse_store_url, redact
+
 DEFAULT_DB = "tracepond.duckdb"
+DEFAULT_STORE = StoreUrl.duckdb(DEFAULT_DB)
 
 
 @dataclass(frozen=True)
@@ -15,7 +19,9 @@ class ServerSettings:
     host: str = "127.0.0.1"
     grpc_port: int = 4317
     http_port: int = 4318
-    db_path: Path = Path(DEFAULT_DB)
+    # The store (store/url.py): duckdb://PATH (--db PATH for short), clickhouse://,
+    # clickhouses:// or chdb:///dir. Its password is never shown (StoreUrl.display).
+    store: StoreUrl = DEFAULT_STORE
     # Largest accepted request body, compressed and again after decompression.
     max_body_bytes: int = 32 * 1024 * 1024
     # Request bodies being read, inflated, decoded or waiting for their commit (HTTP and gRPC,
@@ -139,10 +145,59 @@ class ServerSettings:
                 values[field_name] = parse(str(flag)) if not isinstance(flag, bool) else flag
             elif env.get(env_name):
                 values[field_name] = parse(env[env_name])
-        unknown = set(flags) - {name for name, _, _ in _SOURCES}
+        unknown = set(flags) - {name for name, _, _ in _SOURCES} - {"store", "db_path"}
         if unknown:
             raise TypeError(f"unknown settings: {sorted(unknown)}")
+        store = _store(flags.get("store"), flags.get("db_path"), env)
+        if store is not None:
+            values["store"] = store
         return cls(**values)  # type: ignore[arg-type]
+
+    def store_options(self, max_row_bytes: int = 0) -> StoreOptions:
+        """The store's tuning (the DuckDB store's; other stores ignore it)."""
+        return StoreOptions(
+            duckdb_memory_limit=self.duckdb_memory_limit,
+            duckdb_threads=self.duckdb_threads,
+            duckdb_checkpoint_threshold=self.duckdb_checkpoint_threshold,
+            duckdb_max_temp_size=self.duckdb_max_temp_size,
+            query_memory_limit=self.query_memory_limit,
+            max_row_bytes=max_row_bytes,
+        )
+
+
+def _store(store_flag: object, db_flag: object, env: Mapping[str, str]) -> StoreUrl | None:
+    """--store / --db (flags) beat TRACEPOND_STORE / TRACEPOND_DB (env); None: the default.
+    ``--db PATH`` is short for ``--store duckdb://PATH``; both given must name one database."""
+    from_flags = _one_store(
+        None if store_flag is None else str(store_flag),
+        None if db_flag is None else str(db_flag),
+        ("--store", "--db"),
+    )
+    if from_flags is not None:
+        return from_flags
+    return _one_store(
+        env.get("TRACEPOND_STORE") or None,
+        env.get("TRACEPOND_DB") or None,
+        ("TRACEPOND_STORE", "TRACEPOND_DB"),
+    )
+
+
+def _one_store(url: str | None, db: str | None, names: tuple[str, str]) -> StoreUrl | None:
+    try:
+        store = None if url is None else parse_store_url(url)
+    except ValueError as exc:
+        raise ValueError(f"{names[0]}: {exc}") from None
+    if db is None:
+        return store
+    if not db.strip():
+        raise ValueError(f"{names[1]}: an empty path")
+    file = StoreUrl.duckdb(db)
+    if store is not None and not store.same_database(file):
+        raise ValueError(
+            f"{names[0]} {redact(url or '')} and {names[1]} {db} name different databases;"
+            f" give one ({names[1]} PATH is short for {names[0]} duckdb://PATH)"
+        )
+    return store or file
 
 
 def _default_decode_workers() -> int:
@@ -228,7 +283,6 @@ _SOURCES: list[tuple[str, str, Callable[[str], object]]] = [
     ("host", "TRACEPOND_HOST", str),
     ("grpc_port", "TRACEPOND_GRPC_PORT", _port),
     ("http_port", "TRACEPOND_HTTP_PORT", _port),
-    ("db_path", "TRACEPOND_DB", Path),
     ("max_body_bytes", "TRACEPOND_MAX_BODY_BYTES", _positive),
     ("max_inflight_bytes", "TRACEPOND_MAX_INFLIGHT_BYTES", _positive),
     ("max_header_bytes", "TRACEPOND_MAX_HEADER_BYTES", _positive),

@@ -21,6 +21,7 @@ from conftest import TracepondProcess
 from tracepond.ingest.grpc_receiver import GrpcReceiver
 from tracepond.server import TracepondServer
 from tracepond.server_settings import ServerSettings
+from tracepond.store.url import StoreUrl
 
 from .keys import Keys, bearer, unknown_key
 
@@ -43,7 +44,8 @@ def _fill(path: str) -> str:
 
 def app_routes(tmp_path: Path) -> list[tuple[str, str]]:
     """(method, concrete path) of every HTTP route of the server's application."""
-    settings = ServerSettings(db_path=tmp_path / "routes.duckdb", decode_workers=0, auth="on")
+    store = StoreUrl.duckdb(tmp_path / "routes.duckdb")
+    settings = ServerSettings(store=store, decode_workers=0, auth="on")
     server = TracepondServer(settings)
     server._open()
     try:

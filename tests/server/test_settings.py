@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tracepond.server_settings import DEFAULT_DB, ServerSettings
+from tracepond.store.url import StoreUrl
 
 
 def test_defaults_without_flags_or_env() -> None:
@@ -14,8 +15,8 @@ def test_defaults_without_flags_or_env() -> None:
     assert settings == ServerSettings()
     assert settings.host == "127.0.0.1"
     assert (settings.grpc_port, settings.http_port) == (4317, 4318)
-    assert settings.db_path == Path(DEFAULT_DB) == Path("tracepond.duckdb")
-    assert settings.db_path.suffix == ".duckdb"  # a file, not ":memory:"
+    assert settings.store == StoreUrl("duckdb", path=Path(DEFAULT_DB))
+    assert settings.store.path == Path("tracepond.duckdb")  # a file, not ":memory:"
     assert settings.max_body_bytes == 32 * 1024 * 1024
     assert settings.log_json is False
     assert settings.decode_worker_nice == 10
@@ -43,7 +44,7 @@ def test_env_beats_default() -> None:
         host="0.0.0.0",
         grpc_port=5317,
         http_port=5318,
-        db_path=Path("/data/env.duckdb"),
+        store=StoreUrl.duckdb("/data/env.duckdb"),
         max_body_bytes=1000,
         max_attribute_bytes=2000,
         max_queued_spans=3000,
@@ -69,7 +70,7 @@ def test_flag_beats_env_and_none_means_not_given() -> None:
     assert settings.host == "::1"
     assert settings.grpc_port == 0  # 0 is a value (any free port), not "not given"
     assert settings.http_port == 5318
-    assert settings.db_path == Path("/flag.duckdb")
+    assert settings.store == StoreUrl.duckdb("/flag.duckdb")
     assert settings.max_body_bytes == 5
     assert settings.max_queued_spans == 3000
     assert settings.log_json is False  # an explicit False flag beats the env

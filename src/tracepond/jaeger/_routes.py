@@ -11,15 +11,14 @@ from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tracepond.deadline import Deadline
-from tracepond.errors import TracepondError, UnknownProject
+from tracepond.errors import TracepondError
 from tracepond.http_cancel import run_query
 from tracepond.jaeger._convert import KINDS, trace_json
-from tracepond.projects import DEFAULT_PROJECT, PROJECT_HEADER, check_project_name
+from tracepond.model.jaeger import TraceQuery
+from tracepond.projects import DEFAULT_PROJECT, PROJECT_HEADER
 from tracepond.query import durations
+from tracepond.query.service import QueryService
 from tracepond.query.suggest import did_you_mean, nearest, one_of
-from tracepond.store import _jaeger_sql as sql
-from tracepond.store.duckdb_store import DuckDBStore
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 1500
@@ -90,7 +89,7 @@ def _int_param(request: Request, name: str) -> int | None:
     return value
 
 
-def search_from_query(request: Request) -> sql.JaegerSearch:
+def search_from_query(request: Request) -> TraceQuery:
     query = request.query_params
     limit = _int_param(request, "limit") or DEFAULT_LIMIT
     if limit < 1:
@@ -99,7 +98,7 @@ def search_from_query(request: Request) -> sql.JaegerSearch:
     end_us = _int_param(request, "end")
     min_duration = query.get("minDuration") or None
     max_duration = query.get("maxDuration") or None
-    return sql.JaegerSearch(
+    return TraceQuery(
         service=query.get("service") or None,
         operation=query.get("operation") or None,
         tags=parse_tags(query.getlist("tags")),
@@ -118,34 +117,26 @@ def _parse_trace_id(text: str) -> bytes:
     return bytes.fromhex(text.rjust(32, "0"))
 
 
-def mount(app: FastAPI, store: DuckDBStore, new_deadline: Callable[[], Deadline]) -> None:
-    """Serve the Jaeger-compatible API under ``/jaeger/api/`` from ``app``. Every read runs
-    under a deadline of ``new_deadline`` (the query time limit), stopped when the client goes
-    away; a read that fails (time or memory limit) answers Jaeger's error shape with the
-    error's status."""
+def mount(app: FastAPI, query: QueryService) -> None:
+    """Serve the Jaeger-compatible API under ``/jaeger/api/`` from ``app``, reading through
+    ``query``. Every read runs under a deadline of the query time limit, stopped when the
+    client goes away; a read that fails (time or memory limit) answers Jaeger's error shape
+    with the error's status."""
 
     async def read(request: Request, call: Callable[..., Any], *args: Any) -> Any:
-        def limited(*args: Any, deadline: Deadline) -> Any:
-            with store.cancellable(deadline):
-                return call(*args)
+        return await run_query(request, query.deadline(), call, *args)
 
-        return await run_query(request, new_deadline(), limited, *args)
-
-    def traces(ids: list[bytes], project: str) -> list[dict[str, Any]]:
-        out = []
-        for trace_id in ids:
-            found = store.trace(trace_id, project=project)
-            if found is not None and found[1]:
-                out.append(trace_json(trace_id, found[1]))
-        return out
+    async def traces(request: Request, ids: list[bytes], project: str) -> list[dict[str, Any]]:
+        found = await read(request, query.traces_spans, ids, project)
+        return [trace_json(trace_id, records) for trace_id, records in found]
 
     async def get_services(request: Request) -> Response:
-        return _json(await read(request, sql.services, store, project_of(request)))
+        return _json(await read(request, query.services, project_of(request)))
 
     async def get_service_operations(request: Request) -> Response:
         service = request.path_params["service"]
-        found = await read(request, sql.operations, store, project_of(request), service)
-        return _json(sorted({name for name, _ in found}))
+        found = await read(request, query.operations, service, None, project_of(request))
+        return _json(sorted({operation.name for operation in found}))
 
     async def get_operations(request: Request) -> Response:
         service = request.query_params.get("service")
@@ -159,9 +150,10 @@ def mount(app: FastAPI, store: DuckDBStore, new_deadline: Callable[[], Deadline]
                 kinds = one_of(KINDS[1:])
                 return _error(400, f"spanKind: `{span_kind}` is not one of {kinds}.{meant}")
             kind = KINDS.index(span_kind)
-        found = await read(request, sql.operations, store, project_of(request), service, kind)
+        found = await read(request, query.operations, service, kind, project_of(request))
         data = [
-            {"name": name, "spanKind": KINDS[k] if 0 < k < len(KINDS) else ""} for name, k in found
+            {"name": o.name, "spanKind": KINDS[o.kind] if 0 < o.kind < len(KINDS) else ""}
+            for o in found
         ]
         return _json(data)
 
@@ -169,10 +161,7 @@ def mount(app: FastAPI, store: DuckDBStore, new_deadline: Callable[[], Deadline]
         """Like Jaeger's own x-tenant: the x-tracepond-project header, else ``?project=``,
         else ``default``; a project that does not exist is a 400."""
         name = request.headers.get(PROJECT_HEADER) or request.query_params.get("project")
-        name = check_project_name(name.strip()) if name else DEFAULT_PROJECT
-        if not store.projects_exists(name):
-            raise UnknownProject(f"project {name!r} does not exist")
-        return name
+        return query.check_project(name.strip() if name else DEFAULT_PROJECT)
 
     async def find_traces(request: Request) -> Response:
         project = project_of(request)
@@ -182,17 +171,17 @@ def mount(app: FastAPI, store: DuckDBStore, new_deadline: Callable[[], Deadline]
                 ids = [_parse_trace_id(t) for t in ids_param]
             else:
                 search = search_from_query(request)
-                ids = await read(request, sql.find_trace_ids, store, project, search)
+                ids = await read(request, query.find_trace_ids, search, project)
         except ValueError as exc:
             return _error(400, str(exc))
-        return _json(await read(request, traces, ids, project))
+        return _json(await traces(request, ids, project))
 
     async def get_trace(request: Request) -> Response:
         try:
             trace_id = _parse_trace_id(request.path_params["trace_id"])
         except ValueError as exc:
             return _error(400, str(exc))
-        found = await read(request, traces, [trace_id], project_of(request))
+        found = await traces(request, [trace_id], project_of(request))
         if not found:
             return _error(404, "trace not found")
         return _json(found)

@@ -214,13 +214,17 @@ class Metrics:
 
     def _store_families(self) -> Iterator[Metric]:
         size = GaugeMetricFamily(
-            "tracepond_database_bytes", "Size of the database file and its write-ahead log"
+            "tracepond_database_bytes",
+            "Size of the database on disk (DuckDB: its file and write-ahead log); absent when"
+            " the store cannot say",
         )
         spans = GaugeMetricFamily("tracepond_stored_spans", "Spans in the database")
         traces = GaugeMetricFamily("tracepond_stored_traces", "Traces in the database")
         try:
             span_count, trace_count = self._store.counts()
-            size.add_metric([], self._store.database_bytes())
+            database_bytes = self._store.database_bytes()
+            if database_bytes is not None:
+                size.add_metric([], database_bytes)
             spans.add_metric([], span_count)
             traces.add_metric([], trace_count)
         except Exception:  # the store is closing: report what we can

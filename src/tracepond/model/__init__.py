@@ -2,5 +2,6 @@
 and ``deadline``): the span batch and its schema (``spans``), per-trace summary rules
 (``summary``), search filters and the query language's syntax tree (``filters``, ``ql_ast``,
 ``ql_fields``), the typed records crossing the store contract (``records``, ``skeleton``,
-``keys``). It imports nothing of tracepond above it (docs/architecture.md, tests/test_layers.py).
+``keys``, ``jaeger``). It imports nothing of tracepond above it (docs/architecture.md,
+tests/test_layers.py).
 """

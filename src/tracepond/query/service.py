@@ -1,4 +1,4 @@
-"""The query service: the one place the HTTP API (and later the web view and client) read from.
+"""The query service: the one place the HTTP API, the web view and the Jaeger API read from.
 
 It validates ids and parameters, asks the store, and shapes results; it never builds SQL. Every
 call runs under a ``Deadline``: the caller's (the API cancels it when the client goes away), or
@@ -14,6 +14,8 @@ from typing import Any, Protocol
 from tracepond.deadline import Deadline
 from tracepond.errors import NotFound, ProjectNotFound, UnknownProject
 from tracepond.model.filters import Filters
+from tracepond.model.jaeger import Operation, TraceQuery
+from tracepond.model.records import SpanRecord
 from tracepond.projects import DEFAULT_PROJECT, check_project_name
 from tracepond.query import _render, insights, search, stats
 from tracepond.query.tree import build_tree
@@ -132,6 +134,37 @@ class QueryService:
     ) -> dict[str, Any]:
         with self._limited(deadline):
             return insights.trace_otlp(self._store, trace_hex, project)
+
+    # -- Jaeger reads (jaeger/: the API renders the records in Jaeger's shapes) ---------------
+
+    def services(self, project: str, deadline: Deadline | None = None) -> list[str]:
+        with self._limited(deadline):
+            return self._store.services(project)
+
+    def operations(
+        self, service: str, kind: int | None, project: str, deadline: Deadline | None = None
+    ) -> list[Operation]:
+        with self._limited(deadline):
+            return self._store.operations(service, kind, project)
+
+    def find_trace_ids(
+        self, query: TraceQuery, project: str, deadline: Deadline | None = None
+    ) -> list[bytes]:
+        with self._limited(deadline):
+            return self._store.find_trace_ids(query, project)
+
+    def traces_spans(
+        self, trace_ids: list[bytes], project: str, deadline: Deadline | None = None
+    ) -> list[tuple[bytes, list[SpanRecord]]]:
+        """Each trace's id and stored spans (by start time), in the order asked; unknown
+        traces left out."""
+        found = []
+        with self._limited(deadline):
+            for trace_id in trace_ids:
+                records = self._store.trace_spans(trace_id, project)
+                if records:
+                    found.append((trace_id, records))
+        return found
 
     # -- projects ------------------------------------------------------------------------------
 

@@ -73,6 +73,7 @@ from contextlib import AbstractContextManager
 from typing import Protocol
 
 from tracepond.deadline import Deadline
+from tracepond.model.jaeger import Operation, TraceQuery
 from tracepond.model.keys import KeyRecord
 from tracepond.model.records import (
     PageToken,
@@ -229,6 +230,25 @@ class SpanReader(Protocol):
         """(spans stored, traces stored): of one project, or of all (None)."""
         ...
 
+    # -- Jaeger reads (the Jaeger-compatible API; model/jaeger.py) -----------------------------
+
+    def services(self, project: str = DEFAULT_PROJECT) -> list[str]:
+        """The service names of the project's spans, distinct, sorted."""
+        ...
+
+    def operations(
+        self, service: str, kind: int | None = None, project: str = DEFAULT_PROJECT
+    ) -> list[Operation]:
+        """The distinct (span name, span kind) pairs of one service's spans, by name then
+        kind; with ``kind``, only the spans of that kind. [] for an unknown service."""
+        ...
+
+    def find_trace_ids(self, query: TraceQuery, project: str = DEFAULT_PROJECT) -> list[bytes]:
+        """Ids of the traces with a span matching every condition of ``query`` (see
+        ``TraceQuery``), most recent first (by their latest matching span's start, then trace id,
+        both descending), ``query.limit`` at most."""
+        ...
+
     # -- projects and API keys -----------------------------------------------------------------
 
     def projects_list(self) -> list[Project]:
@@ -305,8 +325,9 @@ class StoreMaintenance(Protocol):
         ``capabilities.size_budget``)."""
         ...
 
-    def database_bytes(self) -> int:
-        """The database's size on disk, for ``/metrics``."""
+    def database_bytes(self) -> int | None:
+        """What the database takes on disk, in bytes (DuckDB: its file and WAL); None when the
+        engine cannot say (/metrics then leaves the gauge out). Cheap: every scrape asks."""
         ...
 
     # -- reindexing (offline: ``tracepond reindex``), by span and trace key --------------------

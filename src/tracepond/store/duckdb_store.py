@@ -30,6 +30,7 @@ from tracepond.errors import (
     StoreReadError,
     TracepondError,
 )
+from tracepond.model.jaeger import Operation, TraceQuery
 from tracepond.model.keys import KeyRecord
 from tracepond.model.records import (
     TREE_COLUMNS,
@@ -53,6 +54,7 @@ from tracepond.model.spans import DERIVED_COLUMNS, SPAN_COLUMNS, SPAN_SCHEMA, Sp
 from tracepond.model.summary import TracePartial, TraceTotals
 from tracepond.projects import DEFAULT_PROJECT, Project
 from tracepond.store import (
+    _jaeger_sql,
     _keys,
     _origins,
     _projects,
@@ -984,11 +986,6 @@ class DuckDBStore:
                         self._cursors.remove(cursor)
                 cursor.close()
 
-    @_read
-    def select(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-        """Rows of a read-only statement, for the Jaeger API's SQL (store/_jaeger_sql.py)."""
-        return list(self._reader().execute(sql, params).fetchall())
-
     def _records(self, sql: str, params: dict[str, Any]) -> list[SpanRecord]:
         cursor = self._reader().execute(sql, params)
         names = [d[0] for d in cursor.description]
@@ -1192,6 +1189,22 @@ class DuckDBStore:
         ).fetchall()
         return int(rows[0][0]), int(rows[0][1])
 
+    # -- Jaeger reads (store/_jaeger_sql.py) ---------------------------------------------------
+
+    @_read
+    def services(self, project: str = DEFAULT_PROJECT) -> list[str]:
+        return _jaeger_sql.services(self._reader(), project)
+
+    @_read
+    def operations(
+        self, service: str, kind: int | None = None, project: str = DEFAULT_PROJECT
+    ) -> list[Operation]:
+        return _jaeger_sql.operations(self._reader(), project, service, kind)
+
+    @_read
+    def find_trace_ids(self, query: TraceQuery, project: str = DEFAULT_PROJECT) -> list[bytes]:
+        return _jaeger_sql.find_trace_ids(self._reader(), project, query)
+
     # -- projects (store/_projects.py) ---------------------------------------------------------
 
     @_read
@@ -1217,7 +1230,9 @@ class DuckDBStore:
     def projects_set_retention(self, name: str, retention_ns: int | None) -> Project:
         return _projects.set_retention(self._reader(), name, retention_ns)
 
-    def database_bytes(self) -> int:
+    def database_bytes(self) -> int | None:
+        """The file and its WAL, as the file system counts them (blocks freed by a deletion
+        stay in the file, to be reused)."""
         total = 0
         for path in (self.path, self.path.with_name(self.path.name + ".wal")):
             if path.exists():
