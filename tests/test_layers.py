@@ -40,6 +40,8 @@ LAYERS: tuple[tuple[str, dict[str, tuple[str, ...]]], ...] = (
                 "reindex",
                 "cli",
                 "_auth_flags",
+                "_copy",
+                "_copy_cli",
                 "_delete_cli",
                 "_export",
                 "_keys_cli",

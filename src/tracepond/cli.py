@@ -41,6 +41,8 @@ examples:
   tracepond delete --user U    delete every trace of a user (or --session, -q, --trace)
   tracepond projects create team-a --retention 30d
                                a project for one team's traces (docs/operate.md)
+  tracepond copy --from duckdb://tracepond.duckdb --to clickhouse://u:p@host:8123/db
+                               move the traces to another store (docs/operate.md)
 
 Run 'tracepond COMMAND --help' for a command's options.
 """
@@ -255,12 +257,13 @@ def _parser() -> argparse.ArgumentParser:
     add_auth_flags(demo)
     demo.set_defaults(handler=_demo)
 
-    from tracepond import _delete_cli, _export, _keys_cli, _projects_cli
+    from tracepond import _copy_cli, _delete_cli, _export, _keys_cli, _projects_cli
 
     _export.add_parser(commands, _progress_bar)
     _keys_cli.add_parser(commands)
     _delete_cli.add_parser(commands)
     _projects_cli.add_parser(commands)
+    _copy_cli.add_parser(commands)
     return parser
 
 
