@@ -25,7 +25,7 @@ import pyarrow as pa
 from tracepond.conventions import batch_from_table
 from tracepond.errors import ProjectNotFound
 from tracepond.ingest.decode import origin_id
-from tracepond.model.records import SpanRecord, TraceSummary
+from tracepond.model.records import SpanRecord
 from tracepond.model.spans import SPAN_COLUMNS, SPAN_SCHEMA, SpanBatch
 from tracepond.projects import Project
 from tracepond.store.contract import Store, housekeeping
@@ -116,8 +116,8 @@ def copy_store(
     for project, trace_ids in source.trace_id_chunks(limits.trace_ids):
         if project in result.progress:
             progress = result.progress[project]
-            for summary, spans in _read_traces(source, project, trace_ids, limits):
-                writer.add(progress, summary, spans)
+            for spans in _read_traces(source, project, trace_ids, limits):
+                writer.add(progress, spans)
     writer.flush()
     maintenance = housekeeping(destination)
     if maintenance is not None:
@@ -152,17 +152,17 @@ def copy_projects(projects: Iterable[Project], destination: Store) -> None:
 
 def _read_traces(
     source: Store, project: str, trace_ids: list[bytes], limits: CopyLimits
-) -> Iterator[tuple[TraceSummary, list[SpanRecord]]]:
+) -> Iterator[list[SpanRecord]]:
     """The traces of ``trace_ids``, read a few at a time: as many as make about
     ``limits.read_bytes`` at the average size of the traces read so far."""
     start, per_read, seen_traces, seen_bytes = 0, 1, 0, 0
     while start < len(trace_ids):
         found = source.traces(trace_ids[start : start + per_read], "all", project)
         start += per_read
-        for summary, spans in found:
+        for _, spans in found:
             seen_traces += 1
             seen_bytes += sum(_record_bytes(span) for span in spans)
-            yield summary, spans
+            yield spans
         average = max(1, seen_bytes // max(1, seen_traces))
         per_read = max(1, min(limits.max_traces_per_read, limits.read_bytes // average))
 
@@ -186,11 +186,11 @@ class _BatchWriter:
         self._bytes = 0
         self._room = limits.batch_spans
 
-    def add(self, progress: Progress, summary: TraceSummary, spans: list[SpanRecord]) -> None:
+    def add(self, progress: Progress, spans: list[SpanRecord]) -> None:
         if self._progress is not progress:
             self.flush()
             self._progress = progress
-        for span in arrival_order(summary, spans):
+        for span in spans:
             if not self._rows:
                 self._room = self._batch_room()
             self._rows.append(span)
@@ -216,22 +216,6 @@ class _BatchWriter:
         self._rows, self._bytes = [], 0
         if self._on_progress is not None:
             self._on_progress(progress)
-
-
-def arrival_order(summary: TraceSummary, spans: list[SpanRecord]) -> list[SpanRecord]:
-    """The spans in the order to write them: the span the source's summary names the trace by
-    first (its root, or while it has none the span standing in for it), then by start time.
-    The summary rules keep the first root that arrives and, among spans starting at the same
-    time, the first to arrive: written this way, the destination names the trace alike."""
-
-    def names_the_trace(span: SpanRecord) -> bool:
-        if summary.root_span_id is not None:
-            return bool(span["span_id"] == summary.root_span_id)
-        return bool(span["start_ns"] == summary.start_ns and span["name"] == summary.root_name)
-
-    head = next((span for span in spans if names_the_trace(span)), None)
-    rest = sorted((span for span in spans if span is not head), key=lambda s: s["start_ns"])
-    return rest if head is None else [head, *rest]
 
 
 def span_batch(records: Sequence[SpanRecord], project: str) -> SpanBatch:
