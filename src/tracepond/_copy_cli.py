@@ -81,9 +81,20 @@ def _urls(source: str, destination: str) -> tuple[StoreUrl, StoreUrl]:
             urls.append(parse_store_url(text))
         except ValueError as exc:
             raise CopyFailed(f"{flag}: {exc}") from None
-    if same_store(urls[0], urls[1]):
-        raise CopyFailed(f"--from and --to name the same store ({urls[0].display})")
-    return urls[0], urls[1]
+    source_url, destination_url = urls
+    if same_store(source_url, destination_url):
+        raise CopyFailed(f"--from and --to name the same store ({source_url.display})")
+    if source_url.scheme == destination_url.scheme == "chdb" and not _same_path(*urls):
+        raise CopyFailed(
+            "chdb runs one data directory per process: copy between two databases of one"
+            " directory (chdb:///dir?database=name), or through a DuckDB file in two copies"
+        )
+    return source_url, destination_url
+
+
+def _same_path(a: StoreUrl, b: StoreUrl) -> bool:
+    assert a.path is not None and b.path is not None
+    return a.path.resolve() == b.path.resolve()
 
 
 def same_store(a: StoreUrl, b: StoreUrl) -> bool:
@@ -92,8 +103,7 @@ def same_store(a: StoreUrl, b: StoreUrl) -> bool:
     if a.same_database(b):
         return True
     if a.scheme == b.scheme == "chdb":
-        assert a.path is not None and b.path is not None
-        return a.database == b.database and a.path.resolve() == b.path.resolve()
+        return a.database == b.database and _same_path(a, b)
     if a.engine == b.engine == "clickhouse" and a.host and b.host:
         return (a.host.lower(), a.port, a.database) == (b.host.lower(), b.port, b.database)
     return False
@@ -104,7 +114,7 @@ def _copy(
 ) -> CopyResult:
     from tracepond._copy import copy_store, select_projects
 
-    if source_url.engine == "duckdb" and source_url.path and not source_url.path.exists():
+    if source_url.path is not None and not source_url.path.exists():  # a file or a chdb dir
         raise CopyFailed(f"--from: no database at {source_url.display}")
     source = _open("--from", source_url)
     try:

@@ -310,6 +310,8 @@ def test_cli_round_trip_through_clickhouse(tmp_path: Path) -> None:
         (("--from", "postgres://x/y", "--to", "duckdb://b.duckdb"), 2, "--from: not a store URL"),
         (("--from", "duckdb://a.duckdb", "--to", "duckdb://./a.duckdb"), 2, "the same store"),
         (("--from", "duckdb://missing.duckdb", "--to", "duckdb://b.duckdb"), 1, "no database"),
+        (("--from", "chdb:///nowhere/ch", "--to", "duckdb://b.duckdb"), 1, "no database"),
+        (("--from", "chdb:///tmp/a", "--to", "chdb:///tmp/b"), 2, "one data directory per process"),
         (
             ("--from", "duckdb://SEEDED", "--to", "clickhouse://u:hunter2@127.0.0.1:1/db"),
             1,
@@ -321,7 +323,15 @@ def test_cli_round_trip_through_clickhouse(tmp_path: Path) -> None:
             "nope",
         ),
     ],
-    ids=["unknown scheme", "onto itself", "no source", "unreachable destination", "no project"],
+    ids=[
+        "unknown scheme",
+        "onto itself",
+        "no source",
+        "no chdb source",
+        "two chdb directories",
+        "unreachable destination",
+        "no project",
+    ],
 )
 def test_cli_errors_are_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, argv: tuple[str, ...], code: int, expected: str
