@@ -43,8 +43,12 @@ def add_parser(commands: Any) -> None:
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    copy.add_argument("--from", dest="source", required=True, help="the store to copy from")
-    copy.add_argument("--to", dest="destination", required=True, help="the store to copy into")
+    copy.add_argument(
+        "--from", dest="source", required=True, metavar="URL", help="the store to copy from"
+    )
+    copy.add_argument(
+        "--to", dest="destination", required=True, metavar="URL", help="the store to copy into"
+    )
     copy.add_argument(
         "--project",
         dest="projects",

@@ -158,16 +158,25 @@ def test_copy_moves_every_trace_alike_and_again_doubles_nothing(
     destination = open_destination(tmp_path / "destination.duckdb")
     try:
         seen: list[Progress] = []
+        watched = Watched(destination)
         first = copy_store(
-            source, destination, limits=SMALL, on_progress=lambda p: seen.append(replace(p))
+            source,
+            watched,  # type: ignore[arg-type]
+            limits=SMALL,
+            on_progress=lambda p: seen.append(replace(p)),
         )
         assert_same_data(source, destination)
         assert all(counts.matches for counts in first.counts)
         total_spans = source.counts()[0]
         assert first.spans == total_spans and first.inserted == total_spans
         assert first.traces == source.counts()[1]
-        # Bounded writes: the big trace went over several, none larger than the bound.
-        assert len(seen) > BIG_TRACE_SPANS // SMALL.batch_spans
+        # Bounded writes (the big trace went over several), each reported as progress.
+        assert sum(watched.writes) == total_spans
+        assert max(watched.writes) == SMALL.batch_spans
+        assert len(watched.writes) > BIG_TRACE_SPANS // SMALL.batch_spans
+        assert [p.spans for p in seen if p.project == ACME] == sorted(
+            {p.spans for p in seen if p.project == ACME}
+        )
         assert EMPTY in first.progress and first.progress[EMPTY].traces == 0
 
         again = copy_store(source, destination, limits=SMALL)
@@ -177,17 +186,21 @@ def test_copy_moves_every_trace_alike_and_again_doubles_nothing(
         destination.close()
 
 
-class FailingAfter:
-    """A real store whose writer fails (as a lost connection does) after ``writes`` writes."""
+class Watched:
+    """A real store whose writes are recorded (spans per write) and which, given ``fail_after``,
+    fails after that many writes as a lost connection does."""
 
-    def __init__(self, store: Store, writes: int) -> None:
+    def __init__(self, store: Store, fail_after: int | None = None) -> None:
         self._store = store
-        self._left = writes
+        self._left = fail_after
+        self.writes: list[int] = []
 
     def write(self, batches: Any) -> Any:
         if self._left == 0:
             raise StorageUnavailable("connection lost")
-        self._left -= 1
+        if self._left is not None:
+            self._left -= 1
+        self.writes.append(sum(batch.num_rows for batch in batches))
         return self._store.write(batches)
 
     def __getattr__(self, name: str) -> Any:
@@ -200,13 +213,25 @@ def test_an_interrupted_copy_is_completed_by_running_it_again(
     destination = open_duckdb(tmp_path / "destination.duckdb")
     try:
         with pytest.raises(StorageUnavailable):
-            copy_store(source, FailingAfter(destination, 4), limits=SMALL)  # type: ignore[arg-type]
+            copy_store(source, Watched(destination, fail_after=4), limits=SMALL)  # type: ignore[arg-type]
         partial_spans, _ = destination.counts()
         assert 0 < partial_spans < source.counts()[0]
 
         resumed: CopyResult = copy_store(source, destination, limits=SMALL)
         assert resumed.inserted == source.counts()[0] - partial_spans
         assert_same_data(source, destination)
+    finally:
+        destination.close()
+
+
+def test_writes_are_bounded_by_bytes_too(source: Store, tmp_path: Path) -> None:
+    destination = open_duckdb(tmp_path / "destination.duckdb")
+    try:
+        watched = Watched(destination)
+        limits = replace(SMALL, batch_bytes=1)  # every span is over it: one span per write
+        copy_store(source, watched, [ACME], limits=limits)  # type: ignore[arg-type]
+        assert watched.writes == [1] * source.counts(ACME)[0]
+        assert destination.counts(ACME) == source.counts(ACME)
     finally:
         destination.close()
 
