@@ -195,10 +195,10 @@ class _BatchWriter:
                 self._room = self._batch_room()
             self._rows.append(span)
             self._bytes += _record_bytes(span)
+            progress.spans += 1
             if len(self._rows) >= self._room or self._bytes >= self._limits.batch_bytes:
                 self.flush()
         progress.traces += 1
-        progress.spans += len(spans)
 
     def _batch_room(self) -> int:
         """The span bound of the next batch: the limit, or less when the store's housekeeping
