@@ -126,8 +126,13 @@ class RssSampler:
 
 
 class ServerProcess:
-    def __init__(self, db: Path, extra_args: list[str] | None = None) -> None:
+    def __init__(
+        self, db: Path, extra_args: list[str] | None = None, store_url: str | None = None
+    ) -> None:
         self.db = db
+        # ``store_url``: the server's ``--store`` instead of ``--db db`` (db then names the place
+        # whose size the benchmark reports: a DuckDB file or a ClickHouse data directory).
+        where = ["--store", store_url] if store_url else ["--db", str(db)]
         self.args = [
             sys.executable,
             "-m",
@@ -139,8 +144,7 @@ class ServerProcess:
             "0",
             "--http-port",
             "0",
-            "--db",
-            str(db),
+            *where,
             *(extra_args or []),
         ]
         self.proc: subprocess.Popen[str] | None = None
