@@ -330,8 +330,6 @@ def _reindex(args: argparse.Namespace) -> int:
     from tracepond.price_file import load_price_table
     from tracepond.reindex import reindex
     from tracepond.server_settings import ServerSettings
-    from tracepond.store.duckdb_store import DuckDBStore
-
     try:
         settings = ServerSettings.load(store=args.store, db_path=args.db, prices_path=args.prices)
         prices = load_price_table(settings.prices_path)
@@ -340,10 +338,6 @@ def _reindex(args: argparse.Namespace) -> int:
         print(f"tracepond: {exc}", file=sys.stderr)
         return 1
     try:
-        # Reindexing walks the DuckDB store's rows until it moves onto the store contract.
-        if not isinstance(store, DuckDBStore):
-            print("tracepond: reindex works on a DuckDB store only, for now", file=sys.stderr)
-            return 1
         spans, traces = reindex(store, _progress_bar, prices)
     finally:
         store.close()
