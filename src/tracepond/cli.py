@@ -189,6 +189,18 @@ def _parser() -> argparse.ArgumentParser:
         help="web view sign-in lifetime in hours (TRACEPOND_SESSION_HOURS, 12)",
     )
     serve.add_argument(
+        "--clickhouse-cluster",
+        metavar="NAME",
+        help="ClickHouse store: create replicated tables ON CLUSTER NAME with Distributed tables"
+        " over them (TRACEPOND_CLICKHOUSE_CLUSTER; docs/scale-out.md)",
+    )
+    serve.add_argument(
+        "--clickhouse-insert-quorum",
+        metavar="N",
+        help="ClickHouse store: replicas that must hold an insert before it is acknowledged,"
+        " a number or auto (TRACEPOND_CLICKHOUSE_INSERT_QUORUM)",
+    )
+    serve.add_argument(
         "--retention",
         help="delete traces this long after they end, e.g. 30d, 12h (TRACEPOND_RETENTION;"
         " default: keep forever)",
@@ -306,6 +318,8 @@ def _serve(args: argparse.Namespace) -> int:
             session_hours=args.session_hours,
             retention_ns=args.retention,
             max_db_bytes=args.max_db_size,
+            clickhouse_cluster=args.clickhouse_cluster,
+            clickhouse_insert_quorum=args.clickhouse_insert_quorum,
         )
     except ValueError as exc:
         print(f"tracepond: invalid setting: {exc}", file=sys.stderr)
@@ -330,6 +344,7 @@ def _reindex(args: argparse.Namespace) -> int:
     from tracepond.price_file import load_price_table
     from tracepond.reindex import reindex
     from tracepond.server_settings import ServerSettings
+
     try:
         settings = ServerSettings.load(store=args.store, db_path=args.db, prices_path=args.prices)
         prices = load_price_table(settings.prices_path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,6 +113,14 @@ class ServerSettings:
     # What DuckDB may spill to <db>.tmp in all (its max_temp_directory_size); a read that needs
     # more fails with 503 query_memory_limit instead of filling the disk.
     duckdb_max_temp_size: str = "4GB"
+    # The ClickHouse store (docs/clickhouse.md, docs/scale-out.md). A cluster name: replicated
+    # tables created ON CLUSTER with Distributed tables over them. The insert quorum: replicas
+    # that must hold an insert before it is acknowledged (a number, or auto: a majority). The
+    # memory one read may use on the ClickHouse server (its max_memory_usage): ClickHouse does
+    # not spill most reads to disk, so this bounds what one API request can take from the others.
+    clickhouse_cluster: str | None = None
+    clickhouse_insert_quorum: int | str | None = None
+    clickhouse_query_memory: str = "2GB"
     # API keys (docs/operate.md, "API keys"). auto: required when bound off loopback, and on
     # loopback as soon as one key exists; on: always; off: never (off loopback, with a warning).
     auth: str = "auto"
@@ -162,6 +171,10 @@ class ServerSettings:
             duckdb_max_temp_size=self.duckdb_max_temp_size,
             query_memory_limit=self.query_memory_limit,
             max_row_bytes=max_row_bytes,
+            query_timeout=self.query_timeout,
+            clickhouse_cluster=self.clickhouse_cluster,
+            clickhouse_insert_quorum=self.clickhouse_insert_quorum,
+            clickhouse_query_memory=self.clickhouse_query_memory,
         )
 
 
@@ -268,6 +281,32 @@ def _size_budget(text: str) -> int | None:
     return size
 
 
+def _cluster_name(text: str) -> str:
+    """A ClickHouse cluster name as ``ON CLUSTER`` takes it unquoted."""
+    name = text.strip()
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,99}", name):
+        raise ValueError(f"not a ClickHouse cluster name (letters, digits, _): {text!r}")
+    return name
+
+
+def _insert_quorum(text: str) -> int | str:
+    """A number of replicas (at least 2: 1 is every insert's default) or ``auto``."""
+    value = text.strip().lower()
+    if value == "auto":
+        return value
+    if not value.isdigit() or int(value) < 2:
+        raise ValueError(f"insert quorum: a number of replicas (2 or more) or auto: {text!r}")
+    return int(value)
+
+
+def _clickhouse_memory(text: str) -> str:
+    from tracepond.store._checkpoints import parse_size
+
+    if parse_size(text) <= 0:
+        raise ValueError(f"ClickHouse query memory must be positive: {text!r}")
+    return text.strip()
+
+
 def _bool(text: str) -> bool:
     return text.strip().lower() in {"1", "true", "yes", "on"}
 
@@ -309,6 +348,9 @@ _SOURCES: list[tuple[str, str, Callable[[str], object]]] = [
     ("query_timeout", "TRACEPOND_QUERY_TIMEOUT", _positive_seconds),
     ("query_memory_limit", "TRACEPOND_QUERY_MEMORY_LIMIT", str),
     ("duckdb_max_temp_size", "TRACEPOND_DUCKDB_MAX_TEMP_SIZE", str),
+    ("clickhouse_cluster", "TRACEPOND_CLICKHOUSE_CLUSTER", _cluster_name),
+    ("clickhouse_insert_quorum", "TRACEPOND_CLICKHOUSE_INSERT_QUORUM", _insert_quorum),
+    ("clickhouse_query_memory", "TRACEPOND_CLICKHOUSE_QUERY_MEMORY", _clickhouse_memory),
     ("auth", "TRACEPOND_AUTH", _auth_mode),
     ("metrics_auth", "TRACEPOND_METRICS_AUTH", _bool),
     ("session_hours", "TRACEPOND_SESSION_HOURS", _positive_seconds),

@@ -199,7 +199,7 @@ def test_factory_hands_the_clickhouse_store_its_url(monkeypatch: pytest.MonkeyPa
     given: list[str] = []
     opened = object()
 
-    def from_url(url: str) -> object:
+    def from_url(url: str, **options: object) -> object:
         given.append(url)
         return opened
 
@@ -210,7 +210,7 @@ def test_factory_hands_the_clickhouse_store_its_url(monkeypatch: pytest.MonkeyPa
 
 
 def test_factory_clears_the_password_from_a_store_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    def from_url(url: str) -> object:
+    def from_url(url: str, **options: object) -> object:
         raise StorageUnavailable(f"cannot connect to {url}: connection refused")
 
     monkeypatch.setitem(sys.modules, "tracepond.store.clickhouse", fake_clickhouse_module(from_url))
@@ -218,3 +218,69 @@ def test_factory_clears_the_password_from_a_store_error(monkeypatch: pytest.Monk
         open_store(parse_store_url(f"clickhouse://u:{SECRET}@h/db"))
     assert SECRET not in str(raised.value) and "connection refused" in str(raised.value)
     assert raised.value.__cause__ is None and raised.value.__suppress_context__
+
+
+# -- the ClickHouse store's options ----------------------------------------------------------
+
+
+def test_clickhouse_options_from_flags_and_env() -> None:
+    env = {"TRACEPOND_CLICKHOUSE_INSERT_QUORUM": "auto", "TRACEPOND_CLICKHOUSE_QUERY_MEMORY": "1GB"}
+    settings = ServerSettings.load(env=env, clickhouse_cluster="traces_cluster", query_timeout=7)
+    options = settings.store_options()
+    assert options.clickhouse_cluster == "traces_cluster"
+    assert options.clickhouse_insert_quorum == "auto"
+    assert (options.clickhouse_query_memory, options.query_timeout) == ("1GB", 7.0)
+    assert ServerSettings.load(env={}, clickhouse_insert_quorum="3").clickhouse_insert_quorum == 3
+    assert ServerSettings.load(env={}).clickhouse_cluster is None
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("clickhouse_cluster", "two words", "not a ClickHouse cluster name"),
+        ("clickhouse_cluster", "c; DROP TABLE spans", "not a ClickHouse cluster name"),
+        ("clickhouse_insert_quorum", "1", "insert quorum"),
+        ("clickhouse_insert_quorum", "most", "insert quorum"),
+        ("clickhouse_query_memory", "lots", ""),
+    ],
+)
+def test_bad_clickhouse_options_are_refused(field: str, value: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        ServerSettings.load(env={}, **{field: value})
+
+
+def test_factory_hands_the_clickhouse_store_its_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    given: list[dict[str, object]] = []
+
+    def from_url(url: str, **options: object) -> object:
+        given.append(options)
+        return object()
+
+    monkeypatch.setitem(sys.modules, "tracepond.store.clickhouse", fake_clickhouse_module(from_url))
+    settings = ServerSettings.load(
+        env={},
+        clickhouse_cluster="c1",
+        clickhouse_insert_quorum="2",
+        clickhouse_query_memory="512MB",
+        query_timeout=3,
+    )
+    open_store(parse_store_url("clickhouse://h/db"), settings.store_options())
+    assert given == [
+        {
+            "cluster": "c1",
+            "insert_quorum": 2,
+            "max_execution_time": 3.0,
+            "max_memory_usage": 512_000_000,
+        }
+    ]
+
+
+def test_a_chdb_store_reads_under_the_settings_limits(tmp_path: Path) -> None:
+    pytest.importorskip("chdb", reason="the chdb engine is a test dependency")
+    settings = ServerSettings.load(env={}, query_timeout=4, clickhouse_query_memory="1GB")
+    store = open_store(parse_store_url(f"chdb://{tmp_path / 'ch'}"), settings.store_options())
+    try:
+        limits = store._sessions.read_settings  # type: ignore[attr-defined]
+        assert limits == {"max_execution_time": 4.0, "max_memory_usage": 1_000_000_000}
+    finally:
+        store.close()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 from dataclasses import dataclass
+from typing import Any
 
 from tracepond.errors import InvalidStoreConfig, TracepondError
 from tracepond.store.contract import Store
@@ -17,9 +18,10 @@ CLICKHOUSE_EXTRA = "pip install 'tracepond[clickhouse]'"
 
 @dataclass(frozen=True)
 class StoreOptions:
-    """Engine tuning from the settings; each field tunes the DuckDB store only (the defaults
-    are its own). ``max_row_bytes``: the largest span row the decoder can make, which
-    DuckDB's memory is sized for."""
+    """Engine tuning from the settings: the ``duckdb_*`` fields and ``query_memory_limit`` tune
+    the DuckDB store only (the defaults are its own), the ``clickhouse_*`` ones and
+    ``query_timeout`` the ClickHouse store. ``max_row_bytes``: the largest span row the decoder
+    can make, which DuckDB's memory is sized for."""
 
     duckdb_memory_limit: str = "256MB"
     duckdb_threads: int = 2
@@ -27,6 +29,12 @@ class StoreOptions:
     duckdb_max_temp_size: str | None = None
     query_memory_limit: str | None = None
     max_row_bytes: int = 0
+    # The ClickHouse store's: each read's time limit (seconds), cluster, insert quorum, and
+    # each read's memory on the server (a size, e.g. 2GB).
+    query_timeout: float | None = None
+    clickhouse_cluster: str | None = None
+    clickhouse_insert_quorum: int | str | None = None
+    clickhouse_query_memory: str | None = None
 
 
 def open_store(url: StoreUrl, options: StoreOptions | None = None) -> Store:
@@ -34,7 +42,7 @@ def open_store(url: StoreUrl, options: StoreOptions | None = None) -> Store:
     not installed; the engine's own ``TracepondError`` when it cannot be opened."""
     if url.engine == "duckdb":
         return _open_duckdb(url, options or StoreOptions())
-    return _open_clickhouse(url)
+    return _open_clickhouse(url, options or StoreOptions())
 
 
 def _open_duckdb(url: StoreUrl, options: StoreOptions) -> Store:
@@ -52,7 +60,7 @@ def _open_duckdb(url: StoreUrl, options: StoreOptions) -> Store:
     )
 
 
-def _open_clickhouse(url: StoreUrl) -> Store:
+def _open_clickhouse(url: StoreUrl, options: StoreOptions) -> Store:
     # An optional extra: imported only when a ClickHouse URL is given.
     try:
         from tracepond.store.clickhouse import (  # type: ignore[import-not-found,unused-ignore]
@@ -67,10 +75,22 @@ def _open_clickhouse(url: StoreUrl) -> Store:
             f"a chdb:// store needs the chdb engine: `{CLICKHOUSE_EXTRA}` and `pip install chdb`"
         )
     try:
-        store: Store = ClickHouseStore.from_url(url.secret_url())
+        store: Store = ClickHouseStore.from_url(url.secret_url(), **_clickhouse_options(options))
     except TracepondError as exc:
         raise _without_password(exc, url) from None
     return store
+
+
+def _clickhouse_options(options: StoreOptions) -> dict[str, Any]:
+    from tracepond.store._checkpoints import parse_size
+
+    memory = options.clickhouse_query_memory
+    return {
+        "cluster": options.clickhouse_cluster,
+        "insert_quorum": options.clickhouse_insert_quorum,
+        "max_execution_time": options.query_timeout,
+        "max_memory_usage": parse_size(memory) if memory else None,
+    }
 
 
 def _without_password(exc: TracepondError, url: StoreUrl) -> TracepondError:
