@@ -25,7 +25,7 @@ from tracepond.errors import (
 from tracepond.ingest._rows import to_arrow
 from tracepond.ingest.decode import SpanDecoder
 from tracepond.model.filters import Filters
-from tracepond.model.records import StatsRequest
+from tracepond.model.records import SearchRequest, StatsRequest
 from tracepond.store.clickhouse._connection import parse_url
 from tracepond.store.clickhouse._errors import read_error, write_error
 
@@ -156,3 +156,25 @@ def test_a_closed_store_refuses_writes_and_reads(tmp_path: Path) -> None:
         store.write([batch])
     with pytest.raises(StorageUnavailable):
         store.counts()
+
+
+def test_a_later_page_that_comes_back_empty_still_counts_the_matches(tmp_path: Path) -> None:
+    """A search with span conditions counts its matches in the page's own statement; a page
+    past the last match (its traces deleted since the first page) has no row to carry the
+    count, which is then counted apart."""
+    store = open_chdb_store(tmp_path)
+    try:
+        ids = [trace_id() for _ in range(3)]
+        spans = [make_span(t, span_id(), f"needle {i}") for i, t in enumerate(ids)]
+        decoded = SpanDecoder().decode(make_request(spans))
+        store.write([batch_from_table(to_arrow(decoded.rows), decoded.rows.origins)])
+        first = store.search_traces(SearchRequest(Filters(text="NEEDLE"), limit=1))
+        assert (len(first.rows), first.count, first.capped) == (1, 3, False)
+        later = [t for t in ids if t != first.rows[0].trace_id]
+        assert store.delete_traces("default", later) == 2
+        rest = store.search_traces(
+            SearchRequest(Filters(text="NEEDLE"), limit=1, after=first.next_after)
+        )
+        assert (rest.rows, rest.count, rest.next_after) == ([], 1, None)
+    finally:
+        store.close()

@@ -153,23 +153,51 @@ def span_rows(
     return [{k: v for k, v in row.items() if k in wanted} for row in rows]
 
 
+class _OriginCache:
+    """Origins already read, by id. An origin's id is a hash of its resource and scope JSON
+    (ingest/decode.py, ``origin_id``), so an id names the same texts in every database and for
+    ever: nothing cached can go stale. Bounded: emptied when full (a few origins per service)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.texts: dict[int, tuple[str, str]] = {}
+
+    def missing(self, ids: list[int]) -> list[int]:
+        return [i for i in ids if i not in self.texts]
+
+    def add(self, found: dict[int, tuple[str, str]]) -> None:
+        if len(self.texts) + len(found) > self.limit:
+            self.texts = {}
+        self.texts.update(found)
+
+    def get(self, origin_id: int | None) -> tuple[str | None, str | None]:
+        texts = self.texts.get(origin_id) if origin_id is not None else None
+        return texts if texts is not None else (None, None)
+
+
+_ORIGINS: Final = _OriginCache(limit=10_000)
+
+
 def with_origins(client: Any, db: str, spans: list[dict[str, Any]]) -> list[SpanRecord]:
     """Records with their origin's resource and scope JSON in place of ``origin_id``."""
     ids = sorted({s["origin_id"] for s in spans if s.get("origin_id") is not None})
-    origins: dict[int, tuple[str, str]] = {}
-    if ids:
+    missing = _ORIGINS.missing(ids)
+    found: dict[int, tuple[str, str]] = {}
+    if missing:
         p = Params()
         _, rows = run(
             client,
             f"SELECT id, any(resource_json), any(scope_json) FROM {db}.origins"
-            f" WHERE id IN {p.add(ids)} GROUP BY id",
+            f" WHERE id IN {p.add(missing)} GROUP BY id",
             p,
         )
-        origins = {row[0]: (row[1], row[2]) for row in rows}
+        found = {row[0]: (row[1], row[2]) for row in rows}
+        _ORIGINS.add(found)
     out = []
     for span in spans:
-        origin = origins.get(span.pop("origin_id"), (None, None))
-        span["resource_json"], span["scope_json"] = origin
+        origin_id = span.pop("origin_id")
+        texts = found.get(origin_id) if origin_id is not None else None
+        span["resource_json"], span["scope_json"] = texts or _ORIGINS.get(origin_id)
         out.append(span)
     return out
 

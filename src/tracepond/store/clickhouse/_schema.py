@@ -131,9 +131,13 @@ _MIGRATIONS_COLUMNS: Final = """
 
 
 # Small granules for the tables read by key: a trace read reads one granule of every column it
-# names from the summaries and a few from the spans, so granules of 8192 rows made it decompress
-# thousands of rows to return a dozen. Scans (search, stats) are not slowed measurably.
-GRANULARITY: Final = {"spans": 1024, "traces": 256}
+# names from the summaries and a few from the spans, and a search page's previews one granule
+# of the attributes per listed trace, so large granules made them decompress thousands of rows
+# (of prompt-sized JSON) to return a dozen. Scans (search, stats) are not slowed measurably.
+GRANULARITY: Final = {"spans": 256, "traces": 256}
+# Granules of spans per n-gram filter: its 64 KiB filter then covers about 1024 spans, which
+# keeps the index a small share of the spans' bytes and its false positives rare.
+TEXT_INDEX_GRANULES: Final = 4
 
 
 @dataclass(frozen=True)
@@ -268,7 +272,7 @@ def migrations(database: str, cluster: str | None) -> list[Migration]:
             # granules that cannot hold the text. Parts written before are indexed as they merge.
             [
                 f"ALTER TABLE {database}.{local}{on_cluster} ADD INDEX IF NOT EXISTS text_ngrams"
-                f" {TEXT_EXPR} TYPE ngrambf_v1(4, 65536, 3, 0) GRANULARITY 1",
+                f" {TEXT_EXPR} TYPE ngrambf_v1(4, 65536, 3, 0) GRANULARITY {TEXT_INDEX_GRANULES}",
             ],
         ),
     ]

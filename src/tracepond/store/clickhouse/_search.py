@@ -61,6 +61,9 @@ class Query:
     params: Params
     ctes: list[str]
     where: list[str]
+    # Conditions on span contents (semi-joins over the spans): the scan is worth running once
+    # for both the page and its count.
+    costly: bool = False
 
     def with_clause(self) -> str:
         return with_clause(self.ctes)
@@ -119,6 +122,7 @@ def search_traces(client: Any, db: str, request: SearchRequest) -> SearchPage[Tr
         if found is None:
             return SearchPage([], None, 0, False, as_of)
         add_span_semijoins(db, query, f, predicates, found.until(as_of))
+        query.costly = True
     page = _page(
         client,
         query,
@@ -199,30 +203,66 @@ def _page(
 ) -> SearchPage[Any]:
     p = query.params
     ids = keyset.ids
-    base_where = " AND ".join(query.where) or "true"
-    count_sql = (
-        f"{query.with_clause()}SELECT count() FROM (SELECT 1 FROM {table} WHERE {base_where}"
-        f" LIMIT {p.add(request.count_cap + 1)})"
-    )
-    count = int(run(client, count_sql, p)[1][0][0])
-    where = base_where
+    after = ""
     if keyset.after is not None:
-        where += " AND " + q.keyset(sort, request.descending, keyset.after, ids, p)
-    sql = (
-        f"{query.with_clause()}SELECT {columns}, {sort} AS sort_value FROM {table} WHERE {where}"
-        f" ORDER BY {q.order_by(sort, request.descending, ids)} LIMIT {p.add(request.limit + 1)}"
-    )
-    names, rows = run(client, sql, p)
+        after = q.keyset(sort, request.descending, keyset.after, ids, p)
+    order = f"ORDER BY {q.order_by(sort, request.descending, ids)} LIMIT {p.add(request.limit + 1)}"
+    if query.costly:
+        names, rows, total = _page_counted(client, query, table, columns, sort, after, order)
+    else:
+        (names, rows), total = _page_rows(client, query, table, columns, sort, after, order), None
+    if total is None:
+        total = _count(client, query, table, request.count_cap)
     more = len(rows) > request.limit
     rows = rows[: request.limit]
     last = dict(zip(names, rows[-1], strict=True)) if rows else None
-    after = None
+    position = None
     if more and last is not None:
-        after = (last["sort_value"], *(last[i.split(".")[1]] for i in ids))
-    capped = count > request.count_cap
+        position = (last["sort_value"], *(last[i.split(".")[1]] for i in ids))
     items = [make(dict(zip(names, row, strict=True))) for row in rows]
-    token = _tokens.search_token(request, keyset.what, after, as_of)
-    return SearchPage(items, token, min(count, request.count_cap), capped, as_of)
+    token = _tokens.search_token(request, keyset.what, position, as_of)
+    capped = total > request.count_cap
+    return SearchPage(items, token, min(total, request.count_cap), capped, as_of)
+
+
+def _page_rows(
+    client: Any, query: Query, table: str, columns: str, sort: str, after: str, order: str
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    where = " AND ".join([*query.where, after] if after else query.where) or "true"
+    sql = (
+        f"{query.with_clause()}SELECT {columns}, {sort} AS sort_value FROM {table}"
+        f" WHERE {where} {order}"
+    )
+    return run(client, sql, query.params)
+
+
+def _page_counted(
+    client: Any, query: Query, table: str, columns: str, sort: str, after: str, order: str
+) -> tuple[list[str], list[tuple[Any, ...]], int | None]:
+    """The page and the number of all matches in one statement: the span conditions' scan
+    (the costly part) runs once instead of once for the count and once for the page. The
+    count is of every match (the window runs before QUALIFY applies the page's position);
+    None when a later page is empty (no row carries it; an empty first page: no match)."""
+    where = " AND ".join(query.where) or "true"
+    qualify = f" QUALIFY {after}" if after else ""
+    sql = (
+        f"{query.with_clause()}SELECT {columns}, {sort} AS sort_value,"
+        f" count() OVER () AS match_count FROM {table} WHERE {where}{qualify} {order}"
+    )
+    names, rows = run(client, sql, query.params)
+    if not rows:
+        return names[:-1], [], None if after else 0
+    return names[:-1], [row[:-1] for row in rows], int(rows[0][-1])
+
+
+def _count(client: Any, query: Query, table: str, cap: int) -> int:
+    p = query.params
+    where = " AND ".join(query.where) or "true"
+    sql = (
+        f"{query.with_clause()}SELECT count() FROM (SELECT 1 FROM {table} WHERE {where}"
+        f" LIMIT {p.add(cap + 1)})"
+    )
+    return int(run(client, sql, p)[1][0][0])
 
 
 def _summary(row: dict[str, Any]) -> TraceSummary:

@@ -62,7 +62,7 @@ CREATE TABLE IF NOT EXISTS tracepond.spans_local ON CLUSTER `tracepond_cluster` 
 ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/tracepond/spans_local', '{replica}', version)
 PARTITION BY toDate(fromUnixTimestamp64Nano(start_ns))
 ORDER BY (project, start_hour, trace_id, span_id)
-SETTINGS ttl_only_drop_parts = 1, index_granularity = 1024;
+SETTINGS ttl_only_drop_parts = 1, index_granularity = 256;
 
 CREATE TABLE IF NOT EXISTS tracepond.spans ON CLUSTER `tracepond_cluster` AS tracepond.spans_local
 ENGINE = Distributed(`tracepond_cluster`, tracepond, spans_local, cityHash64(project, trace_id));
@@ -143,7 +143,7 @@ INSERT INTO tracepond.projects (name, created_ns, updated_ns) SELECT 'default', 
 
 -- migration 2: full-text skip index: n-grams of a span's lowercased name, attributes and events
 
-ALTER TABLE tracepond.spans_local ON CLUSTER `tracepond_cluster` ADD INDEX IF NOT EXISTS text_ngrams lowerUTF8(concat(name, '\n', attributes_json, '\n', events_json)) TYPE ngrambf_v1(4, 65536, 3, 0) GRANULARITY 1;
+ALTER TABLE tracepond.spans_local ON CLUSTER `tracepond_cluster` ADD INDEX IF NOT EXISTS text_ngrams lowerUTF8(concat(name, '\n', attributes_json, '\n', events_json)) TYPE ngrambf_v1(4, 65536, 3, 0) GRANULARITY 4;
 
 -- retention: 30 days
 

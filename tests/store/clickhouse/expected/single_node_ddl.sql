@@ -59,7 +59,7 @@ CREATE TABLE IF NOT EXISTS tracepond.spans (
 ENGINE = ReplacingMergeTree(version)
 PARTITION BY toDate(fromUnixTimestamp64Nano(start_ns))
 ORDER BY (project, start_hour, trace_id, span_id)
-SETTINGS ttl_only_drop_parts = 1, index_granularity = 1024;
+SETTINGS ttl_only_drop_parts = 1, index_granularity = 256;
 
 CREATE TABLE IF NOT EXISTS tracepond.traces (
     project LowCardinality(String),
@@ -125,4 +125,4 @@ INSERT INTO tracepond.projects (name, created_ns, updated_ns) SELECT 'default', 
 
 -- migration 2: full-text skip index: n-grams of a span's lowercased name, attributes and events
 
-ALTER TABLE tracepond.spans ADD INDEX IF NOT EXISTS text_ngrams lowerUTF8(concat(name, '\n', attributes_json, '\n', events_json)) TYPE ngrambf_v1(4, 65536, 3, 0) GRANULARITY 1;
+ALTER TABLE tracepond.spans ADD INDEX IF NOT EXISTS text_ngrams lowerUTF8(concat(name, '\n', attributes_json, '\n', events_json)) TYPE ngrambf_v1(4, 65536, 3, 0) GRANULARITY 4;
