@@ -1,5 +1,6 @@
-"""One server for the search tests, seeded with the known traces of seed.py and every captured
-real-producer request of tests/fixtures/conventions/."""
+"""One server per store (tests/conftest.py: ``store_kind``) for the search tests, seeded with the
+known traces of seed.py and every captured real-producer request of tests/fixtures/conventions/;
+the session's default server is per store here too."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from conftest import StoreKind, TracepondProcess
 from conventions.otlp_fixtures import FIXTURES
 from conventions.test_through_server import captured_requests
 
@@ -15,8 +17,15 @@ from .seed import Seed, build_seed
 
 
 @pytest.fixture(scope="session")
-def seeded(launch_shared_tracepond: Callable[..., Any]) -> tuple[Any, Seed]:
-    server = launch_shared_tracepond()
+def tracepond_server(
+    shared_server: Callable[[StoreKind], TracepondProcess], store_kind: StoreKind
+) -> TracepondProcess:
+    return shared_server(store_kind)
+
+
+@pytest.fixture(scope="session")
+def seeded(launch_shared_tracepond: Callable[..., Any], store_kind: StoreKind) -> tuple[Any, Seed]:
+    server = launch_shared_tracepond(store=store_kind)
     seed = build_seed()
     for request in seed.requests:
         response = server.post_otlp(request.SerializeToString())
