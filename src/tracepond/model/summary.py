@@ -63,6 +63,11 @@ class TracePartial:
 
     ``root_*`` describe the parentless span when one is among them; ``first_*`` the span that
     starts first, whose name and service stand in for the root's until the root arrives.
+
+    Which span is "the" root, and which the stand-in, depends only on the set of spans, never
+    on the order they arrived in (several receivers must agree): among parentless spans the
+    earliest-starting one, ties broken by the smallest span id; the stand-in likewise among all
+    spans (``head_key``).
     """
 
     trace_id: bytes
@@ -78,6 +83,9 @@ class TracePartial:
     # Leaf-only token/cost totals; None once partials were merged (leafness depends on the
     # whole trace, so merged totals are recomputed from all its spans).
     totals: TraceTotals | None = None
+    # The root's start and the stand-in's span id: what orders candidates (``head_key``).
+    root_start_ns: int = 0
+    first_span_id: bytes = b""
 
     @property
     def name(self) -> str:
@@ -89,16 +97,60 @@ class TracePartial:
 
     def absorb(self, other: TracePartial) -> None:
         """Add ``other`` (more spans of the same trace, none counted here already)."""
-        if self.root_span_id is None and other.root_span_id is not None:
-            self.root_span_id = other.root_span_id
-            self.root_name, self.root_service = other.root_name, other.root_service
-        if other.first_start_ns < self.first_start_ns:
-            self.first_start_ns = other.first_start_ns
-            self.first_name, self.first_service = other.first_name, other.first_service
+        self.take_head(other)
         self.end_ns = max(self.end_ns, other.end_ns)
         self.span_count += other.span_count
         self.error_count += other.error_count
         self.totals = None
+
+    def take_head(self, other: TracePartial) -> None:
+        """Keep whichever root and stand-in of the two comes first by ``head_key``."""
+        if other.root_span_id is not None and (
+            self.root_span_id is None
+            or head_key(other.root_start_ns, other.root_span_id)
+            < head_key(self.root_start_ns, self.root_span_id)
+        ):
+            self.root_span_id, self.root_start_ns = other.root_span_id, other.root_start_ns
+            self.root_name, self.root_service = other.root_name, other.root_service
+        if head_key(other.first_start_ns, other.first_span_id) < head_key(
+            self.first_start_ns, self.first_span_id
+        ):
+            self.first_start_ns, self.first_span_id = other.first_start_ns, other.first_span_id
+            self.first_name, self.first_service = other.first_name, other.first_service
+
+
+def head_key(start_ns: int, span_id: bytes) -> tuple[int, bytes]:
+    """The order in which spans compete to be a trace's root (among parentless spans) or its
+    stand-in (among all): the earliest start, then the smallest span id."""
+    return start_ns, span_id
+
+
+def span_partial(
+    trace_id: bytes,
+    span_id: bytes,
+    parent: bytes | None,
+    name: str,
+    service: str,
+    start_ns: int,
+    end_ns: int,
+    status_code: int,
+) -> TracePartial:
+    """What one span says about its trace."""
+    root = span_id if parent is None else None
+    return TracePartial(
+        trace_id,
+        root,
+        name if root else "",
+        service if root else "",
+        start_ns,
+        name,
+        service,
+        end_ns,
+        1,
+        1 if status_code == STATUS_ERROR else 0,
+        root_start_ns=start_ns,
+        first_span_id=span_id,
+    )
 
 
 def partials_by_trace(columns: Mapping[str, Sequence[Any]]) -> dict[bytes, TracePartial]:
@@ -116,23 +168,11 @@ def partials_by_trace(columns: Mapping[str, Sequence[Any]]) -> dict[bytes, Trace
         columns["status_code"],
         strict=True,
     )
-    for trace_id, span_id, parent, name, service, start, end, status in rows:
-        root = span_id if parent is None else None
-        span = TracePartial(
-            trace_id,
-            root,
-            name if root else "",
-            service if root else "",
-            start,
-            name,
-            service,
-            end,
-            1,
-            1 if status == STATUS_ERROR else 0,
-        )
-        known = out.get(trace_id)
+    for row in rows:
+        span = span_partial(*row)
+        known = out.get(span.trace_id)
         if known is None:
-            out[trace_id] = span
+            out[span.trace_id] = span
         else:
             known.absorb(span)
     return out

@@ -76,7 +76,13 @@ from tracepond.store._checkpoints import (
 from tracepond.store._failures import classify, describe, is_fatal, is_memory_error
 from tracepond.store._known_traces import KnownTraceIds
 from tracepond.store._literals import blob_literal, in_trace, int_literal, project_literal
-from tracepond.store._rules import TOTALS_SPAN_COLUMNS, batch_traces, drop_stored, merged_summary
+from tracepond.store._rules import (
+    STORED_SPAN_COLUMNS,
+    TOTALS_SPAN_COLUMNS,
+    batch_traces,
+    drop_stored,
+    merged_summary,
+)
 from tracepond.store._schema import MIGRATIONS, migrate
 
 log = logging.getLogger(__name__)
@@ -95,10 +101,10 @@ _STORED_TRACES = """
            error_count, first_ingested_ns
     FROM traces WHERE project = $project AND trace_id = ANY($ids)
 """
-# Stored spans of those traces, with what their totals need; the ingest-time bound lets zone
-# maps skip older row groups.
+# Stored spans of those traces, with what their totals and root need; the ingest-time bound
+# lets zone maps skip older row groups.
 _STORED_SPANS = f"""
-    SELECT {", ".join(TOTALS_SPAN_COLUMNS)} FROM spans
+    SELECT {", ".join(STORED_SPAN_COLUMNS)} FROM spans
     WHERE ingested_ns >= $since AND project = $project AND trace_id = ANY($ids)
 """
 _TRACES_SCHEMA = pa.schema(

@@ -38,10 +38,7 @@ STORES: list[Any] = [pytest.param(duckdb_store, id="duckdb")]
 # On chdb (the ClickHouse engine in-process: one engine directory per test process, a database
 # per store, tests/store/clickhouse/stores.py), and on the server of
 # TRACEPOND_TEST_CLICKHOUSE_URL when it is set (skipped with that reason otherwise).
-# Not yet in STORES: five checks of this suite fail on it (the root of a trace with two roots,
-# compressed sizes, the search snapshot); they are being fixed with the contract's write rules.
-CHDB_READY = False
-if CHDB_READY and importlib.util.find_spec("chdb") is not None:
+if importlib.util.find_spec("chdb") is not None:
 
     def chdb_store(path: Path) -> ConformanceStore:
         return open_chdb_store(path)  # type: ignore[no-any-return]

@@ -114,11 +114,11 @@ class Trace:
 def summarize(trace: Trace, spans: list[SpanSpec]) -> TraceSummary:
     """The contract's summary rules, computed from the declarations."""
     roots = [s for s in spans if s.parent is None]
-    earliest = min(spans, key=lambda s: s.start_ns)
-    # The root span's name and service; while no root has arrived, the earliest span's. (The
-    # seed's one trace with two roots writes them in start order, in one batch: the first to
-    # arrive and the earliest are the same span.)
-    stand_in = min(roots, key=lambda s: s.start_ns) if roots else earliest
+    earliest = min(spans, key=_head_order)
+    # The root span's name and service; while no root has arrived, the earliest span's. Among
+    # several parentless spans, the earliest-starting one (ties: the smallest span id),
+    # whatever order they arrived in; the stand-in likewise among all spans.
+    stand_in = min(roots, key=_head_order) if roots else earliest
     counted = leaf_usage_spans(trace, spans)
     costs = [s.cost for s in counted if s.cost is not None]
     return TraceSummary(
@@ -141,6 +141,10 @@ def summarize(trace: Trace, spans: list[SpanSpec]) -> TraceSummary:
         tool_count=sum(s.category == "tool" for s in spans),
         retriever_count=sum(s.category == "retriever" for s in spans),
     )
+
+
+def _head_order(span: SpanSpec) -> tuple[int, bytes]:
+    return span.start_ns, span.span_id
 
 
 INFERENCE = ("llm", "embedding")
@@ -440,12 +444,12 @@ def build_traces() -> dict[str, Trace]:
             user_id="bob",
             tags=("beta",),
         ),
-        # Two parentless spans: the first (also the earliest) is the root.
+        # Two parentless spans: the earliest is the root, though it arrives after the other.
         Trace(
             "two_roots",
             "batch",
             [
-                span("a", "job.a", 30, 1),
+                span("a", "job.a", 30, 1, write=1),
                 span("b", "job.b", 31, 2),
                 span("step", "job.step", 31.5, 0.5, "b", status_code=ERROR),
             ],

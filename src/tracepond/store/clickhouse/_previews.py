@@ -41,7 +41,7 @@ def with_previews(
         f" WHERE project = {p.add(project)} AND {start_range('', p.add(low), p.add(high))}"
         f" AND trace_id IN {p.add(list(roots))}"
         f" AND span_id IN {p.add([s.root_span_id for s in roots.values()])}"
-        " ORDER BY ingested_ns LIMIT 1 BY trace_id, span_id"
+        " ORDER BY version DESC LIMIT 1 BY trace_id, span_id"
     )
     found = {}
     for trace_id, span_id, view_json, raws in run(client, sql, p)[1]:

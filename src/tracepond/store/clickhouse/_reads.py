@@ -3,16 +3,27 @@
 A trace read looks the summary up first (``traces`` FINAL, by its sort key), then reads the
 spans within the hours the summary spans (the spans table's sort key starts with the project
 and the start hour, so the primary index narrows the read to those hours before the trace id)
-and committed by the summary's newest ingest time, keeping the first stored copy of each span.
+and committed by the summary's newest ingest time, keeping one copy of each span: the one of
+the highest ``version`` (the first stored copy, or the newest reindexed one: store/clickhouse/
+_reindex.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Final
 
-from tracepond.model.records import TREE_COLUMNS, SpanColumns, SpanRecord, TracePage, TraceSummary
+from tracepond.model.records import (
+    TREE_COLUMNS,
+    PageToken,
+    SpanColumns,
+    SpanRecord,
+    TracePage,
+    TraceSummary,
+)
 from tracepond.model.skeleton import COLUMNS as SKELETON_COLUMNS
 from tracepond.model.skeleton import SpanColumns as SkeletonColumns
+from tracepond.store import _tokens
 from tracepond.store.clickhouse._params import Params
 from tracepond.store.clickhouse._sql import records, run, start_range
 
@@ -127,7 +138,7 @@ def span_rows(
     span_id: bytes | None = None,
     last: int | None = None,
 ) -> list[SpanRecord]:
-    """The trace's spans (``columns``), the first stored copy of each, by (start, span id)."""
+    """The trace's spans (``columns``), one copy of each, by (start, span id)."""
     p = Params()
     where = _in_trace(p, found, trace_id, project, found.last_ingested if last is None else last)
     if span_id is not None:
@@ -135,7 +146,7 @@ def span_rows(
     select = ", ".join(dict.fromkeys((*columns, "start_ns", "span_id")))
     sql = (
         f"SELECT {select} FROM {db}.spans WHERE {where}"
-        " ORDER BY start_ns, span_id, ingested_ns LIMIT 1 BY span_id"
+        " ORDER BY start_ns, span_id, version DESC LIMIT 1 BY span_id"
     )
     rows = records(client, sql, p)
     wanted = set(columns)
@@ -175,6 +186,54 @@ def trace(
     return found.summary, with_origins(client, db, spans)
 
 
+def traces(
+    client: Any, db: str, trace_ids: Sequence[bytes], columns: SpanColumns, project: str
+) -> list[tuple[TraceSummary, list[SpanRecord]]]:
+    """Several traces: one read of their summaries, one of their spans (within the union of
+    their hours and ingest windows), and with ``columns="all"`` one of their origins."""
+    wanted = list(dict.fromkeys(trace_ids))
+    if not wanted:
+        return []
+    p = Params()
+    _, rows = run(
+        client,
+        f"SELECT {SUMMARY_SELECT}, t.first_ingested_ns, t.last_ingested_ns FROM {db}.traces t"
+        f" FINAL WHERE t.project = {p.add(project)} AND t.trace_id IN {p.add(wanted)}",
+        p,
+    )
+    found = {row[0]: Located(row) for row in rows}
+    if not found:
+        return []
+    spans = _spans_of(client, db, list(found.values()), columns, project)
+    by_trace: dict[bytes, list[SpanRecord]] = {trace_id: [] for trace_id in found}
+    for record in spans:
+        trace_id = record.pop("trace_id") if columns == "tree" else record["trace_id"]
+        by_trace[trace_id].append(record)
+    return [(found[t].summary, by_trace[t]) for t in wanted if t in found]
+
+
+def _spans_of(
+    client: Any, db: str, located: list[Located], columns: SpanColumns, project: str
+) -> list[SpanRecord]:
+    p = Params()
+    low = min(found.summary.start_ns for found in located)
+    high = max(found.summary.end_ns for found in located)
+    first = min(found.first_ingested for found in located)
+    last = max(found.last_ingested for found in located)
+    ids = [found.summary.trace_id for found in located]
+    wanted = ("trace_id", *TREE_COLUMNS) if columns == "tree" else (*RECORD_COLUMNS, "origin_id")
+    select = ", ".join(dict.fromkeys((*wanted, "start_ns", "span_id")))
+    sql = (
+        f"SELECT {select} FROM {db}.spans WHERE project = {p.add(project)}"
+        f" AND {start_range('', p.add(low), p.add(high))} AND trace_id IN {p.add(ids)}"
+        f" AND ingested_ns BETWEEN {p.add(first)} AND {p.add(last)}"
+        " ORDER BY trace_id, start_ns, span_id, version DESC LIMIT 1 BY trace_id, span_id"
+    )
+    keep = set(wanted)
+    rows = [{k: v for k, v in row.items() if k in keep} for row in records(client, sql, p)]
+    return rows if columns == "tree" else with_origins(client, db, rows)
+
+
 def span(client: Any, db: str, trace_id: bytes, span_id: bytes, project: str) -> SpanRecord | None:
     found = locate(client, db, trace_id, project)
     if found is None:
@@ -196,19 +255,21 @@ def skeleton_rows(
 
 
 def list_traces(
-    client: Any, db: str, limit: int, after: tuple[int, bytes] | None, project: str
+    client: Any, db: str, limit: int, after: PageToken | None, project: str
 ) -> TracePage:
     p = Params()
     sql = f"SELECT {SUMMARY_SELECT} FROM {db}.traces t FINAL WHERE t.project = {p.add(project)}"
     if after is not None:
-        start, trace_id = p.add(after[0]), p.add(after[1])
+        position = _tokens.trace_list_position(after)
+        start, trace_id = p.add(position[0]), p.add(position[1])
         sql += f" AND (t.start_ns < {start} OR (t.start_ns = {start} AND t.trace_id < {trace_id}))"
     sql += f" ORDER BY t.start_ns DESC, t.trace_id DESC LIMIT {p.add(limit + 1)}"
     _, rows = run(client, sql, p)
     traces = [summary(row) for row in rows[:limit]]
     more = len(rows) > limit
-    cursor = (traces[-1].start_ns, traces[-1].trace_id) if more and traces else None
-    return TracePage(traces=traces, next_cursor=cursor)
+    last = traces[-1] if more and traces else None
+    token = None if last is None else _tokens.trace_list_token(last.start_ns, last.trace_id)
+    return TracePage(traces=traces, next_cursor=token)
 
 
 def counts(client: Any, db: str, project: str | None) -> tuple[int, int]:

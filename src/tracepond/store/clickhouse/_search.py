@@ -16,6 +16,7 @@ from typing import Any
 from tracepond.model.filters import Filters
 from tracepond.model.records import SPAN_HEAD_COLUMNS, SearchPage, SearchRequest, TraceSummary
 from tracepond.model.spans import VIEW_COLUMNS
+from tracepond.store import _tokens
 from tracepond.store.clickhouse import _search_sql as q
 from tracepond.store.clickhouse._params import Params
 from tracepond.store.clickhouse._previews import with_previews
@@ -107,7 +108,8 @@ def add_span_semijoins(
 
 def search_traces(client: Any, db: str, request: SearchRequest) -> SearchPage[TraceSummary]:
     f = request.filters
-    as_of = request.as_of if request.as_of is not None else watermark(client, db, f.project)
+    position = _tokens.search_position(request, "traces")
+    as_of = position.as_of if position.as_of is not None else watermark(client, db, f.project)
     query = Query(Params(), [], [])
     query.where = q.trace_conditions(f, query.params)
     query.where.append(f"t.first_ingested_ns <= {query.params.add(as_of)}")
@@ -121,11 +123,11 @@ def search_traces(client: Any, db: str, request: SearchRequest) -> SearchPage[Tr
         client,
         query,
         request,
+        _Keyset("traces", position.after, ["t.trace_id"]),
         as_of,
         f"{db}.traces AS t FINAL",
         SUMMARY_SELECT,
         q.TRACE_SORT[request.sort],
-        ["t.trace_id"],
         _summary,
     )
     return replace(page, rows=with_previews(client, db, page.rows, f.project))
@@ -133,7 +135,8 @@ def search_traces(client: Any, db: str, request: SearchRequest) -> SearchPage[Tr
 
 def search_spans(client: Any, db: str, request: SearchRequest) -> SearchPage[dict[str, Any]]:
     f = request.filters
-    as_of = request.as_of if request.as_of is not None else watermark(client, db, f.project)
+    position = _tokens.search_position(request, "spans")
+    as_of = position.as_of if position.as_of is not None else watermark(client, db, f.project)
     query = Query(Params(), [], [])
     p = query.params
     trace_where = [f"t.project = {p.add(f.project)}", f"t.first_ingested_ns <= {p.add(as_of)}"]
@@ -164,27 +167,38 @@ def search_spans(client: Any, db: str, request: SearchRequest) -> SearchPage[dic
         client,
         query,
         request,
+        _Keyset("spans", position.after, ["s.trace_id", "s.span_id"]),
         as_of,
         f"{db}.spans AS s FINAL",
         columns,
         q.SPAN_SORT[request.sort],
-        ["s.trace_id", "s.span_id"],
         _hit,
     )
+
+
+@dataclass(frozen=True)
+class _Keyset:
+    """Which search pages (for its tokens), where the page starts, and the id columns that
+    break ties of the sort value."""
+
+    what: str
+    after: tuple[Any, ...] | None
+    ids: list[str]
 
 
 def _page(
     client: Any,
     query: Query,
     request: SearchRequest,
+    keyset: _Keyset,
     as_of: int,
     table: str,
     columns: str,
     sort: str,
-    ids: list[str],
     make: Any,
 ) -> SearchPage[Any]:
     p = query.params
+    ids = keyset.ids
     base_where = " AND ".join(query.where) or "true"
     count_sql = (
         f"{query.with_clause()}SELECT count() FROM (SELECT 1 FROM {table} WHERE {base_where}"
@@ -192,8 +206,8 @@ def _page(
     )
     count = int(run(client, count_sql, p)[1][0][0])
     where = base_where
-    if request.after is not None:
-        where += " AND " + q.keyset(sort, request.descending, request.after, ids, p)
+    if keyset.after is not None:
+        where += " AND " + q.keyset(sort, request.descending, keyset.after, ids, p)
     sql = (
         f"{query.with_clause()}SELECT {columns}, {sort} AS sort_value FROM {table} WHERE {where}"
         f" ORDER BY {q.order_by(sort, request.descending, ids)} LIMIT {p.add(request.limit + 1)}"
@@ -207,7 +221,8 @@ def _page(
         after = (last["sort_value"], *(last[i.split(".")[1]] for i in ids))
     capped = count > request.count_cap
     items = [make(dict(zip(names, row, strict=True))) for row in rows]
-    return SearchPage(items, after, min(count, request.count_cap), capped, as_of)
+    token = _tokens.search_token(request, keyset.what, after, as_of)
+    return SearchPage(items, token, min(count, request.count_cap), capped, as_of)
 
 
 def _summary(row: dict[str, Any]) -> TraceSummary:

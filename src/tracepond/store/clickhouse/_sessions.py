@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any
 
-from tracepond.model.records import TraceSummary
+from tracepond.model.records import SessionRow, TraceSummary
 from tracepond.store.clickhouse._params import Params
 from tracepond.store.clickhouse._reads import SUMMARY_SELECT, summary
 from tracepond.store.clickhouse._sql import run
-
-_SESSION_COLUMNS: Final = (
-    "session_id",
-    "first_seen_ns",
-    "last_seen_ns",
-    "trace_count",
-    "input_tokens",
-    "output_tokens",
-    "total_tokens",
-    "cost",
-    "error_count",
-    "user_id",
-)
 
 
 def sessions(
@@ -31,7 +18,9 @@ def sessions(
     since_ns: int | None,
     user_id: str | None,
     project: str,
-) -> list[dict[str, Any]]:
+) -> list[SessionRow]:
+    """``limit + 1`` sessions at most (the caller tells a further page from the extra one),
+    after the session ``after`` (last seen, session id)."""
     p = Params()
     where = [f"t.project = {p.add(project)}", "t.session_id IS NOT NULL"]
     if since_ns is not None:
@@ -50,15 +39,14 @@ def sessions(
         f" FROM {db}.traces AS t FINAL WHERE {' AND '.join(where)} GROUP BY sid{having}"
         f" ORDER BY last_seen DESC, sid DESC LIMIT {p.add(limit + 1)}"
     )
-    return [
-        dict(zip(_SESSION_COLUMNS, _session_row(row), strict=True))
-        for row in run(client, sql, p)[1]
-    ]
+    return [_session_row(row) for row in run(client, sql, p)[1]]
 
 
-def _session_row(row: tuple[Any, ...]) -> tuple[Any, ...]:
+def _session_row(row: tuple[Any, ...]) -> SessionRow:
     sid, first, last, count, tokens_in, tokens_out, total, cost, errors, user = row
-    return (sid, first, last, int(count), tokens_in, tokens_out, total, cost, int(errors), user)
+    return SessionRow(
+        sid, first, last, int(count), tokens_in, tokens_out, total, cost, int(errors), user
+    )
 
 
 def session_traces(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from tracepond.model.records import StatsRequest
+from tracepond.model.records import StatsRequest, StatsRow
 from tracepond.store._stats import first_bucket_start
 from tracepond.store.clickhouse import _search_sql as q
 from tracepond.store.clickhouse._params import Params
@@ -26,21 +26,9 @@ TRACE_GROUP_COLUMNS: Final = {
     "service": "t.service_name",
     "name": "t.root_name",
 }
-_STATS_COLUMNS: Final = (
-    "bucket_start_ns",
-    "group",
-    "count",
-    "error_count",
-    "p50_ns",
-    "p95_ns",
-    "p99_ns",
-    "input_tokens",
-    "output_tokens",
-    "cost",
-)
 
 
-def stats(client: Any, db: str, request: StatsRequest) -> list[dict[str, Any]]:
+def stats(client: Any, db: str, request: StatsRequest) -> list[StatsRow]:
     p = Params()
     f = request.filters
     overlap = [
@@ -83,7 +71,7 @@ def stats(client: Any, db: str, request: StatsRequest) -> list[dict[str, Any]]:
     return _rows(client, sql, p)
 
 
-def trace_stats(client: Any, db: str, request: StatsRequest) -> list[dict[str, Any]]:
+def trace_stats(client: Any, db: str, request: StatsRequest) -> list[StatsRow]:
     f = request.filters
     query = Query(Params(), [], [])
     p = query.params
@@ -133,21 +121,22 @@ def _bucket(request: StatsRequest, p: Params, column: str) -> str:
     return f"toInt64({origin} + intDiv(toInt128({column}) - {origin}, {size}) * {size})"
 
 
-def _rows(client: Any, sql: str, p: Params) -> list[dict[str, Any]]:
+def _rows(client: Any, sql: str, p: Params) -> list[StatsRow]:
     out = []
     for b, g, count, errors, quantiles, tokens_in, tokens_out, cost in run(client, sql, p)[1]:
         p50, p95, p99 = quantiles
-        values = (
-            int(b),
-            g,
-            int(count),
-            int(errors),
-            p50,
-            p95,
-            p99,
-            int(tokens_in),
-            int(tokens_out),
-            cost,
+        out.append(
+            StatsRow(
+                int(b),
+                g,
+                int(count),
+                int(errors),
+                p50,
+                p95,
+                p99,
+                int(tokens_in),
+                int(tokens_out),
+                cost,
+            )
         )
-        out.append(dict(zip(_STATS_COLUMNS, values, strict=True)))
     return out

@@ -19,7 +19,7 @@ from tracepond.conventions import TraceTotals, summarize
 from tracepond.model.summary import SUMMARY_COLUMNS
 
 # What a summary is computed from, per stored span.
-SOURCE_COLUMNS: Final = (*SUMMARY_COLUMNS, "ingested_ns")
+SOURCE_COLUMNS: Final = (*SUMMARY_COLUMNS, "ingested_ns", "version")
 # The summary table's columns, in the order ``summary_rows`` fills them.
 SUMMARY_SCHEMA: Final = pa.schema(
     [
@@ -58,16 +58,17 @@ def summary_table(rows: list[tuple[Any, ...]]) -> pa.Table:
 
 
 def first_copies(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    """One row per (trace_id, span_id): the copy stored first (two receivers may both have
-    stored a span before either saw the other's), which is the copy reads return too. Rows
-    come back in ingest order, so that ties (two spans starting at the same moment) resolve as
-    they did when the spans arrived."""
-    ingested = SOURCE_COLUMNS.index("ingested_ns")
-    ordered = sorted(rows, key=lambda row: (row[ingested], row[0], row[1]))
-    seen: dict[tuple[bytes, bytes], tuple[Any, ...]] = {}
-    for row in ordered:
-        seen.setdefault((row[0], row[1]), row)
-    return list(seen.values())
+    """One row per (trace_id, span_id): the one of the highest version, which is the copy
+    stored first (two receivers may both have stored a span before either saw the other's)
+    or the newest reindexed one, as reads return it."""
+    version = SOURCE_COLUMNS.index("version")
+    kept: dict[tuple[bytes, bytes], tuple[Any, ...]] = {}
+    for row in rows:
+        key = (row[0], row[1])
+        known = kept.get(key)
+        if known is None or row[version] > known[version]:
+            kept[key] = row
+    return list(kept.values())
 
 
 def summary_rows(project: str, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:

@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 from tracepond.errors import StorageRejected
 from tracepond.model.records import WriteResult
 from tracepond.model.spans import SpanBatch
+from tracepond.store._rules import first_copies, without
 from tracepond.store.clickhouse._params import Params
 from tracepond.store.clickhouse._sql import run, start_range
 from tracepond.store.clickhouse._summaries import (
@@ -73,9 +74,9 @@ class Writer:
         now = self._next_ingested_ns()
         fresh = []
         for project, table in groups:
-            unique = _first_copies(table)
+            unique = first_copies(table)
             stored = self._stored_keys(project, unique)
-            rows = _without(unique, stored)
+            rows = without(unique, stored)
             if rows.num_rows:
                 fresh.append(_stored_form(rows, project, now))
         inserted = sum(t.num_rows for t in fresh)
@@ -108,6 +109,14 @@ class Writer:
         )
         _, rows = run(self.client, sql, p, self.read_settings)
         return {(row[0], row[1]) for row in rows}
+
+    def recompute(self, project: str, trace_ids: list[bytes]) -> None:
+        """Insert the summaries of these traces computed afresh from their stored spans (a
+        summary over as many spans as the stored one replaces it: the last inserted wins)."""
+        with self.lock:
+            summaries = self._recompute(project, trace_ids)
+            if summaries:
+                self._insert_summaries(summaries)
 
     def _recompute(self, project: str, trace_ids: list[bytes]) -> list[tuple[Any, ...]]:
         p = Params()
@@ -166,23 +175,6 @@ def _check_required(table: pa.Table) -> None:
 
 def _trace_ids(table: pa.Table) -> list[bytes]:
     return list(dict.fromkeys(table["trace_id"].to_pylist()))
-
-
-def _first_copies(table: pa.Table) -> pa.Table:
-    keys = zip(table["trace_id"].to_pylist(), table["span_id"].to_pylist(), strict=True)
-    seen: set[tuple[bytes, bytes]] = set()
-    keep = []
-    for key in keys:
-        keep.append(key not in seen)
-        seen.add(key)
-    return table if len(seen) == table.num_rows else table.filter(pa.array(keep))
-
-
-def _without(table: pa.Table, stored: set[tuple[bytes, bytes]]) -> pa.Table:
-    if not stored:
-        return table
-    keys = zip(table["trace_id"].to_pylist(), table["span_id"].to_pylist(), strict=True)
-    return table.filter(pa.array([key not in stored for key in keys]))
 
 
 def _stored_form(table: pa.Table, project: str, now: int) -> pa.Table:

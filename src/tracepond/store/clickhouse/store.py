@@ -1,5 +1,5 @@
-"""The ClickHouse store (see ``store.base`` for the contract and docs/clickhouse.md for the
-design): every receiver opens its own; any number of them may write one database at once."""
+"""The ClickHouse store (see ``store/contract.py`` for the contract and docs/clickhouse.md for
+the design): every receiver opens its own; any number of them may write one database at once."""
 
 from __future__ import annotations
 
@@ -11,13 +11,20 @@ from typing import Any, ParamSpec, TypeVar
 
 from tracepond.deadline import Deadline
 from tracepond.errors import StorageUnavailable, StoreReadError, TracepondError
+from tracepond.model.jaeger import Operation, TraceQuery
 from tracepond.model.keys import KeyRecord
 from tracepond.model.records import (
+    PageToken,
+    RawSpan,
     SearchPage,
     SearchRequest,
+    SessionPage,
     SpanColumns,
+    SpanKey,
     SpanRecord,
     StatsRequest,
+    StatsRow,
+    StoreCapabilities,
     StoreHealth,
     TracePage,
     TraceSummary,
@@ -25,7 +32,17 @@ from tracepond.model.records import (
 )
 from tracepond.model.spans import SpanBatch
 from tracepond.projects import DEFAULT_PROJECT, Project
-from tracepond.store.clickhouse import _admin, _maintenance, _reads, _search, _sessions, _stats
+from tracepond.store import _tokens
+from tracepond.store.clickhouse import (
+    _admin,
+    _jaeger,
+    _maintenance,
+    _reads,
+    _reindex,
+    _search,
+    _sessions,
+    _stats,
+)
 from tracepond.store.clickhouse._connection import Target, parse_url
 from tracepond.store.clickhouse._errors import describe, read_error, write_error
 from tracepond.store.clickhouse._migrate import migrate
@@ -61,8 +78,25 @@ def _read(method: Callable[_P, _R]) -> Callable[_P, _R]:
     return read
 
 
+def _mapped(chunks: Iterator[_R]) -> Iterator[_R]:
+    """``chunks``, with an engine failure while reading them raised as the contract's error."""
+    try:
+        yield from chunks
+    except TracepondError:
+        raise
+    except Exception as exc:
+        raise read_error(exc, None) from exc
+
+
 class ClickHouseStore:
-    """SpanStore over ClickHouse (a server, a cluster, or chdb in-process)."""
+    """The store contract over ClickHouse (a server, a cluster, or chdb in-process)."""
+
+    # Full text has an n-gram skip index; merges are the engine's own (no housekeeping);
+    # deleting traces shrinks the active parts system.parts counts (a size budget works); the
+    # server-wide retention can be a TTL dropping whole day partitions.
+    capabilities = StoreCapabilities(
+        indexed_full_text=True, housekeeping=False, size_budget=True, ttl_retention=True
+    )
 
     def __init__(
         self,
@@ -184,6 +218,15 @@ class ClickHouseStore:
         return _reads.trace(self._client(), self.database, trace_id, columns, project)
 
     @_read
+    def traces(
+        self,
+        trace_ids: Sequence[bytes],
+        columns: SpanColumns = "all",
+        project: str = DEFAULT_PROJECT,
+    ) -> list[tuple[TraceSummary, list[SpanRecord]]]:
+        return _reads.traces(self._client(), self.database, trace_ids, columns, project)
+
+    @_read
     def span(
         self, trace_id: bytes, span_id: bytes, project: str = DEFAULT_PROJECT
     ) -> SpanRecord | None:
@@ -196,7 +239,7 @@ class ClickHouseStore:
 
     @_read
     def list_traces(
-        self, limit: int, after: tuple[int, bytes] | None = None, project: str = DEFAULT_PROJECT
+        self, limit: int, after: PageToken | None = None, project: str = DEFAULT_PROJECT
     ) -> TracePage:
         return _reads.list_traces(self._client(), self.database, limit, after, project)
 
@@ -212,14 +255,20 @@ class ClickHouseStore:
     def sessions(
         self,
         limit: int,
-        after: tuple[int, str] | None,
+        after: PageToken | None,
         since_ns: int | None,
         user_id: str | None,
         project: str = DEFAULT_PROJECT,
-    ) -> list[dict[str, Any]]:
-        return _sessions.sessions(
-            self._client(), self.database, limit, after, since_ns, user_id, project
+    ) -> SessionPage:
+        position = None if after is None else _tokens.session_position(after)
+        rows = _sessions.sessions(
+            self._client(), self.database, limit, position, since_ns, user_id, project
         )
+        more = len(rows) > limit
+        rows = rows[:limit]
+        last = rows[-1] if more and rows else None
+        token = None if last is None else _tokens.session_token(last.last_seen_ns, last.session_id)
+        return SessionPage(rows, token)
 
     @_read
     def session_traces(
@@ -228,11 +277,11 @@ class ClickHouseStore:
         return _sessions.session_traces(self._client(), self.database, session_id, limit, project)
 
     @_read
-    def stats(self, request: StatsRequest) -> list[dict[str, Any]]:
+    def stats(self, request: StatsRequest) -> list[StatsRow]:
         return _stats.stats(self._client(), self.database, request)
 
     @_read
-    def trace_stats(self, request: StatsRequest) -> list[dict[str, Any]]:
+    def trace_stats(self, request: StatsRequest) -> list[StatsRow]:
         return _stats.trace_stats(self._client(), self.database, request)
 
     @_read
@@ -249,6 +298,22 @@ class ClickHouseStore:
     @_read
     def counts(self, project: str | None = None) -> tuple[int, int]:
         return _reads.counts(self._client(), self.database, project)
+
+    # -- Jaeger reads (_jaeger.py) -------------------------------------------------------------
+
+    @_read
+    def services(self, project: str = DEFAULT_PROJECT) -> list[str]:
+        return _jaeger.services(self._client(), self.database, project)
+
+    @_read
+    def operations(
+        self, service: str, kind: int | None = None, project: str = DEFAULT_PROJECT
+    ) -> list[Operation]:
+        return _jaeger.operations(self._client(), self.database, project, service, kind)
+
+    @_read
+    def find_trace_ids(self, query: TraceQuery, project: str = DEFAULT_PROJECT) -> list[bytes]:
+        return _jaeger.find_trace_ids(self._client(), self.database, project, query)
 
     # -- projects ------------------------------------------------------------------------------
 
@@ -338,5 +403,31 @@ class ClickHouseStore:
     def used_bytes(self) -> int:
         return _maintenance.used_bytes(self._client(), self.database)
 
-    def database_bytes(self) -> int:
+    def database_bytes(self) -> int | None:
+        """The active parts' bytes on disk (system.parts, of this node)."""
         return self.used_bytes()
+
+    # -- reindexing (_reindex.py): by key, new row versions, no mutation ------------------------
+
+    def raw_span_chunks(self, size: int) -> Iterator[list[RawSpan]]:
+        return _mapped(_reindex.raw_span_chunks(self._client(), self.database, size))
+
+    def replace_view_columns(
+        self, spans: Sequence[SpanKey], columns: dict[str, list[object]]
+    ) -> None:
+        self._maintain(
+            lambda c: _reindex.replace_view_columns(
+                c, self.database, spans, columns, self._insert_settings
+            )
+        )
+
+    def trace_id_chunks(self, size: int) -> Iterator[tuple[str, list[bytes]]]:
+        return _mapped(_reindex.trace_id_chunks(self._client(), self.database, size))
+
+    def recompute_totals(self, project: str, trace_ids: list[bytes]) -> None:
+        if not trace_ids:
+            return
+        try:
+            self._writer.recompute(project, trace_ids)
+        except Exception as exc:
+            raise write_error(exc) from exc
