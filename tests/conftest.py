@@ -14,6 +14,7 @@ checkpoints, ``--duckdb-*`` flags), it runs on DuckDB alone.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import re
 import signal
@@ -289,13 +290,12 @@ def start_tracepond(tmp_path: Path) -> Iterator[Callable[..., TracepondProcess]]
         server.kill()
 
 
-@pytest.fixture(scope="session")
-def launch_shared_tracepond(
+@contextlib.contextmanager
+def _launcher(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Callable[..., TracepondProcess]]:
-    """For module- or session-scoped servers: ``launch(*flags, store="duckdb", env=None)``
-    starts one on a fresh store in its own temporary directory; all of them are killed when the
-    session ends."""
+    """``launch(*flags, store="duckdb", env=None)`` starts a server on a fresh store in its own
+    temporary directory; all of them are killed when the context ends."""
     started: list[TracepondProcess] = []
 
     def launch(
@@ -306,9 +306,31 @@ def launch_shared_tracepond(
         started.append(server)
         return server
 
-    yield launch
-    for server in started:
-        server.kill()
+    try:
+        yield launch
+    finally:
+        for server in started:
+            server.kill()
+
+
+@pytest.fixture(scope="session")
+def launch_shared_tracepond(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Callable[..., TracepondProcess]]:
+    """For session-scoped servers: ``launch(*flags, store="duckdb", env=None)`` starts one on a
+    fresh store in its own temporary directory; all of them are killed when the session ends."""
+    with _launcher(tmp_path_factory) as launch:
+        yield launch
+
+
+@pytest.fixture(scope="module")
+def launch_module_tracepond(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Callable[..., TracepondProcess]]:
+    """``launch_shared_tracepond`` for module-scoped servers: killed when the module's tests are
+    done, so that servers do not pile up (a chdb server holds a few hundred MB)."""
+    with _launcher(tmp_path_factory) as launch:
+        yield launch
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -330,8 +352,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture(scope="session")
 def store_kind(request: pytest.FixtureRequest) -> StoreKind:
-    """The store this test's servers run on (``pytest_generate_tests`` parametrizes it)."""
+    """The store this test's servers run on (``pytest_generate_tests`` parametrizes it). The
+    chdb runs are part of the suite: without chdb they fail, they are not skipped."""
     kind: StoreKind = request.param
+    if kind == "chdb" and importlib.util.find_spec("chdb") is None:
+        pytest.fail("the chdb runs need chdb: pip install -e '.[dev]'", pytrace=False)
     return kind
 
 

@@ -42,9 +42,9 @@ def send(server: Any, service: str, build: Callable[[Any], None]) -> None:
 
 
 @pytest.fixture(scope="module")
-def jaeger(launch_shared_tracepond: Callable[..., Any], store_kind: StoreKind) -> dict[str, Any]:
+def jaeger(launch_module_tracepond: Callable[..., Any], store_kind: StoreKind) -> dict[str, Any]:
     """One server per store (tests/conftest.py: ``store_kind``), filled by the SDK exporter."""
-    server = launch_shared_tracepond(store=store_kind)
+    server = launch_module_tracepond(store=store_kind)
     suffix = os.urandom(3).hex()
     agent, other = f"agent-{suffix}", f"other-{suffix}"
     ids: dict[str, Any] = {"server": server, "agent": agent, "other": other}

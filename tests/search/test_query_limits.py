@@ -30,8 +30,8 @@ SIMPLE = {"q": '{ name = "s1" }', "limit": 5}
 
 
 @pytest.fixture(scope="module")
-def server(launch_shared_tracepond: Callable[..., Any], store_kind: StoreKind) -> Any:
-    server = launch_shared_tracepond("--query-timeout", str(QUERY_TIMEOUT), store=store_kind)
+def server(launch_module_tracepond: Callable[..., Any], store_kind: StoreKind) -> Any:
+    server = launch_module_tracepond("--query-timeout", str(QUERY_TIMEOUT), store=store_kind)
     for _ in range(50):  # ~500 spans of small chains, as in the report
         _post_chain(server, 10, "s")
     _post_chain(server, CHAIN_SPANS, "c")
@@ -88,11 +88,11 @@ def test_pathological_query_answers_400_while_others_are_served(server: Any, que
 
 
 @pytest.fixture(scope="module")
-def hasty_server(launch_shared_tracepond: Callable[..., Any], store_kind: StoreKind) -> Any:
+def hasty_server(launch_module_tracepond: Callable[..., Any], store_kind: StoreKind) -> Any:
     """A server whose time limit every walk of the long chain exceeds, on any machine, and with
     memory to spare, so that the time limit is what stops it (memory has tests of its own)."""
     roomy = {"TRACEPOND_DUCKDB_MEMORY_LIMIT": "2GB", "TRACEPOND_QUERY_MEMORY_LIMIT": "1GB"}
-    server = launch_shared_tracepond(
+    server = launch_module_tracepond(
         "--query-timeout", str(HASTY_TIMEOUT), env=roomy, store=store_kind
     )
     _post_chain(server, CHAIN_SPANS, "c")

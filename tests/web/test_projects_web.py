@@ -71,9 +71,9 @@ def fill(server: TracepondProcess, headers: dict[str, str] | None = None) -> Pro
 
 @pytest.fixture(scope="module")
 def projects(
-    launch_shared_tracepond: Callable[..., TracepondProcess], store_kind: StoreKind
+    launch_module_tracepond: Callable[..., TracepondProcess], store_kind: StoreKind
 ) -> Projects:
-    return fill(launch_shared_tracepond(store=store_kind))
+    return fill(launch_module_tracepond(store=store_kind))
 
 
 def project_of(url: str) -> str | None:
@@ -216,9 +216,9 @@ def test_a_project_that_cannot_be_read_says_so_in_the_page(page: Any, projects: 
 
 @pytest.fixture(scope="module")
 def keyed(
-    launch_shared_tracepond: Callable[..., TracepondProcess], store_kind: StoreKind
+    launch_module_tracepond: Callable[..., TracepondProcess], store_kind: StoreKind
 ) -> tuple[Projects, str, str]:
-    server = launch_shared_tracepond(
+    server = launch_module_tracepond(
         "--auth", "on", env={"TRACEPOND_AUTH_FAILURES_PER_MINUTE": "1000"}, store=store_kind
     )
     admin = initial_admin_key(server)
