@@ -40,7 +40,11 @@ Writes
   * A write is durable when ``write`` returns: the data is in the database file (its write-ahead
     log) and survives the process being killed. Receivers acknowledge a request only after that.
   * Spans of one trace may arrive over many writes, in any order (children before parents); the
-    per-trace summary is kept current after every write.
+    per-trace summary is kept current after every write, and depends only on which spans are
+    stored, never on their order of arrival (several receivers must agree): its root is the
+    earliest-starting parentless span, ties broken by the smallest span id; until a root is
+    stored, its name and service are those of the earliest-starting span (same tie-break) and
+    ``root_span_id`` is None (``model.summary.head_key``).
   * A failed write stored nothing and raises ``StorageUnavailable`` when retrying later can
     succeed (a full disk, memory, a store recovering) or ``StorageRejected`` when it cannot (the
     data itself: a value the store cannot convert, a constraint).

@@ -73,10 +73,10 @@ def test_deleting_traces_removes_them_from_every_read(store: Any) -> None:
     assert [t.trace_id for t in store.list_traces(10).traces] == [new]
     page = store.search_spans(SearchRequest(Filters(since_ns=0)))
     assert page.count == 2
-    sessions = store.sessions(10, None, None, None)
-    assert [(s["session_id"], s["trace_count"]) for s in sessions] == [("s1", 1)]
+    sessions = store.sessions(10, None, None, None).rows
+    assert [(s.session_id, s.trace_count) for s in sessions] == [("s1", 1)]
     stats = store.stats(StatsRequest(Filters(), 0, 2 * BASE_NS, None, None))
-    assert stats[0]["count"] == 2
+    assert stats[0].count == 2
     assert store.trace_summary(old, project="other") is not None
     store.drop_unused_origins()
     assert store.span(new, store.trace_spans(new)[0]["span_id"])["resource_json"] is not None

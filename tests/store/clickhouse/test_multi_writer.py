@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,13 @@ from tracepond.conventions import batch_from_table
 from tracepond.ingest._rows import to_arrow
 from tracepond.ingest.decode import SpanDecoder
 from tracepond.model.filters import Filters
-from tracepond.model.records import SearchRequest, StatsRequest, TraceSummary
+from tracepond.model.records import (
+    SearchRequest,
+    SessionRow,
+    StatsRequest,
+    StatsRow,
+    TraceSummary,
+)
 from tracepond.model.spans import SpanBatch
 from tracepond.query.filters import parse_query
 from tracepond.store.contract import Store as SpanStore
@@ -154,8 +160,8 @@ def rounded(cost: float | None) -> float | None:
     return None if cost is None else round(cost, 9)
 
 
-def rounded_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{**row, "cost": rounded(row["cost"])} for row in rows]
+def rounded_rows(rows: Sequence[StatsRow | SessionRow]) -> list[Any]:
+    return [replace(row, cost=rounded(row.cost)) for row in rows]
 
 
 def assert_same_reads(store: SpanStore, reference: SpanStore, traces: list[list[Any]]) -> None:
@@ -193,9 +199,9 @@ def assert_same_reads(store: SpanStore, reference: SpanStore, traces: list[list[
     window = StatsRequest(everything, BASE_NS - SECOND, BASE_NS + 1000 * SECOND, None, "name")
     assert rounded_rows(store.stats(window)) == rounded_rows(reference.stats(window))
     assert rounded_rows(store.trace_stats(window)) == rounded_rows(reference.trace_stats(window))
-    sessions = store.sessions(10, None, None, None)
-    assert rounded_rows(sessions) == rounded_rows(reference.sessions(10, None, None, None))
-    assert sessions[0]["trace_count"] == len(traces)
+    sessions = store.sessions(10, None, None, None).rows
+    assert rounded_rows(sessions) == rounded_rows(reference.sessions(10, None, None, None).rows)
+    assert sessions[0].trace_count == len(traces)
 
 
 def test_a_span_both_receivers_stored_is_read_once(tmp_path: Path) -> None:
@@ -227,7 +233,7 @@ def test_a_span_both_receivers_stored_is_read_once(tmp_path: Path) -> None:
             assert sorted(r["name"] for r in page.rows) == ["child", "first copy"]
             assert page.count == 2
             stats = store.stats(StatsRequest(Filters(), 0, 2 * BASE_NS, None, None))
-            assert stats[0]["count"] == 2
+            assert stats[0].count == 2
     finally:
         first.close()
         second.close()

