@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import httpx
 import pytest
@@ -39,6 +39,7 @@ READY = re.compile(
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 60.0
 
+T = TypeVar("T")
 StoreKind = Literal["duckdb", "chdb"]
 # The stores that tests taking ``store_kind`` run against.
 STORES: tuple[StoreKind, ...] = ("duckdb", "chdb")
@@ -341,16 +342,18 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Every test that takes ``store_kind`` (directly or through its fixtures) runs once per
-    store, on DuckDB alone when marked ``duckdb_only``. Session-scoped, so that pytest runs the
-    tests store by store and each shared server starts once per store."""
+    store, on DuckDB alone when marked ``duckdb_only``. Module-scoped: a module's tests run
+    store by store, and the suite keeps its order (a session-scoped parameter would make pytest
+    move every per-store test to the front, the browser tests' running event loop with them).
+    Servers shared across modules are cached per store for the session (``per_store``)."""
     if "store_kind" not in metafunc.fixturenames:
         return
     only = metafunc.definition.get_closest_marker("duckdb_only")
     kinds = ["duckdb"] if only else list(STORES)
-    metafunc.parametrize("store_kind", kinds, ids=kinds, indirect=True, scope="session")
+    metafunc.parametrize("store_kind", kinds, ids=kinds, indirect=True, scope="module")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def store_kind(request: pytest.FixtureRequest) -> StoreKind:
     """The store this test's servers run on (``pytest_generate_tests`` parametrizes it). The
     chdb runs are part of the suite: without chdb they fail, they are not skipped."""
@@ -366,12 +369,18 @@ def shared_server(
 ) -> Callable[[StoreKind], TracepondProcess]:
     """``shared_server(store)``: the session's server with default limits on that store,
     started on first use; tests that share it must use fresh trace ids."""
-    servers: dict[StoreKind, TracepondProcess] = {}
+    return per_store(lambda store: launch_shared_tracepond(store=store))
 
-    def get(store: StoreKind) -> TracepondProcess:
-        if store not in servers:
-            servers[store] = launch_shared_tracepond(store=store)
-        return servers[store]
+
+def per_store(build: Callable[[StoreKind], T]) -> Callable[[StoreKind], T]:
+    """``build(store)`` once per store, on first use: for session fixtures that module-scoped
+    per-store fixtures share (``store_kind`` is module-scoped)."""
+    built: dict[StoreKind, T] = {}
+
+    def get(store: StoreKind) -> T:
+        if store not in built:
+            built[store] = build(store)
+        return built[store]
 
     return get
 

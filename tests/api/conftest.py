@@ -10,7 +10,7 @@ import pytest
 from conftest import StoreKind, TracepondProcess
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def tracepond_server(
     shared_server: Callable[[StoreKind], TracepondProcess], store_kind: StoreKind
 ) -> TracepondProcess:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from conftest import StoreKind, TracepondProcess
+from conftest import StoreKind, TracepondProcess, per_store
 
 from .data import huge_trace, run_demo, xss_trace
 
@@ -78,7 +78,7 @@ class WebData:
     huge: str
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def tracepond_server(
     shared_server: Callable[[StoreKind], TracepondProcess], store_kind: StoreKind
 ) -> TracepondProcess:
@@ -86,12 +86,24 @@ def tracepond_server(
 
 
 @pytest.fixture(scope="session")
-def web(launch_shared_tracepond: Callable[..., TracepondProcess], store_kind: StoreKind) -> WebData:
-    server = launch_shared_tracepond(store=store_kind)
-    huge = huge_trace(server)
-    xss = xss_trace(server)
-    demo = run_demo(server)
-    return WebData(server, demo, xss, huge)
+def web_servers(
+    launch_shared_tracepond: Callable[..., TracepondProcess],
+) -> Callable[[StoreKind], WebData]:
+    """``web_servers(store)``: the filled server of that store, filled on first use."""
+
+    def filled(store: StoreKind) -> WebData:
+        server = launch_shared_tracepond(store=store)
+        huge = huge_trace(server)
+        xss = xss_trace(server)
+        demo = run_demo(server)
+        return WebData(server, demo, xss, huge)
+
+    return per_store(filled)
+
+
+@pytest.fixture(scope="module")
+def web(web_servers: Callable[[StoreKind], WebData], store_kind: StoreKind) -> WebData:
+    return web_servers(store_kind)
 
 
 @dataclass
