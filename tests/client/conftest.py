@@ -3,6 +3,6 @@ tests/search/seed.py plus every captured real-producer request (tests/search/con
 
 from __future__ import annotations
 
-from search.conftest import seed, seeded, server
+from search.conftest import seed, seeded, seeded_servers, server
 
-__all__ = ["seed", "seeded", "server"]
+__all__ = ["seed", "seeded", "seeded_servers", "server"]

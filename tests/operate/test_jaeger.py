@@ -21,6 +21,8 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 
+from conftest import StoreKind
+
 TAG_TYPES = {"string": str, "bool": bool, "int64": int, "float64": float}
 
 
@@ -40,8 +42,9 @@ def send(server: Any, service: str, build: Callable[[Any], None]) -> None:
 
 
 @pytest.fixture(scope="module")
-def jaeger(launch_shared_tracepond: Callable[..., Any]) -> dict[str, Any]:
-    server = launch_shared_tracepond()
+def jaeger(launch_module_tracepond: Callable[..., Any], store_kind: StoreKind) -> dict[str, Any]:
+    """One server per store (tests/conftest.py: ``store_kind``), filled by the SDK exporter."""
+    server = launch_module_tracepond(store=store_kind)
     suffix = os.urandom(3).hex()
     agent, other = f"agent-{suffix}", f"other-{suffix}"
     ids: dict[str, Any] = {"server": server, "agent": agent, "other": other}

@@ -3,10 +3,12 @@ combinations, syntax errors with positions, and values that try to be SQL."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
 
+from ingest.otlp_build import chain, make_request, trace_id
 from tracepond.query.ql_lexer import QuerySyntaxError
 from tracepond.query.ql_parser import parse
 
@@ -64,6 +66,17 @@ def test_child_and_descendant_select_different_spans(server: Any, seed: Any) -> 
     anywhere = spans('{ name = "agent.loop" } >> { name = "chat claude" }')
     assert direct == {seed.span_ids["deep.llm2"]}
     assert anywhere == {seed.span_ids["deep.llm2"], seed.span_ids["deep.llm"]}
+
+
+def test_descendant_found_more_than_a_thousand_levels_down(tracepond_server: Any) -> None:
+    """`>>` has no depth limit of its own: an agent that recursed 1,200 times is searchable."""
+    depth, service = 1_200, f"deep-{os.urandom(3).hex()}"
+    spans = chain(trace_id(), depth, name="level")
+    request = make_request(spans, service=service).SerializeToString()
+    assert tracepond_server.post_otlp(request).status_code == 200
+    q = f'{{ name = "level0" }} >> {{ name = "level{depth - 1}" }}'
+    page = tracepond_server.get_json("/api/spans", q=q, service=service)
+    assert [s["span_id"] for s in page["spans"]] == [spans[-1].span_id.hex()]
 
 
 def test_span_search_filters(server: Any, seed: Any) -> None:

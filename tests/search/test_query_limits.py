@@ -14,6 +14,7 @@ import httpx
 import orjson
 import pytest
 
+from conftest import StoreKind
 from ingest.otlp_build import BASE_NS, make_request, make_span, span_id, trace_id
 
 QUERY_TIMEOUT = 3.0
@@ -29,8 +30,8 @@ SIMPLE = {"q": '{ name = "s1" }', "limit": 5}
 
 
 @pytest.fixture(scope="module")
-def server(launch_shared_tracepond: Callable[..., Any]) -> Any:
-    server = launch_shared_tracepond("--query-timeout", str(QUERY_TIMEOUT))
+def server(launch_module_tracepond: Callable[..., Any], store_kind: StoreKind) -> Any:
+    server = launch_module_tracepond("--query-timeout", str(QUERY_TIMEOUT), store=store_kind)
     for _ in range(50):  # ~500 spans of small chains, as in the report
         _post_chain(server, 10, "s")
     _post_chain(server, CHAIN_SPANS, "c")
@@ -87,11 +88,13 @@ def test_pathological_query_answers_400_while_others_are_served(server: Any, que
 
 
 @pytest.fixture(scope="module")
-def hasty_server(launch_shared_tracepond: Callable[..., Any]) -> Any:
+def hasty_server(launch_module_tracepond: Callable[..., Any], store_kind: StoreKind) -> Any:
     """A server whose time limit every walk of the long chain exceeds, on any machine, and with
     memory to spare, so that the time limit is what stops it (memory has tests of its own)."""
     roomy = {"TRACEPOND_DUCKDB_MEMORY_LIMIT": "2GB", "TRACEPOND_QUERY_MEMORY_LIMIT": "1GB"}
-    server = launch_shared_tracepond("--query-timeout", str(HASTY_TIMEOUT), env=roomy)
+    server = launch_module_tracepond(
+        "--query-timeout", str(HASTY_TIMEOUT), env=roomy, store=store_kind
+    )
     _post_chain(server, CHAIN_SPANS, "c")
     small = trace_id()
     request = make_request([make_span(small, span_id(), "small", start=BASE_NS)])

@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from conftest import StoreKind
 from ingest.otlp_build import BASE_NS, chain, flatten, make_request, make_span, span_id, trace_id
 
 from .seed import S
@@ -148,14 +149,16 @@ def test_skeleton_of_a_50k_span_trace(server: Any) -> None:
     assert server.get_json(f"/api/traces/{trace.hex()}/skeleton", max_depth=0)["total"] == 1
 
 
-def test_otlp_export_imports_back_unchanged(start_tracepond: Any, tmp_path: Path) -> None:
+def test_otlp_export_imports_back_unchanged(
+    start_tracepond: Any, store_kind: StoreKind, tmp_path: Path
+) -> None:
     # Servers of their own: the golden trace's times fall inside the seeded store's range.
-    server = start_tracepond(db_path=tmp_path / "original.duckdb")
+    server = start_tracepond(store=store_kind, db_path=tmp_path / f"original.{store_kind}")
     assert server.post_otlp(FULL_TRACE.read_bytes(), "application/json").status_code == 200
     trace = "5b8efff798038103d269b633813fc60c"
     exported = server.get(f"/api/traces/{trace}/otlp")
     assert exported.status_code == 200
-    other = start_tracepond(db_path=tmp_path / "copy.duckdb")
+    other = start_tracepond(store=store_kind, db_path=tmp_path / f"copy.{store_kind}")
     assert other.post_otlp(exported.content, "application/json").status_code == 200
     original, copy = server.trace(trace), other.trace(trace)
     assert copy == original
@@ -163,8 +166,8 @@ def test_otlp_export_imports_back_unchanged(start_tracepond: Any, tmp_path: Path
     assert server.get(f"/api/traces/{'0' * 31 + '1'}/otlp").status_code == 404
 
 
-def test_pages_stay_correct_while_spans_arrive(start_tracepond: Any) -> None:
-    server = start_tracepond()
+def test_pages_stay_correct_while_spans_arrive(start_tracepond: Any, store_kind: StoreKind) -> None:
+    server = start_tracepond(store=store_kind)
     traces = [trace_id() for _ in range(60)]
     for i, trace in enumerate(traces):
         spans = chain(trace, 3, start=BASE_NS + i * S)
@@ -198,9 +201,9 @@ def test_pages_stay_correct_while_spans_arrive(start_tracepond: Any) -> None:
 
 
 def test_a_span_arriving_after_the_first_page_does_not_change_what_matches(
-    start_tracepond: Any,
+    start_tracepond: Any, store_kind: StoreKind
 ) -> None:
-    server = start_tracepond()
+    server = start_tracepond(store=store_kind)
     traces = [trace_id() for _ in range(6)]
     for i, trace in enumerate(traces):
         # The first four traces mention "heron"; the last two do not, yet.
@@ -224,9 +227,9 @@ def test_a_span_arriving_after_the_first_page_does_not_change_what_matches(
 
 
 def test_skeleton_pages_come_from_one_snapshot_while_the_trace_grows(
-    start_tracepond: Any,
+    start_tracepond: Any, store_kind: StoreKind
 ) -> None:
-    server = start_tracepond()
+    server = start_tracepond(store=store_kind)
     trace, root = trace_id(), span_id()
     spans = [make_span(trace, root, "agent", start=BASE_NS, end=BASE_NS + 100 * S)]
     spans += [

@@ -1,5 +1,6 @@
 """Browser fixtures: Debian's Chromium driven by Playwright for Python (never Playwright's own
-browser download), one server filled with the demo, XSS and huge traces for the session, and
+browser download), one server per store (tests/conftest.py: ``store_kind``) filled with the
+demo, XSS and huge traces for the session, the session's default server per store too, and
 screenshots saved under $TRACEPOND_TEST_ARTIFACTS/web/ (default: test-artifacts/web/ in the
 repository)."""
 
@@ -14,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from conftest import TracepondProcess
+from conftest import StoreKind, TracepondProcess, per_store
 
 from .data import huge_trace, run_demo, xss_trace
 
@@ -77,13 +78,32 @@ class WebData:
     huge: str
 
 
+@pytest.fixture(scope="module")
+def tracepond_server(
+    shared_server: Callable[[StoreKind], TracepondProcess], store_kind: StoreKind
+) -> TracepondProcess:
+    return shared_server(store_kind)
+
+
 @pytest.fixture(scope="session")
-def web(launch_shared_tracepond: Callable[..., TracepondProcess]) -> WebData:
-    server = launch_shared_tracepond()
-    huge = huge_trace(server)
-    xss = xss_trace(server)
-    demo = run_demo(server)
-    return WebData(server, demo, xss, huge)
+def web_servers(
+    launch_shared_tracepond: Callable[..., TracepondProcess],
+) -> Callable[[StoreKind], WebData]:
+    """``web_servers(store)``: the filled server of that store, filled on first use."""
+
+    def filled(store: StoreKind) -> WebData:
+        server = launch_shared_tracepond(store=store)
+        huge = huge_trace(server)
+        xss = xss_trace(server)
+        demo = run_demo(server)
+        return WebData(server, demo, xss, huge)
+
+    return per_store(filled)
+
+
+@pytest.fixture(scope="module")
+def web(web_servers: Callable[[StoreKind], WebData], store_kind: StoreKind) -> WebData:
+    return web_servers(store_kind)
 
 
 @dataclass

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from conftest import TracepondProcess
+from conftest import StoreKind, TracepondProcess
 from ingest.otlp_build import BASE_NS, make_span, span_id, trace_id
 
 from .conftest import WebData, screenshot
@@ -170,9 +170,9 @@ def test_live_indicator_shows_paused_while_a_query_error_stops_polling(
 
 
 def test_dashboard_opens_on_the_recent_data_with_names_whole(
-    page: Any, start_tracepond: Callable[..., TracepondProcess]
+    page: Any, start_tracepond: Callable[..., TracepondProcess], store_kind: StoreKind
 ) -> None:
-    server = start_tracepond()
+    server = start_tracepond(store=store_kind)
     now = time.time_ns()
     long_name = "retrieve_documents_from_the_customer_knowledge_base_with_reranking_and_filters"
     traces = []

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from auth.keys import bearer, create_key, initial_admin_key
-from conftest import TracepondProcess
+from conftest import StoreKind, TracepondProcess
 from ingest.otlp_build import make_request, make_span, span_id, trace_id
 
 PROJECTS = ("alpha", "beta")
@@ -70,8 +70,10 @@ def fill(server: TracepondProcess, headers: dict[str, str] | None = None) -> Pro
 
 
 @pytest.fixture(scope="module")
-def projects(launch_shared_tracepond: Callable[..., TracepondProcess]) -> Projects:
-    return fill(launch_shared_tracepond())
+def projects(
+    launch_module_tracepond: Callable[..., TracepondProcess], store_kind: StoreKind
+) -> Projects:
+    return fill(launch_module_tracepond(store=store_kind))
 
 
 def project_of(url: str) -> str | None:
@@ -213,9 +215,11 @@ def test_a_project_that_cannot_be_read_says_so_in_the_page(page: Any, projects: 
 
 
 @pytest.fixture(scope="module")
-def keyed(launch_shared_tracepond: Callable[..., TracepondProcess]) -> tuple[Projects, str, str]:
-    server = launch_shared_tracepond(
-        "--auth", "on", env={"TRACEPOND_AUTH_FAILURES_PER_MINUTE": "1000"}
+def keyed(
+    launch_module_tracepond: Callable[..., TracepondProcess], store_kind: StoreKind
+) -> tuple[Projects, str, str]:
+    server = launch_module_tracepond(
+        "--auth", "on", env={"TRACEPOND_AUTH_FAILURES_PER_MINUTE": "1000"}, store=store_kind
     )
     admin = initial_admin_key(server)
     filled = fill(server, bearer(admin))

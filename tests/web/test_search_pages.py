@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 import pytest
 from playwright.sync_api import expect
 
-from conftest import TracepondProcess
+from conftest import StoreKind, TracepondProcess
 from ingest.otlp_build import make_span, span_id, trace_id
 
 from .conftest import WebData, screenshot
@@ -263,11 +263,11 @@ def test_dashboard_charts_show_the_stats_api(page: Any, web: WebData) -> None:
 
 
 def test_dashboard_counts_traces_not_spans(
-    page: Any, start_tracepond: Callable[..., TracepondProcess]
+    page: Any, start_tracepond: Callable[..., TracepondProcess], store_kind: StoreKind
 ) -> None:
     """Seven traces of six spans each, two with an error span (one of them with two): the
     dashboard shows 7 traces and 2 with errors over time, and 42 spans."""
-    server = start_tracepond()
+    server = start_tracepond(store=store_kind)
     now = time.time_ns()
     traces = []
     for i in range(7):
