@@ -75,7 +75,16 @@ def test_descendant_found_more_than_a_thousand_levels_down(tracepond_server: Any
     request = make_request(spans, service=service).SerializeToString()
     assert tracepond_server.post_otlp(request).status_code == 200
     q = f'{{ name = "level0" }} >> {{ name = "level{depth - 1}" }}'
-    page = tracepond_server.get_json("/api/spans", q=q, service=service)
+    response = tracepond_server.get("/api/spans", q=q, service=service)
+    if tracepond_server.store == "chdb" and response.status_code != 200:
+        # ClickHouse walks a tree one recursion round per level (milliseconds each), bounded in
+        # depth (docs/clickhouse.md): past the time limit or the depth, a clear answer, never
+        # a 500 (it was one: ClickHouse's default depth of 1,000 levels).
+        error = response.json()["error"]["code"]
+        assert (response.status_code, error) in {(503, "query_timeout"), (400, "query_too_complex")}
+        return
+    assert response.status_code == 200, response.text
+    page = response.json()
     assert [s["span_id"] for s in page["spans"]] == [spans[-1].span_id.hex()]
 
 

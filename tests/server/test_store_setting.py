@@ -281,6 +281,7 @@ def test_a_chdb_store_reads_under_the_settings_limits(tmp_path: Path) -> None:
     store = open_store(parse_store_url(f"chdb://{tmp_path / 'ch'}"), settings.store_options())
     try:
         limits = store._sessions.read_settings  # type: ignore[attr-defined]
-        assert limits == {"max_execution_time": 4.0, "max_memory_usage": 1_000_000_000}
+        assert limits["max_execution_time"] == 4.0
+        assert limits["max_memory_usage"] == 1_000_000_000
     finally:
         store.close()

@@ -14,6 +14,7 @@ from tracepond.errors import (
     QueryCancelled,
     QueryMemoryLimit,
     QueryTimeout,
+    QueryTooComplex,
     StorageRejected,
     StorageUnavailable,
     StoreReadError,
@@ -23,6 +24,8 @@ from tracepond.errors import (
 TIMEOUT_EXCEEDED = 159
 QUERY_WAS_CANCELLED = 394
 MEMORY_LIMIT_EXCEEDED = 241
+# A recursive CTE (a descendant walk) deeper than max_recursive_cte_evaluation_depth.
+TOO_DEEP_RECURSION = 306
 # What the data of a write itself causes: retrying the same data fails the same way.
 _DATA_ERRORS = frozenset(
     {
@@ -67,6 +70,13 @@ def read_error(exc: BaseException, deadline: Deadline | None) -> TracepondError:
         return deadline.error() if deadline is not None else QueryCancelled("the read was stopped")
     if code == TIMEOUT_EXCEEDED:
         return QueryTimeout("the query ran past the store's time limit and was stopped")
+    if code == TOO_DEEP_RECURSION:
+        return QueryTooComplex(
+            "a descendant walk (>>) went deeper than this store follows a trace's tree;"
+            " use child (>) selectors or narrow the query",
+            position=0,
+            expected="a shallower descendant walk",
+        )
     if code == MEMORY_LIMIT_EXCEEDED:
         return QueryMemoryLimit(
             "the query needs more memory than the server allows a query; narrow it"

@@ -50,6 +50,11 @@ from tracepond.store.clickhouse._session import Sessions
 from tracepond.store.clickhouse._writer import Writer
 
 log = logging.getLogger(__name__)
+# The deepest level a descendant walk (``>>``) follows. ClickHouse's default is 1,000; each
+# level is one more round of the recursion (milliseconds each), and ClickHouse does not stop a
+# recursion at its time limit, so the depth is what bounds the walk's time: deeper is refused
+# with 400 query_too_complex (DuckDB's walk has no such bound, only its time limit).
+MAX_TREE_DEPTH = 2_000
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -116,7 +121,7 @@ class ClickHouseStore:
         self.target = target
         self.database = target.database
         self.cluster = cluster
-        read_settings: dict[str, Any] = {}
+        read_settings: dict[str, Any] = {"max_recursive_cte_evaluation_depth": MAX_TREE_DEPTH}
         if max_execution_time is not None:
             read_settings["max_execution_time"] = max_execution_time
         if max_memory_usage is not None:
