@@ -175,6 +175,7 @@ class ServerSettings:
             clickhouse_cluster=self.clickhouse_cluster,
             clickhouse_insert_quorum=self.clickhouse_insert_quorum,
             clickhouse_query_memory=self.clickhouse_query_memory,
+            retention_ns=self.retention_ns,
         )
 
 

@@ -267,6 +267,7 @@ def test_factory_hands_the_clickhouse_store_its_options(monkeypatch: pytest.Monk
     open_store(parse_store_url("clickhouse://h/db"), settings.store_options())
     assert given == [
         {
+            "ttl_days": None,
             "cluster": "c1",
             "insert_quorum": 2,
             "max_execution_time": 3.0,
@@ -285,3 +286,19 @@ def test_a_chdb_store_reads_under_the_settings_limits(tmp_path: Path) -> None:
         assert limits["max_memory_usage"] == 1_000_000_000
     finally:
         store.close()
+
+
+def test_the_retention_reaches_the_clickhouse_store_as_whole_days_of_ttl(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    given: list[object] = []
+
+    def from_url(url: str, **options: object) -> object:
+        given.append(options["ttl_days"])
+        return object()
+
+    monkeypatch.setitem(sys.modules, "tracepond.store.clickhouse", fake_clickhouse_module(from_url))
+    for retention in ("30d", "36h", "1h"):
+        settings = ServerSettings.load(env={}, retention_ns=retention)
+        open_store(parse_store_url("clickhouse://h/db"), settings.store_options())
+    assert given == [30, 2, 1]

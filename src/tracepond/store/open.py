@@ -14,6 +14,7 @@ from tracepond.store.contract import Store
 from tracepond.store.url import StoreUrl
 
 CLICKHOUSE_EXTRA = "pip install 'tracepond[clickhouse]'"
+DAY_NS = 86_400 * 10**9
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,9 @@ class StoreOptions:
     clickhouse_cluster: str | None = None
     clickhouse_insert_quorum: int | str | None = None
     clickhouse_query_memory: str | None = None
+    # The server-wide retention (--retention), which the ClickHouse store also applies as table
+    # TTLs that drop whole day partitions (the retention task deletes the rest on time).
+    retention_ns: int | None = None
 
 
 def open_store(url: StoreUrl, options: StoreOptions | None = None) -> Store:
@@ -85,7 +89,9 @@ def _clickhouse_options(options: StoreOptions) -> dict[str, Any]:
     from tracepond.store._checkpoints import parse_size
 
     memory = options.clickhouse_query_memory
+    retention = options.retention_ns
     return {
+        "ttl_days": -(-retention // DAY_NS) if retention else None,
         "cluster": options.clickhouse_cluster,
         "insert_quorum": options.clickhouse_insert_quorum,
         "max_execution_time": options.query_timeout,
