@@ -120,10 +120,11 @@ def write_prices(path: Path, mini_input: float) -> Path:
 
 
 def test_price_file_overrides_reach_the_decode_workers_and_reindex_reprices(
-    start_tracepond: Any, tmp_path: Path
+    start_tracepond: Any, tmp_path: Path, store_kind: str
 ) -> None:
     prices = write_prices(tmp_path / "prices.yaml", mini_input=1)
-    server = start_tracepond("--prices", str(prices), "--decode-workers", "2")
+    server = start_tracepond("--prices", str(prices), "--decode-workers", "2", store=store_kind)
+    store = store_url(server)
     calls = [
         chat("gpt-4o-mini", "openai", 1_000_000, 0),
         chat("acme-13b", "ollama", 1_000_000, 1_000_000),
@@ -142,9 +143,9 @@ def test_price_file_overrides_reach_the_decode_workers_and_reindex_reprices(
 
     # The price changes: reindex with the new file, and every total follows.
     write_prices(prices, mini_input=3)
-    done = reindex(server.db_path, "--prices", str(prices))
+    done = reindex(store, "--prices", str(prices))
     assert done.returncode == 0, done.stderr
-    server = start_tracepond()
+    server = start_tracepond(store=store_kind)
     trees = wait_for_traces(server, first + second)
     mini = [tree for tree in trees if "gpt-4o-mini" in llm_view(tree)["model"]]
     assert [llm_view(tree)["cost"] for tree in mini] == pytest.approx([3.0, 3.0])
@@ -159,17 +160,23 @@ def test_price_file_overrides_reach_the_decode_workers_and_reindex_reprices(
 
     # Without --prices, reindex prices with the bundled table: gpt-4o-mini at $0.15 / 1M,
     # and the self-hosted model is not priced.
-    assert reindex(server.db_path).returncode == 0
-    server = start_tracepond()
+    assert reindex(store).returncode == 0
+    server = start_tracepond(store=store_kind)
     views = [llm_view(tree) for tree in wait_for_traces(server, first)]
     assert views[0]["cost"] == pytest.approx(0.15)
     assert views[0]["cost_price"] == "genai-prices:openai/gpt-4o-mini"
     assert (views[1]["cost"], views[1]["cost_source"]) == (None, None)
 
 
-def reindex(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def store_url(server: Any) -> str:
+    """The server's store as ``--store`` takes it (DuckDB file or chdb directory)."""
+    scheme = "chdb" if server.store == "chdb" else "duckdb"
+    return f"{scheme}://{server.data_path}"
+
+
+def reindex(store: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "tracepond.cli", "reindex", "--db", str(db), *args],
+        [sys.executable, "-m", "tracepond.cli", "reindex", "--store", store, *args],
         capture_output=True,
         text=True,
         timeout=120,
@@ -203,7 +210,7 @@ def test_a_bad_price_file_stops_the_start_with_a_clear_message(tmp_path: Path) -
     assert missing.returncode == 1
     assert "nope.yaml: cannot read it" in missing.stderr and "Traceback" not in missing.stderr
     db.touch()
-    refused = reindex(db, "--prices", str(bad))
+    refused = reindex(f"duckdb://{db}", "--prices", str(bad))
     assert refused.returncode == 1 and "unknown key(s) inputt" in refused.stderr
 
 
