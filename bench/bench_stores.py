@@ -56,6 +56,11 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=40, help="runs of each search")
     parser.add_argument("--settle", type=float, default=20.0, help="idle seconds before reads")
     parser.add_argument("--workdir", type=Path, help="keep the stores here (default: a temp dir)")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="a DuckDB store already filled in --workdir: measure its reads again, no fill",
+    )
     return parser.parse_args(argv)
 
 
@@ -103,31 +108,80 @@ def fill(server: ServerProcess, spans: int, senders: int) -> tuple[dict[str, Any
     }, ids
 
 
-def reads(
-    server: ServerProcess, ids: TraceIds, requests: int, args: argparse.Namespace
-) -> dict[str, Any]:
+def sampled_trace_ids(db: Path, count: int) -> list[bytes]:
+    """Random trace ids of a filled DuckDB file (--reuse: the fill's ids are not kept)."""
+    import duckdb
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        sql = f"SELECT trace_id FROM traces USING SAMPLE {int(count)} ROWS"
+        return [row[0] for row in con.execute(sql).fetchall()]
+
+
+def fetch_ids(server: ServerProcess, trace_ids: list[bytes]) -> dict[str, Any]:
     api = ApiClient(server.http_port)
+    latencies: list[float] = []
+    failures = 0
     try:
-        fetch = fetch_latency(api, ids, list(range(requests)), args.fetches, seed=7)
+        for trace_id in trace_ids:
+            started = time.perf_counter()
+            status, _ = api.get(f"/api/traces/{trace_id.hex()}")
+            latencies.append((time.perf_counter() - started) * 1000)
+            failures += status != 200
     finally:
         api.close()
+    ordered = sorted(latencies)
+    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
+    return {
+        "count": len(ordered),
+        "failures": failures,
+        "latency_ms": {"p50": pick(0.5), "p95": pick(0.95)},
+    }
+
+
+def reads(
+    server: ServerProcess,
+    ids: TraceIds | None,
+    requests: int,
+    args: argparse.Namespace,
+    sampled: list[bytes] | None = None,
+) -> dict[str, Any]:
+    if sampled is not None:
+        fetch = fetch_ids(server, sampled)
+    else:
+        assert ids is not None
+        api = ApiClient(server.http_port)
+        try:
+            fetch = fetch_latency(api, ids, list(range(requests)), args.fetches, seed=7)
+        finally:
+            api.close()
     timings: dict[str, Any] = {"fetch": fetch}
     paths = queries()
     for name in SEARCHES:
-        timings[name] = measure(server.http_port, paths[name], args.runs)
+        try:
+            timings[name] = measure(server.http_port, paths[name], args.runs)
+        except RuntimeError as exc:  # an error answer is a result too (e.g. a memory limit)
+            timings[name] = {"error": str(exc)[:300], "p50_ms": math.nan, "p95_ms": math.nan}
+            print(f"  {name}: {exc}", flush=True)
     return timings
 
 
 def run_store(kind: str, workdir: Path, args: argparse.Namespace) -> dict[str, Any]:
     url, where = store_url(kind, workdir)
+    reuse = args.reuse and kind == "duckdb" and where.exists()
+    sampled = sampled_trace_ids(where, args.fetches) if reuse else None
     server = ServerProcess(where, store_url=url)
-    server.start(timeout=180)
+    server.start(timeout=600)
     try:
-        print(f"[{kind}] filling {args.spans:,} spans ...", flush=True)
-        filled, ids = fill(server, args.spans, args.senders)
+        if reuse:
+            spans = json.loads((workdir / "fill.json").read_text())
+            filled, ids = spans, None
+        else:
+            print(f"[{kind}] filling {args.spans:,} spans ...", flush=True)
+            filled, ids = fill(server, args.spans, args.senders)
+            (workdir / "fill.json").write_text(json.dumps(filled))
         print(f"[{kind}] {filled}", flush=True)
         time.sleep(args.settle)  # the idle checkpoint (DuckDB) or merges (ClickHouse)
-        timings = reads(server, ids, filled["requests"], args)
+        timings = reads(server, ids, filled["requests"], args, sampled)
     finally:
         server.stop(timeout=600)
     size = bytes_on_disk(where)
