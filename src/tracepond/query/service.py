@@ -31,6 +31,9 @@ class QueryService:
     def __init__(self, store: QueryStore, timeout_seconds: float | None = None) -> None:
         self._store = store
         self.timeout_seconds = timeout_seconds
+        # Projects are never deleted, so a name once found stays valid and every read can skip
+        # the store's lookup; names not found are asked again (another receiver may create them).
+        self._known_projects: set[str] = set()
 
     def deadline(self) -> Deadline:
         """A new deadline of the query time limit, for a caller that may cancel it earlier."""
@@ -181,8 +184,11 @@ class QueryService:
         """``name`` when it is a project that exists: every read names one (400 otherwise:
         unknown_project, invalid_request)."""
         check_project_name(name)
+        if name in self._known_projects:
+            return name
         if not self._store.projects_exists(name):
             raise UnknownProject(f"project {name!r} does not exist")
+        self._known_projects.add(name)
         return name
 
     def create_project(

@@ -38,6 +38,12 @@ def get_project(cursor: Any, name: str) -> Project | None:
     return _project(rows[0]) if rows else None
 
 
+def project_exists(cursor: Any, name: str) -> bool:
+    """Whether the project exists, without its counts (every read of the API asks this)."""
+    sql = "SELECT 1 FROM projects WHERE name = $name LIMIT 1"
+    return bool(cursor.execute(sql, {"name": name}).fetchall())
+
+
 def create_project(
     cursor: Any, name: str, description: str | None, retention_ns: int | None
 ) -> Project:

@@ -1222,7 +1222,7 @@ class DuckDBStore:
         return _projects.get_project(self._reader(), name)
 
     def projects_exists(self, name: str) -> bool:
-        return self.projects_get(name) is not None
+        return _projects.project_exists(self._reader(), name)
 
     @_read
     def projects_create(

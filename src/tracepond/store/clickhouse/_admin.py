@@ -58,6 +58,13 @@ def get_project(client: Any, db: str, name: str) -> Project | None:
     return _project(rows[0]) if rows else None
 
 
+def project_exists(client: Any, db: str, name: str) -> bool:
+    """Whether the project exists, without its counts (every read of the API asks this)."""
+    p = Params()
+    sql = f"SELECT 1 FROM {db}.projects WHERE name = {p.add(name)} LIMIT 1"
+    return bool(run(client, sql, p)[1])
+
+
 def create_project(
     client: Any, db: str, name: str, description: str | None, retention_ns: int | None
 ) -> Project:

@@ -1,11 +1,10 @@
 """Reads of one trace or span, trace listing and counts.
 
-A trace read looks the summary up first (``traces`` FINAL, by its sort key), then reads the
-spans within the hours the summary spans (the spans table's sort key starts with the project
-and the start hour, so the primary index narrows the read to those hours before the trace id)
-and committed by the summary's newest ingest time, keeping one copy of each span: the one of
-the highest ``version`` (the first stored copy, or the newest reindexed one: store/clickhouse/
-_reindex.py).
+A trace read looks the summary up (``traces`` FINAL, by its sort key) and reads the spans within
+the hours the summary spans (the spans table's sort key starts with the project and the start
+hour, so the primary index narrows the read to those hours before the trace id) and committed
+by the summary's newest ingest time, keeping one copy of each span: the one of the highest
+``version`` (the first stored copy, or the newest reindexed one: store/clickhouse/_reindex.py).
 """
 
 from __future__ import annotations
@@ -46,6 +45,14 @@ SUMMARY_FIELDS: Final = (
     "llm_count",
     "tool_count",
     "retriever_count",
+)
+# Where a trace's spans are, after its summary fields: start and end, first and last ingest.
+_WINDOW_FIELDS: Final = ("first_ingested_ns", "last_ingested_ns")
+_WINDOW_POSITIONS: Final = (
+    SUMMARY_FIELDS.index("start_ns") + 1,
+    SUMMARY_FIELDS.index("end_ns") + 1,
+    len(SUMMARY_FIELDS) + 1,
+    len(SUMMARY_FIELDS) + 2,
 )
 SUMMARY_SELECT: Final = ", ".join(f"t.{name} AS {name}" for name in SUMMARY_FIELDS)
 # Every stored column of a span as a record holds it (its origin is added as JSON).
@@ -205,13 +212,30 @@ def with_origins(client: Any, db: str, spans: list[dict[str, Any]]) -> list[Span
 def trace(
     client: Any, db: str, trace_id: bytes, columns: SpanColumns, project: str
 ) -> tuple[TraceSummary, list[SpanRecord]] | None:
-    found = locate(client, db, trace_id, project)
-    if found is None:
+    """One statement: the summary (a scalar subquery, so that its hours and ingest window are
+    constants the primary index can use) and the spans within them, each row carrying it."""
+    p = Params()
+    fields = ", ".join(f"t.{name}" for name in (*SUMMARY_FIELDS, *_WINDOW_FIELDS))
+    found = (
+        f"(SELECT tuple({fields}) FROM {db}.traces t FINAL"
+        f" WHERE t.project = {p.add(project)} AND t.trace_id = {p.add(trace_id)})"
+    )
+    start, end, first, last = (f"tupleElement(found, {i})" for i in _WINDOW_POSITIONS)
+    wanted = TREE_COLUMNS if columns == "tree" else (*RECORD_COLUMNS, "origin_id")
+    select = ", ".join(dict.fromkeys((*wanted, "start_ns", "span_id")))
+    sql = (
+        f"WITH {found} AS found SELECT found AS _found, {select} FROM {db}.spans"
+        f" WHERE project = {p.add(project)} AND {start_range('', start, end)}"
+        f" AND trace_id = {p.add(trace_id)} AND ingested_ns BETWEEN {first} AND {last}"
+        " ORDER BY start_ns, span_id, version DESC LIMIT 1 BY span_id"
+    )
+    rows = records(client, sql, p)
+    if not rows:
         return None
-    if columns == "tree":
-        return found.summary, span_rows(client, db, found, trace_id, project, TREE_COLUMNS)
-    spans = span_rows(client, db, found, trace_id, project, (*RECORD_COLUMNS, "origin_id"))
-    return found.summary, with_origins(client, db, spans)
+    located = Located(tuple(rows[0]["_found"]))
+    keep = set(wanted)
+    spans = [{k: v for k, v in row.items() if k in keep} for row in rows]
+    return located.summary, spans if columns == "tree" else with_origins(client, db, spans)
 
 
 def traces(

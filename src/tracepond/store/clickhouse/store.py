@@ -336,8 +336,9 @@ class ClickHouseStore:
     def projects_get(self, name: str) -> Project | None:
         return _admin.get_project(self._client(), self.database, name)
 
+    @_read
     def projects_exists(self, name: str) -> bool:
-        return self.projects_get(name) is not None
+        return _admin.project_exists(self._client(), self.database, name)
 
     @_read
     def projects_set_retention(self, name: str, retention_ns: int | None) -> Project:
