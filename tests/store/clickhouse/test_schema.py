@@ -43,7 +43,7 @@ def test_every_cluster_statement_is_valid_clickhouse(tmp_path: Path) -> None:
     try:
         client = store._writer.client
         statements = cluster_statements()
-        assert len(statements) == 17
+        assert len(statements) == 21
         for statement in statements:
             formatted = client.query(
                 "SELECT formatQuery({s:String})", parameters={"s": statement}
@@ -71,7 +71,7 @@ def test_migrations_run_once_and_are_recorded(tmp_path: Path) -> None:
             " AND table = 'spans' ORDER BY name",
             parameters={"db": db},
         ).result_rows
-        assert [row[0] for row in indexes] == ["session_bloom", "text_ngrams", "trace_bloom"]
+        assert [row[0] for row in indexes] == ["search_text_ngrams", "session_bloom", "trace_bloom"]
     finally:
         first.close()
     # Opened again (and by a second receiver at the same time): nothing runs twice.

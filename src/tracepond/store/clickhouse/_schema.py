@@ -121,8 +121,10 @@ _KEYS_COLUMNS: Final = """
     revoked_ns Nullable(Int64),
     updated_ns Int64
 """
-# What the full-text index covers; full-text conditions name this expression verbatim.
+# The text full-text search matches: a span's name, attributes and events, lowercased.
 TEXT_EXPR: Final = "lowerUTF8(concat(name, '\\n', attributes_json, '\\n', events_json))"
+# What full-text search reads (store/clickhouse/_search_sql.py): TEXT_EXPR, stored.
+SEARCH_TEXT_COLUMN: Final = f"search_text String MATERIALIZED {TEXT_EXPR}"
 _MIGRATIONS_COLUMNS: Final = """
     version UInt32,
     description String,
@@ -135,9 +137,10 @@ _MIGRATIONS_COLUMNS: Final = """
 # of the attributes per listed trace, so large granules made them decompress thousands of rows
 # (of prompt-sized JSON) to return a dozen. Scans (search, stats) are not slowed measurably.
 GRANULARITY: Final = {"spans": 256, "traces": 256}
-# Granules of spans per n-gram filter: its 64 KiB filter then covers about 1024 spans, which
-# keeps the index a small share of the spans' bytes and its false positives rare.
-TEXT_INDEX_GRANULES: Final = 4
+# Granules of spans per n-gram filter: its 64 KiB filter then covers about 4096 spans. A search
+# for a common text reads the whole index for nothing, so the index must stay small against the
+# text it covers; a phrase's n-grams together keep the false positives rare even so.
+TEXT_INDEX_GRANULES: Final = 16
 
 
 @dataclass(frozen=True)
@@ -272,7 +275,32 @@ def migrations(database: str, cluster: str | None) -> list[Migration]:
             # granules that cannot hold the text. Parts written before are indexed as they merge.
             [
                 f"ALTER TABLE {database}.{local}{on_cluster} ADD INDEX IF NOT EXISTS text_ngrams"
-                f" {TEXT_EXPR} TYPE ngrambf_v1(4, 65536, 3, 0) GRANULARITY {TEXT_INDEX_GRANULES}",
+                f" {TEXT_EXPR} TYPE ngrambf_v1(4, 65536, 3, 0) GRANULARITY 4",
+            ],
+        ),
+        Migration(
+            3,
+            "full text reads a stored lowercase copy of a span's name, attributes and events",
+            # A search for a common phrase reads every span's text: decompressing ZSTD payloads
+            # and lowercasing them at read time was most of its cost. The copy is stored LZ4
+            # (fast to decompress) and indexed by n-grams in place of the expression. Parts
+            # written before compute it when read, and store it as they merge.
+            [
+                f"ALTER TABLE {database}.{local}{on_cluster} ADD COLUMN IF NOT EXISTS"
+                f" {SEARCH_TEXT_COLUMN} CODEC(LZ4)",
+                *(
+                    # The Distributed table stores nothing: the column without a codec.
+                    [
+                        f"ALTER TABLE {database}.spans{on_cluster} ADD COLUMN IF NOT EXISTS"
+                        f" {SEARCH_TEXT_COLUMN}"
+                    ]
+                    if cluster
+                    else []
+                ),
+                f"ALTER TABLE {database}.{local}{on_cluster} DROP INDEX IF EXISTS text_ngrams",
+                f"ALTER TABLE {database}.{local}{on_cluster} ADD INDEX IF NOT EXISTS"
+                f" search_text_ngrams search_text TYPE ngrambf_v1(4, 65536, 3, 0)"
+                f" GRANULARITY {TEXT_INDEX_GRANULES}",
             ],
         ),
     ]

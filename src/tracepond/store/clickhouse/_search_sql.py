@@ -15,7 +15,6 @@ import orjson
 
 from tracepond.model.filters import AttrFilter, Filters
 from tracepond.store.clickhouse._params import Params
-from tracepond.store.clickhouse._schema import TEXT_EXPR
 
 _COUNTED_CATEGORIES: Final = {
     "llm": "llm_count",
@@ -157,15 +156,21 @@ def tag_condition(tag: str, p: Params) -> str:
 
 def text_condition(text: str, p: Params) -> str:
     """Case-insensitive substring of the span name, its attributes or its events; the JSON
-    columns are searched for the text as JSON spells it. The first condition names the indexed
-    expression (schema TEXT_EXPR), so that the n-gram index skips granules without the text."""
+    columns are searched for the text as JSON spells it. The stored lowercase copy of all three
+    (schema SEARCH_TEXT_COLUMN, n-gram indexed) is asked first. For a text JSON spells as it is
+    (no quote, backslash or control character: most searches) that answer is the whole answer,
+    since such a text cannot match across the copy's newline separators or JSON's punctuation;
+    other texts are checked column by column on the rows it lets through."""
     once = _json_inner(text)
     twice = _json_inner(once)
     patterns = [once] if twice == once else [once, twice]
-    prefilter = " OR ".join(
-        f"{TEXT_EXPR} LIKE lowerUTF8({p.add('%' + _like_escape(candidate) + '%')})"
+    candidates = (
+        f"s.search_text LIKE lowerUTF8({p.add('%' + _like_escape(candidate) + '%')})"
         for candidate in dict.fromkeys([text, *patterns])
     )
+    prefilter = " OR ".join(candidates)
+    if once == text:
+        return f"({prefilter})"
     parts = [_icontains("s.name", text, p)]
     for pattern in patterns:
         parts += [

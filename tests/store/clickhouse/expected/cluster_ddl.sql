@@ -145,6 +145,16 @@ INSERT INTO tracepond.projects (name, created_ns, updated_ns) SELECT 'default', 
 
 ALTER TABLE tracepond.spans_local ON CLUSTER `tracepond_cluster` ADD INDEX IF NOT EXISTS text_ngrams lowerUTF8(concat(name, '\n', attributes_json, '\n', events_json)) TYPE ngrambf_v1(4, 65536, 3, 0) GRANULARITY 4;
 
+-- migration 3: full text reads a stored lowercase copy of a span's name, attributes and events
+
+ALTER TABLE tracepond.spans_local ON CLUSTER `tracepond_cluster` ADD COLUMN IF NOT EXISTS search_text String MATERIALIZED lowerUTF8(concat(name, '\n', attributes_json, '\n', events_json)) CODEC(LZ4);
+
+ALTER TABLE tracepond.spans ON CLUSTER `tracepond_cluster` ADD COLUMN IF NOT EXISTS search_text String MATERIALIZED lowerUTF8(concat(name, '\n', attributes_json, '\n', events_json));
+
+ALTER TABLE tracepond.spans_local ON CLUSTER `tracepond_cluster` DROP INDEX IF EXISTS text_ngrams;
+
+ALTER TABLE tracepond.spans_local ON CLUSTER `tracepond_cluster` ADD INDEX IF NOT EXISTS search_text_ngrams search_text TYPE ngrambf_v1(4, 65536, 3, 0) GRANULARITY 16;
+
 -- retention: 30 days
 
 ALTER TABLE tracepond.spans_local ON CLUSTER `tracepond_cluster` MODIFY TTL toDate(fromUnixTimestamp64Nano(start_ns)) + INTERVAL 31 DAY;

@@ -126,3 +126,11 @@ INSERT INTO tracepond.projects (name, created_ns, updated_ns) SELECT 'default', 
 -- migration 2: full-text skip index: n-grams of a span's lowercased name, attributes and events
 
 ALTER TABLE tracepond.spans ADD INDEX IF NOT EXISTS text_ngrams lowerUTF8(concat(name, '\n', attributes_json, '\n', events_json)) TYPE ngrambf_v1(4, 65536, 3, 0) GRANULARITY 4;
+
+-- migration 3: full text reads a stored lowercase copy of a span's name, attributes and events
+
+ALTER TABLE tracepond.spans ADD COLUMN IF NOT EXISTS search_text String MATERIALIZED lowerUTF8(concat(name, '\n', attributes_json, '\n', events_json)) CODEC(LZ4);
+
+ALTER TABLE tracepond.spans DROP INDEX IF EXISTS text_ngrams;
+
+ALTER TABLE tracepond.spans ADD INDEX IF NOT EXISTS search_text_ngrams search_text TYPE ngrambf_v1(4, 65536, 3, 0) GRANULARITY 16;
