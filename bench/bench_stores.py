@@ -27,6 +27,7 @@ import math
 import os
 import platform
 import random
+import subprocess
 import sys
 import tempfile
 import time
@@ -59,7 +60,7 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--reuse",
         action="store_true",
-        help="a DuckDB store already filled in --workdir: measure its reads again, no fill",
+        help="stores already filled in --workdir: measure their reads again, no fill",
     )
     return parser.parse_args(argv)
 
@@ -108,13 +109,29 @@ def fill(server: ServerProcess, spans: int, senders: int) -> tuple[dict[str, Any
     }, ids
 
 
-def sampled_trace_ids(db: Path, count: int) -> list[bytes]:
-    """Random trace ids of a filled DuckDB file (--reuse: the fill's ids are not kept)."""
+def sampled_trace_ids(kind: str, where: Path, count: int) -> list[bytes]:
+    """Random trace ids of a filled store (--reuse: the fill's ids are not kept)."""
+    if kind == "chdb":
+        return _chdb_sample(where, count)
     import duckdb
 
-    with duckdb.connect(str(db), read_only=True) as con:
+    with duckdb.connect(str(where), read_only=True) as con:
         sql = f"SELECT trace_id FROM traces USING SAMPLE {int(count)} ROWS"
         return [row[0] for row in con.execute(sql).fetchall()]
+
+
+def _chdb_sample(where: Path, count: int) -> list[bytes]:
+    # In a child process: chdb keeps its engine (and the directory) for the process's life,
+    # and the server about to start must open the directory itself.
+    script = (
+        "import sys, clickhouse_connect\n"
+        f"c = clickhouse_connect.get_client(dsn='chdb://{where}')\n"
+        "rows = c.query('SELECT hex(trace_id) FROM tracepond.traces"
+        f" ORDER BY rand() LIMIT {int(count)}').result_rows\n"
+        "print(' '.join(r[0] for r in rows))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True)
+    return [bytes.fromhex(h) for h in out.stdout.decode().split()]
 
 
 def fetch_ids(server: ServerProcess, trace_ids: list[bytes]) -> dict[str, Any]:
@@ -167,8 +184,8 @@ def reads(
 
 def run_store(kind: str, workdir: Path, args: argparse.Namespace) -> dict[str, Any]:
     url, where = store_url(kind, workdir)
-    reuse = args.reuse and kind == "duckdb" and where.exists()
-    sampled = sampled_trace_ids(where, args.fetches) if reuse else None
+    reuse = args.reuse and where.exists()
+    sampled = sampled_trace_ids(kind, where, args.fetches) if reuse else None
     server = ServerProcess(where, store_url=url)
     server.start(timeout=600)
     try:
