@@ -12,7 +12,6 @@ from pathlib import Path
 from ingest.otlp_build import make_request, make_span, span_id, trace_id
 from store.conformance.build import batch_of
 from tracepond.model.spans import SpanBatch
-from tracepond.store._checkpoints import REWRITE_MEMORY_FACTOR
 from tracepond.store.duckdb_store import DuckDBStore
 
 PROMPT = ("lorem ipsum dolor sit amet " * 2300)[:60_000]
@@ -95,7 +94,7 @@ def test_one_request_of_more_large_values_than_a_checkpoint_takes_is_committed_i
 ) -> None:
     # One 30 MB request was committed whole, then checkpointed under a limit raised to 5 times
     # its large values (the server's peak under 32 concurrent 30 MiB requests). It is committed
-    # in parts of CHECKPOINT_PINNED_BYTES, each checkpointed under the rewrite floor; its
+    # in parts of CHECKPOINT_PINNED_BYTES, each checkpointed on its own; its
     # traces' summaries still count every span, whichever part it was committed in.
     trace = trace_id()
     root = span_id()
@@ -126,9 +125,10 @@ def test_one_request_of_more_large_values_than_a_checkpoint_takes_is_committed_i
     store._set_memory_limit = record  # type: ignore[method-assign]
     try:
         assert store.write([batch_of(make_request(spans))]).inserted == len(spans)
-        # Never the 5 times the whole request's values; only the floor any checkpoint of
-        # large values gets (REWRITE_MEMORY_FACTOR).
-        assert max(limits) <= REWRITE_MEMORY_FACTOR * store.memory_bytes
+        # Never the 5 times the whole request's values, nor the rewrite floor
+        # (REWRITE_MEMORY_FACTOR): each part's checkpoint merges no row groups, and fits in the
+        # configured pool.
+        assert max(limits, default=0) <= store.memory_bytes
         summary = store.trace_summary(trace)
         assert summary is not None
         assert summary.span_count == len(spans)
@@ -157,3 +157,89 @@ def test_many_requests_of_large_values_in_a_row_never_fail_a_checkpoint(tmp_path
         assert store.counts()[0] == 10 * 3 * REQUEST_SPANS
     finally:
         store.close()
+
+
+def large_row_groups(store: DuckDBStore) -> list[tuple[int, list[int]]]:
+    """(rows, blocks of its attributes column) of each row group of the spans table, as the
+    store's own connection sees it (a second one cannot open the file)."""
+    rows = store._con.execute(
+        "SELECT sum(count)::BIGINT, list(DISTINCT block_id ORDER BY block_id)"
+        " FROM pragma_storage_info('spans') WHERE column_name = 'attributes_json'"
+        " GROUP BY row_group_id HAVING max(count) > 0 ORDER BY row_group_id"
+    ).fetchall()
+    return [(int(count), list(blocks)) for count, blocks in rows]
+
+
+def thirty_megabytes() -> SpanBatch:
+    spans = [
+        make_span(trace_id(), span_id(), "chat", attributes={"input.value": PROMPT})
+        for _ in range(3 * REQUEST_SPANS)
+    ]
+    return batch_of(make_request(spans))
+
+
+def test_large_requests_in_a_row_never_rewrite_the_large_values_before_them(
+    tmp_path: Path,
+) -> None:
+    # Each checkpoint after a large request merged the table's last row groups, rewriting the
+    # large values of the requests before it (and pinning them while it did): the server's peak
+    # memory grew with the large requests in a row. Those checkpoints leave what is on disk as
+    # it is now; the idle checkpoint merges the row groups once, afterwards.
+    store = DuckDBStore(tmp_path / "row.duckdb", memory_limit="128MB", threads=1)
+    limits: list[int] = []
+    set_limit = store._set_memory_limit
+
+    def record(size: int) -> None:
+        limits.append(size)
+        set_limit(size)
+
+    store._set_memory_limit = record  # type: ignore[method-assign]
+    try:
+        store.write([thirty_megabytes()])
+        before = large_row_groups(store)
+        for written in range(2, 5):
+            store.write([thirty_megabytes()])
+            after = large_row_groups(store)
+            assert after[: len(before)] == before, f"request {written} rewrote earlier ones"
+            before = after
+        # Nor did they need more than the configured pool (the rewrite floor is for merges).
+        assert max(limits, default=0) <= store.memory_bytes
+        # The idle checkpoint after the next write merges them, under the rewrite floor (DuckDB
+        # checkpoints only a database with changes).
+        store.write([batch_of(make_request([make_span(trace_id(), span_id(), "small")]))])
+        store.checkpoint()
+        assert len(large_row_groups(store)) < len(before)
+        assert store.health().state == "ok"
+        assert store.counts()[0] == 4 * 3 * REQUEST_SPANS + 1
+    finally:
+        store.close()
+
+
+# ~480 MB of prompts: merging their row groups under the 128MB pool alone failed.
+UNMERGED_REQUESTS = 16
+
+
+def test_row_groups_left_unmerged_by_a_previous_run_are_merged_after_a_restart(
+    tmp_path: Path,
+) -> None:
+    # A kill -9 right after large requests leaves their row groups unmerged; the first
+    # checkpoint with merging after the restart, which knows nothing of them, must get the
+    # memory for them anyway (a failed checkpoint invalidates the database).
+    path = tmp_path / "unmerged.duckdb"
+    store = DuckDBStore(path, memory_limit="128MB", threads=1)
+    for _ in range(UNMERGED_REQUESTS):
+        store.write([thirty_megabytes()])
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for name in (path.name, f"{path.name}.wal"):
+        if (tmp_path / name).exists():
+            shutil.copy(tmp_path / name, copy / name)
+    store.close()
+    reopened = DuckDBStore(copy / path.name, memory_limit="128MB", threads=1)
+    try:
+        reopened.write([batch_of(make_request([make_span(trace_id(), span_id(), "small")]))])
+        reopened.checkpoint()
+        assert reopened.health().state == "ok"
+        assert reopened.counts()[0] == UNMERGED_REQUESTS * 3 * REQUEST_SPANS + 1
+    finally:
+        reopened.close()

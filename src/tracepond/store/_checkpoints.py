@@ -25,6 +25,22 @@ checkpoint, and checkpoints before a commit that would not fit beside them. Meas
 committing one N-byte span, or replaying it from the WAL at start-up, needs a buffer pool of
 about 2N + 3 MB (the value is copied once on its way in); checkpointing it, about N + 3 MB;
 several large spans add up. ``memory_limit_bytes`` sizes the pool for the largest span.
+
+A checkpoint also merges small row groups (DuckDB's vacuum): at the end of a table, a row
+group is merged with the ones appended after it while they hold fewer than 2,048 rows or
+reach twice its rows, elsewhere whenever fewer row groups would hold the same rows. A merge
+copies every value of the row groups it merges, and large values are pinned while it does:
+during a run of large requests, each checkpoint after one of them rewrote the large values of
+all those before it (the table's tail grows by doubling), so its memory grew with the
+requests in a row. The checkpoints taken *because of* pinned values (right after a commit of
+them, or before a commit they would not fit beside) therefore run without the vacuum
+(``vacuum_for``): each leaves the rows it folds in a row group of its own, and nothing is
+rewritten. The next checkpoint with the vacuum (the idle one, the row-group boundary one)
+merges those row groups once, under the rewrite floor (``checkpoint_memory_bytes``): DuckDB
+checkpoints only a database with changes, so that is the first checkpoint after the next
+write. The vacuum cannot stay off for good: the idle checkpoints of a quiet server would leave
+a small row group each (1,000 row groups of 200 rows made scans 3 to 30 times slower than two
+of 100,000 in a probe).
 """
 
 from __future__ import annotations
@@ -50,12 +66,12 @@ HEADROOM_BYTES = 16 * 1024**2
 # How many times their bytes the large values pinned since the last checkpoint need in the
 # buffer pool when it runs (measured: checkpoint_memory_bytes).
 CHECKPOINT_MEMORY_FACTOR = 5
-# A checkpoint also rewrites the large values already on disk in the table's last, part-filled
-# row group beside the new ones, so what it needs grows with the large values committed in a
-# row, not only with those pinned since the last checkpoint. Any checkpoint of large values gets
-# at least this many times the buffer pool (measured: test_large_values.py; one times failed at
-# the eighth 30 MB request of ~60 kB values in a row, and a failed checkpoint invalidates the
-# database).
+# A checkpoint that merges row groups (DuckDB's vacuum) rewrites the large values in them, and
+# needs memory for them however many there are on disk: one times the pool failed at the eighth
+# 30 MB request of ~60 kB values in a row, and at merging 65 row groups of them (1 GB) left by
+# checkpoints without the vacuum; twice passed both, and a merge of 2 GB of them. A failed
+# checkpoint invalidates the database. Any checkpoint with the vacuum gets at least this many
+# times the buffer pool (measured: test_large_values.py).
 REWRITE_MEMORY_FACTOR = 2
 # Once the large values pinned since the last checkpoint pass this many bytes, the writer
 # checkpoints right after the commit that pinned them; one request holding more is committed in
@@ -204,12 +220,19 @@ class CheckpointPolicy:
         ``incoming_pinned`` bytes of large values: they would not fit in memory beside those
         pinned already; or the WAL is past the threshold and the table ends on a row-group
         boundary, or this commit would cross one."""
-        if self._pinned and self._pinned + 2 * incoming_pinned + HEADROOM_BYTES > self._memory:
+        if self.full_of_pinned(incoming_pinned):
             return True
         filled = self._rows % ROW_GROUP_ROWS
         if filled and filled + incoming <= ROW_GROUP_ROWS:
             return False
         return self._wal_full()
+
+    def full_of_pinned(self, incoming_pinned: int) -> bool:
+        """Whether ``incoming_pinned`` more bytes of large values would not fit in memory beside
+        those pinned since the last checkpoint."""
+        return bool(self._pinned) and (
+            self._pinned + 2 * incoming_pinned + HEADROOM_BYTES > self._memory
+        )
 
     def parts(self, batches: Sequence[Any]) -> Iterator[tuple[list[Any], int, bool]]:
         """The batches of one commit group in parts that each fit in memory (with the bytes of
@@ -251,15 +274,24 @@ class CheckpointPolicy:
         after a checkpoint (each value is copied once on its way in)."""
         return 2 * incoming_pinned + HEADROOM_BYTES
 
-    def checkpoint_memory_bytes(self, incoming_pinned: int) -> int:
+    def checkpoint_memory_bytes(self, incoming_pinned: int, vacuum: bool = True) -> int:
         """The buffer pool the next checkpoint needs for the large values pinned since the
         last one (and ``incoming_pinned`` more, committed before it). One large span measured
         about N + 3 MB, but many ~60 kB values need far more (a WAL of 30 MB of them failed at
-        120 MB and passed at 160 MB), hence the factor; and at least REWRITE_MEMORY_FACTOR
-        times the pool whenever there are any."""
+        120 MB and passed at 160 MB), hence the factor. With the ``vacuum``, at least
+        REWRITE_MEMORY_FACTOR times the pool: it may merge row groups of large values, those
+        pinned now or any already on disk (a run of them left by checkpoints without it, a
+        table tail of them reaching twice its rows), and which ones the store does not know.
+        The limit is a ceiling: a checkpoint that merges nothing large takes no more."""
         pinned = self._pinned + incoming_pinned
         needed = CHECKPOINT_MEMORY_FACTOR * pinned + HEADROOM_BYTES
-        return max(needed, REWRITE_MEMORY_FACTOR * self._memory) if pinned else needed
+        return max(needed, REWRITE_MEMORY_FACTOR * self._memory) if vacuum else needed
+
+    def vacuum_for(self, incoming_pinned: int = 0) -> bool:
+        """Whether a checkpoint taken in the write path, before committing ``incoming_pinned``
+        more bytes of large values, may merge row groups: not when pinned values are why it
+        is taken (the module's docstring)."""
+        return not self.full_of_pinned(incoming_pinned)
 
     def due_after(self) -> bool:
         """Whether to checkpoint now, right after a commit (CHECKPOINT_PINNED_BYTES)."""

@@ -284,6 +284,21 @@ def _checked_size(text: str | None, what: str) -> str | None:
     return None if text is None else f"{_size(text, what)} bytes"
 
 
+def _checkpoint(con: Any) -> None:
+    con.execute("CHECKPOINT")
+
+
+def _checkpoint_without_vacuum(con: Any) -> None:
+    """CHECKPOINT without merging row groups: each row group appended since the last one is
+    written as it is, and none already on disk is rewritten (``_checkpoints``)."""
+    con.execute("SET max_vacuum_tasks = 0")
+    try:
+        con.execute("CHECKPOINT")
+    finally:
+        with contextlib.suppress(duckdb.Error):  # an invalidated database refuses it: harmless
+            con.execute("RESET max_vacuum_tasks")
+
+
 def _rollback(con: Any) -> None:
     """Roll back the transaction under way. A COMMIT that failed has already ended it, and the
     error of a second ROLLBACK must not hide the first one's."""
@@ -445,7 +460,10 @@ class DuckDBStore:
         if not checkpoint:
             return
         try:
-            self._con.execute("CHECKPOINT")
+            # Folding the WAL in is what start-up needs; merging row groups (which may hold
+            # large values a previous run left unmerged) waits for the next checkpoint, which
+            # gets the memory for it.
+            _checkpoint_without_vacuum(self._con)
         except duckdb.Error:
             with contextlib.suppress(duckdb.Error):
                 self._con.close()
@@ -526,7 +544,7 @@ class DuckDBStore:
         stands whatever happens here (it is in the WAL): a failure is noted in the store's
         health, and recovery or the next checkpoint deals with it."""
         try:
-            self._checkpoint_now()
+            self._checkpoint_now(vacuum=False)
         except duckdb.Error as exc:
             self._failed(exc)
         else:
@@ -553,17 +571,17 @@ class DuckDBStore:
         if self._loader is None:
             self._start_loading_known()
         if self._checkpoints.due_before(received, pinned):
-            self._checkpoint_between_writes()
+            self._checkpoint_between_writes(vacuum=self._checkpoints.vacuum_for(pinned))
         needed = self._checkpoints.commit_memory_bytes(pinned)
         if needed <= self.memory_bytes:
             return self._commit(table, batches, pinned)
-        needed = max(needed, self._checkpoints.checkpoint_memory_bytes(pinned))
+        needed = max(needed, self._checkpoints.checkpoint_memory_bytes(pinned, vacuum=False))
         # One batch larger than the buffer pool holds: committed under a limit raised for it,
         # and checkpointed before the limit comes down, so that nothing stays pinned above it.
         self._set_memory_limit(needed)
         try:
             result = self._commit(table, batches, pinned)
-            self._con.execute("CHECKPOINT")
+            _checkpoint_without_vacuum(self._con)
             self._checkpoints.checkpointed()
         finally:
             self._set_memory_limit(self.memory_bytes)
@@ -674,26 +692,28 @@ class DuckDBStore:
     def commit_room(self) -> int | None:
         return self._checkpoints.room()
 
-    def _checkpoint_now(self) -> None:
+    def _checkpoint_now(self, vacuum: bool = True) -> None:
         """CHECKPOINT, under a memory limit raised for the large values it must hold at once
-        (a checkpoint that cannot pin a block invalidates the database)."""
-        needed = max(self._checkpoints.checkpoint_memory_bytes(0), self._checkpoint_floor)
+        (a checkpoint that cannot pin a block invalidates the database); without merging row
+        groups unless ``vacuum`` (``_checkpoints``)."""
+        needed = max(self._checkpoints.checkpoint_memory_bytes(0, vacuum), self._checkpoint_floor)
+        checkpoint = _checkpoint if vacuum else _checkpoint_without_vacuum
         if needed > self.memory_bytes:
             self._set_memory_limit(needed)
             try:
-                self._con.execute("CHECKPOINT")
+                checkpoint(self._con)
             finally:
                 self._set_memory_limit(self.memory_bytes)
         else:
-            self._con.execute("CHECKPOINT")
+            checkpoint(self._con)
 
     def _set_memory_limit(self, size: int) -> None:
         with contextlib.suppress(duckdb.Error):  # an invalidated database refuses it: harmless
             self._con.execute(f"SET memory_limit = '{int(size)} bytes'")
 
-    def _checkpoint_between_writes(self) -> None:
+    def _checkpoint_between_writes(self, vacuum: bool) -> None:
         try:
-            self._checkpoint_now()
+            self._checkpoint_now(vacuum)
         except duckdb.Error as exc:
             if is_fatal(exc):
                 raise  # the database is invalidated: this write fails, recovery reopens it
