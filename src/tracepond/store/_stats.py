@@ -168,8 +168,16 @@ def _bucket(request: StatsRequest, p: Params, column: str) -> str:
         return p.add(request.since_ns)
     first = first_bucket_start(request.since_ns, request.bucket_ns)
     size, origin = p.add(request.bucket_ns), p.add(first)
+    if fits_int64(request.until_ns - first):
+        # Rows start before until: column - origin is within BIGINT, whose division is several
+        # times faster than HUGEINT's.
+        return f"({origin} + ({column} - {origin}) // {size} * {size})"
     # HUGEINT: column - origin of int64 values can exceed int64 (a range reaching 1677).
     return f"({origin} + (({column}::HUGEINT - {origin}) // {size}) * {size})::BIGINT"
+
+
+def fits_int64(value: int) -> bool:
+    return -(2**63) <= value < 2**63
 
 
 def first_bucket_start(since_ns: int, bucket_ns: int) -> int:
