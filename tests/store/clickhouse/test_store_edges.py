@@ -25,7 +25,7 @@ from tracepond.errors import (
 from tracepond.ingest._rows import to_arrow
 from tracepond.ingest.decode import SpanDecoder
 from tracepond.model.filters import Filters
-from tracepond.model.records import SearchRequest, StatsRequest
+from tracepond.model.records import SearchRequest
 from tracepond.store.clickhouse._connection import parse_url
 from tracepond.store.clickhouse._errors import read_error, write_error
 
@@ -75,34 +75,6 @@ def test_engine_errors_map_to_the_contract() -> None:
     assert isinstance(read_error(DatabaseError("x", code=62), None), StoreReadError)
     assert write_error(DatabaseError("x", code=349)).code == "storage_rejected"
     assert isinstance(write_error(DatabaseError("x", code=210)), StorageUnavailable)
-
-
-def test_a_read_over_the_memory_limit_raises_query_memory_limit(tmp_path: Path) -> None:
-    """Span stats over two million spans (exact quantiles hold every duration) under an 8 MB
-    limit per read; the spans are made by SQL, as fast as ClickHouse inserts them."""
-    store = open_chdb_store(tmp_path, max_memory_usage=8 * 1024 * 1024)
-    try:
-        db = store.database
-        writer = store._writer.client
-        writer.command(
-            f"INSERT INTO {db}.spans (project, trace_id, span_id, name, kind, start_ns, end_ns,"
-            " duration_ns, status_code, service_name, attributes_json, events_json, links_json,"
-            " ingested_ns, version) SELECT 'default', toFixedString('aaaaaaaaaaaaaaaa', 16),"
-            " reinterpretAsFixedString(number + 1), 'op', 1, 1000 + number, 2000 + number,"
-            " number % 1000, 0, 'svc', '{}', '[]', '[]', 1, 1 FROM numbers(2000000)"
-        )
-        writer.command(
-            f"INSERT INTO {db}.traces (project, trace_id, root_name, service_name, start_ns,"
-            " end_ns, span_count, error_count, first_ingested_ns, last_ingested_ns,"
-            " input_tokens, output_tokens, total_tokens, models, llm_count, tool_count,"
-            " retriever_count) VALUES ('default', 'aaaaaaaaaaaaaaaa', 'op', 'svc', 1000,"
-            " 2002000, 2000000, 0, 1, 1, 0, 0, 0, [], 0, 0, 0)"
-        )
-        request = StatsRequest(Filters(), 0, 10**7, None, None)
-        with pytest.raises(QueryMemoryLimit):
-            store.stats(request)
-    finally:
-        store.close()
 
 
 def test_cancelling_stops_a_running_statement(tmp_path: Path) -> None:

@@ -1,14 +1,16 @@
 """Aggregates over time buckets and groups: of spans (``stats``) and of traces from their
 summaries (``trace_stats``); the DuckDB store's ``store/_stats.py`` in ClickHouse's dialect.
 Quantiles interpolate linearly between ranks (``quantilesExactInclusive``), as DuckDB's
-``quantile_cont`` does."""
+``quantile_cont`` does, over the same rows: all of a cell's up to ``QUANTILE_SAMPLE``, a
+hash-chosen sample of about that many beyond (the rule ``store/_stats.py`` describes; the hash
+is ClickHouse's cityHash64, so the two stores sample different rows of a large cell)."""
 
 from __future__ import annotations
 
 from typing import Any, Final
 
 from tracepond.model.records import StatsRequest, StatsRow
-from tracepond.store._stats import first_bucket_start
+from tracepond.store._stats import QUANTILE_SAMPLE, first_bucket_start, fits_int64
 from tracepond.store.clickhouse import _search_sql as q
 from tracepond.store.clickhouse._params import Params
 from tracepond.store.clickhouse._ql import QueryCompiler, with_clause
@@ -21,6 +23,7 @@ GROUP_COLUMNS: Final = {
     "name": "s.name",
     "category": "s.category",
 }
+QUANTILES: Final = "0.5, 0.95, 0.99"
 TRACE_GROUP_COLUMNS: Final = {
     "model": "m",
     "service": "t.service_name",
@@ -51,24 +54,23 @@ def stats(client: Any, db: str, request: StatsRequest) -> list[StatsRow]:
             f"s.trace_id IN (SELECT t.trace_id FROM {db}.traces AS t FINAL"
             f" WHERE {' AND '.join(trace_where)})"
         )
-    ctes = ""
+    ctes: list[str] = []
     if f.query is not None:
         compiler = QueryCompiler(p, spans_source(db), f"{db}.origins", found.sql(p, f.project))
         result = compiler.compile(f.query)
-        ctes = with_clause(compiler.ctes)
+        ctes = compiler.ctes
         where.append(f"(s.trace_id, s.span_id) IN (SELECT trace_id, span_id FROM {result})")
     bucket = _bucket(request, p, "s.start_ns")
     group = (
         GROUP_COLUMNS[request.group_by] if request.group_by else "CAST(NULL, 'Nullable(String)')"
     )
-    sql = ctes + (
-        f"SELECT {bucket} AS b, {group} AS g, count(), countIf(s.status_code = 2),"
-        " quantilesExactInclusive(0.5, 0.95, 0.99)(s.duration_ns),"
-        " sum(coalesce(s.input_tokens, 0)), sum(coalesce(s.output_tokens, 0)), sum(s.cost)"
-        f" FROM {db}.spans AS s FINAL WHERE {' AND '.join(where)}"
-        " GROUP BY b, g ORDER BY b, g NULLS FIRST"
+    picked = (
+        f"SELECT {bucket} AS b, {group} AS g, s.status_code = 2 AS failed,"
+        " s.duration_ns AS duration, cityHash64(s.trace_id, s.span_id) AS h,"
+        " coalesce(s.input_tokens, 0) AS tokens_in, coalesce(s.output_tokens, 0) AS tokens_out,"
+        f" s.cost AS cost FROM {db}.spans AS s FINAL WHERE {' AND '.join(where)}"
     )
-    return _rows(client, sql, p)
+    return _aggregate(client, p, ctes, picked)
 
 
 def trace_stats(client: Any, db: str, request: StatsRequest) -> list[StatsRow]:
@@ -101,23 +103,69 @@ def trace_stats(client: Any, db: str, request: StatsRequest) -> list[StatsRow]:
         if request.group_by
         else "CAST(NULL, 'Nullable(String)')"
     )
-    sql = query.with_clause() + (
-        f"SELECT {bucket} AS b, {group} AS g, count(), countIf(t.error_count > 0),"
-        " quantilesExactInclusive(0.5, 0.95, 0.99)(t.end_ns - t.start_ns),"
-        " sum(t.input_tokens), sum(t.output_tokens), sum(t.cost)"
+    picked = (
+        f"SELECT {bucket} AS b, {group} AS g, t.error_count > 0 AS failed,"
+        " t.end_ns - t.start_ns AS duration, cityHash64(t.trace_id) AS h,"
+        " t.input_tokens AS tokens_in, t.output_tokens AS tokens_out, t.cost AS cost"
         f" FROM {source} WHERE {' AND '.join(query.where)}"
-        " GROUP BY b, g ORDER BY b, g NULLS FIRST"
+    )
+    return _aggregate(client, p, query.ctes, picked)
+
+
+def _aggregate(client: Any, p: Params, ctes: list[str], picked: str) -> list[StatsRow]:
+    """The rows of ``picked`` aggregated per (bucket, group) by the rule of the DuckDB store's
+    ``_stats._aggregate``: a cell's quantiles hold all its durations up to
+    ``QUANTILE_SAMPLE``, and a hash-chosen sample of about that many beyond."""
+    large = _large_cells(client, p, with_clause(ctes), picked)
+    quantiles = f"quantilesExactInclusive({QUANTILES})(r.duration)"
+    join = ""
+    if large:
+        buckets, groups, counts = zip(*large, strict=True)
+        cells = (
+            f"arrayZip({p.add(list(buckets), 'Array(Int64)')},"
+            f" {p.add(list(groups), 'Array(Nullable(String))')},"
+            f" {p.add(list(counts), 'Array(Int64)')})"
+        )
+        # A row of a small cell has no cut (0, or NULL under join_use_nulls): all its durations.
+        join = (
+            " LEFT JOIN (SELECT c.1 AS b, c.2 AS g,"
+            f" toUInt64({QUANTILE_SAMPLE} / c.3 * 18446744073709551616.0) AS cut"
+            f" FROM (SELECT arrayJoin({cells}) AS c)) AS large"
+            " ON large.b = r.b AND isNotDistinctFrom(large.g, r.g)"
+        )
+        quantiles = (
+            f"quantilesExactInclusiveIf({QUANTILES})(r.duration,"
+            " ifNull(large.cut, 0) = 0 OR r.h < large.cut)"
+        )
+    sql = with_clause(ctes) + (
+        f"SELECT r.b, r.g, count(), countIf(r.failed), {quantiles},"
+        " sum(r.tokens_in), sum(r.tokens_out), sum(r.cost)"
+        f" FROM ({picked}) AS r{join} GROUP BY r.b, r.g ORDER BY r.b, r.g NULLS FIRST"
     )
     return _rows(client, sql, p)
 
 
+def _large_cells(
+    client: Any, p: Params, ctes: str, picked: str
+) -> list[tuple[int, str | None, int]]:
+    """The (bucket, group, count) of the cells of more than ``QUANTILE_SAMPLE`` rows."""
+    sql = ctes + (
+        f"SELECT r.b, r.g, count() FROM ({picked}) AS r GROUP BY r.b, r.g"
+        f" HAVING count() > {QUANTILE_SAMPLE}"
+    )
+    return [(int(b), g, int(n)) for b, g, n in run(client, sql, p)[1]]
+
+
 def _bucket(request: StatsRequest, p: Params, column: str) -> str:
     """The start of the bucket of ``column``: a multiple of the bucket size since the epoch
-    (Int128: column - origin of Int64 values can pass Int64's range)."""
+    (Int128 when column - origin of Int64 values can pass Int64's range; Int64 otherwise:
+    half the memory a block, which counts against a read's memory limit)."""
     if request.bucket_ns is None:
         return p.add(request.since_ns)
     first = first_bucket_start(request.since_ns, request.bucket_ns)
     size, origin = p.add(request.bucket_ns), p.add(first)
+    if fits_int64(request.until_ns - first):
+        return f"({origin} + intDiv({column} - {origin}, {size}) * {size})"
     return f"toInt64({origin} + intDiv(toInt128({column}) - {origin}, {size}) * {size})"
 
 
