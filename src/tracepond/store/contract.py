@@ -205,7 +205,11 @@ class SpanReader(Protocol):
 
     def stats(self, request: StatsRequest) -> list[StatsRow]:
         """Span aggregates per (bucket, group): count, errors, latency quantiles, tokens, cost;
-        by bucket, then group (None first)."""
+        by bucket, then group (None first). Quantiles in bounded memory: exact (interpolated
+        between the closest ranks) over a cell of at most ``QUANTILE_SAMPLE`` (10,000) rows;
+        over a larger cell of n, those of its rows whose hash of their identity falls in the
+        lowest QUANTILE_SAMPLE / n of the hash range, the same rows at every call
+        (``store/_stats.py``; docs/query.md)."""
         ...
 
     def trace_stats(self, request: StatsRequest) -> list[StatsRow]:
@@ -214,7 +218,8 @@ class SpanReader(Protocol):
         start): traces, traces with an error span, trace duration quantiles, and the traces'
         tokens and cost (leaf LLM calls only, as the summaries keep them). ``group_by="model"``
         counts a trace under every model of its summary (under None when it has none), and
-        with a ``model`` filter only under that model."""
+        with a ``model`` filter only under that model. Quantiles by ``stats``'s rule, a trace's
+        identity being its trace id."""
         ...
 
     def skeleton_rows(
