@@ -20,15 +20,15 @@ from tracepond.store._stats import QUANTILE_SAMPLE
 START = 1_000
 PRIME = 7_919
 # Rows below SMALL are of the model "small" (their spans' model, their traces' only model),
-# the others of none: "small" is a cell under the sample size.
+# a cell under the sample size; the others of the model "odd" when i is odd, of none when even.
 SMALL = 5_000
 QUANTILES = (0.5, 0.95, 0.99)
 
 
 def requests(rows: int) -> Iterator[tuple[StatsRequest, int | None]]:
     """(request, bucket size): one cell of every row; then by model in buckets of half the
-    rows, which gives three buckets, two large cells of no model, and small ones (the "small"
-    model's, and the last bucket's 1,000 rows)."""
+    rows, which gives three buckets, large cells of "odd" and of no model in the first two,
+    and small ones (the "small" model's, and the last bucket's 500 rows a group)."""
     until = START + rows
     yield StatsRequest(Filters(), 0, until, None, None), None
     yield StatsRequest(Filters(), 0, until, rows // 2, "model"), rows // 2
@@ -41,9 +41,15 @@ def expected_cells(rows: int, bucket_ns: int | None) -> dict[tuple[int, str | No
         if bucket_ns is None:
             key: tuple[int, str | None] = (0, None)
         else:
-            key = ((START + i) // bucket_ns * bucket_ns, "small" if i < SMALL else None)
+            key = ((START + i) // bucket_ns * bucket_ns, model(i))
         cells.setdefault(key, []).append(i * PRIME % rows)
     return {key: sorted(values) for key, values in cells.items()}
+
+
+def model(i: int) -> str | None:
+    if i < SMALL:
+        return "small"
+    return "odd" if i % 2 else None
 
 
 def exact(ordered: list[int], q: float) -> float:
@@ -56,7 +62,7 @@ def exact(ordered: list[int], q: float) -> float:
 
 def check(rows: list[StatsRow], cells: dict[tuple[int, str | None], list[int]]) -> None:
     assert [(r.bucket_start_ns, r.group) for r in rows] == sorted(
-        cells, key=lambda k: (k[0], k[1] is not None)
+        cells, key=lambda k: (k[0], k[1] is not None, k[1] or "")
     )
     for row in rows:
         ordered = cells[(row.bucket_start_ns, row.group)]

@@ -22,7 +22,7 @@ INSERT INTO spans (trace_id, span_id, name, kind, start_ns, end_ns, duration_ns,
     service_name, attributes_json, events_json, links_json, ingested_ns, project, model)
 SELECT (i // 16)::VARCHAR::BLOB, i::VARCHAR::BLOB, 'op', 1, {START} + i,
     {START} + i + i * {PRIME} % {ROWS}, i * {PRIME} % {ROWS}, 0, 'svc', '{{}}', '[]', '[]', 1,
-    'default', CASE WHEN i < {SMALL} THEN 'small' END
+    'default', CASE WHEN i < {SMALL} THEN 'small' WHEN i % 2 = 1 THEN 'odd' END
 FROM range({ROWS}) r(i)
 """
 TRACES = f"""
@@ -30,7 +30,8 @@ INSERT INTO traces (project, trace_id, root_name, service_name, start_ns, end_ns
     error_count, first_ingested_ns, last_ingested_ns, input_tokens, output_tokens,
     total_tokens, models, llm_count, tool_count, retriever_count)
 SELECT 'default', ('t' || i)::BLOB, 'op', 'svc', {START} + i, {START} + i + i * {PRIME} % {ROWS},
-    1, 0, 1, 1, 0, 0, 0, CASE WHEN i < {SMALL} THEN ['small'] ELSE [] END, 0, 0, 0
+    1, 0, 1, 1, 0, 0, 0,
+    CASE WHEN i < {SMALL} THEN ['small'] WHEN i % 2 = 1 THEN ['odd'] ELSE [] END, 0, 0, 0
 FROM range({ROWS}) r(i)
 """
 

@@ -31,7 +31,7 @@ INSERT INTO {{db}}.spans (project, trace_id, span_id, name, kind, start_ns, end_
 SELECT 'default', toFixedString('aaaaaaaaaaaaaaaa', 16), reinterpretAsFixedString(number + 1),
     'op', 1, {START} + number, {START} + number + number * {PRIME} % {ROWS},
     number * {PRIME} % {ROWS}, 0, 'svc', '{{{{}}}}', '[]', '[]', 1, 1,
-    if(number < {SMALL}, 'small', NULL)
+    multiIf(number < {SMALL}, 'small', number % 2 = 1, 'odd', NULL)
 FROM numbers({ROWS}) {ONE_PART}
 """
 # Each trace in a session of its own: sessions group every trace (the read that holds all).
@@ -41,7 +41,7 @@ INSERT INTO {{db}}.traces (project, trace_id, root_name, service_name, start_ns,
     total_tokens, models, llm_count, tool_count, retriever_count, session_id)
 SELECT 'default', reinterpretAsFixedString(toUInt128(number + 1)), 'op', 'svc',
     {START} + number, {START} + number + number * {PRIME} % {ROWS}, 1, 0, 1, 1, 0, 0, 0,
-    if(number < {SMALL}, ['small'], []), 0, 0, 0, toString(number)
+    multiIf(number < {SMALL}, ['small'], number % 2 = 1, ['odd'], []), 0, 0, 0, toString(number)
 FROM numbers({ROWS}) {ONE_PART}
 """
 

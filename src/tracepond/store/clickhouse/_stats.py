@@ -65,7 +65,7 @@ def stats(client: Any, db: str, request: StatsRequest) -> list[StatsRow]:
         GROUP_COLUMNS[request.group_by] if request.group_by else "CAST(NULL, 'Nullable(String)')"
     )
     picked = (
-        f"SELECT {bucket} AS b, {group} AS g, s.status_code = 2 AS failed,"
+        f"SELECT {bucket}, {group} AS g, s.status_code = 2 AS failed,"
         " s.duration_ns AS duration, cityHash64(s.trace_id, s.span_id) AS h,"
         " coalesce(s.input_tokens, 0) AS tokens_in, coalesce(s.output_tokens, 0) AS tokens_out,"
         f" s.cost AS cost FROM {db}.spans AS s FINAL WHERE {' AND '.join(where)}"
@@ -104,7 +104,7 @@ def trace_stats(client: Any, db: str, request: StatsRequest) -> list[StatsRow]:
         else "CAST(NULL, 'Nullable(String)')"
     )
     picked = (
-        f"SELECT {bucket} AS b, {group} AS g, t.error_count > 0 AS failed,"
+        f"SELECT {bucket}, {group} AS g, t.error_count > 0 AS failed,"
         " t.end_ns - t.start_ns AS duration, cityHash64(t.trace_id) AS h,"
         " t.input_tokens AS tokens_in, t.output_tokens AS tokens_out, t.cost AS cost"
         f" FROM {source} WHERE {' AND '.join(query.where)}"
@@ -113,34 +113,21 @@ def trace_stats(client: Any, db: str, request: StatsRequest) -> list[StatsRow]:
 
 
 def _aggregate(client: Any, p: Params, ctes: list[str], picked: str) -> list[StatsRow]:
-    """The rows of ``picked`` aggregated per (bucket, group) by the rule of the DuckDB store's
-    ``_stats._aggregate``: a cell's quantiles hold all its durations up to
+    """The rows of the statement ``picked`` (columns i: the bucket's index, b: its start, g,
+    failed, duration, h, tokens_in, tokens_out, cost) aggregated per (b, g) by the rule of the
+    DuckDB store's ``_stats._aggregate``: a cell's quantiles hold all its durations up to
     ``QUANTILE_SAMPLE``, and a hash-chosen sample of about that many beyond."""
     large = _large_cells(client, p, with_clause(ctes), picked)
     quantiles = f"quantilesExactInclusive({QUANTILES})(r.duration)"
-    join = ""
     if large:
-        buckets, groups, counts = zip(*large, strict=True)
-        cells = (
-            f"arrayZip({p.add(list(buckets), 'Array(Int64)')},"
-            f" {p.add(list(groups), 'Array(Nullable(String))')},"
-            f" {p.add(list(counts), 'Array(Int64)')})"
-        )
-        # A row of a small cell has no cut (0, or NULL under join_use_nulls): all its durations.
-        join = (
-            " LEFT JOIN (SELECT c.1 AS b, c.2 AS g,"
-            f" toUInt64({QUANTILE_SAMPLE} / c.3 * 18446744073709551616.0) AS cut"
-            f" FROM (SELECT arrayJoin({cells}) AS c)) AS large"
-            " ON large.b = r.b AND isNotDistinctFrom(large.g, r.g)"
-        )
         quantiles = (
             f"quantilesExactInclusiveIf({QUANTILES})(r.duration,"
-            " ifNull(large.cut, 0) = 0 OR r.h < large.cut)"
+            f" ({_cut(p, large)} AS cut) = 0 OR r.h < cut)"
         )
     sql = with_clause(ctes) + (
         f"SELECT r.b, r.g, count(), countIf(r.failed), {quantiles},"
         " sum(r.tokens_in), sum(r.tokens_out), sum(r.cost)"
-        f" FROM ({picked}) AS r{join} GROUP BY r.b, r.g ORDER BY r.b, r.g NULLS FIRST"
+        f" FROM ({picked}) AS r GROUP BY r.b, r.g ORDER BY r.b, r.g NULLS FIRST"
     )
     return _rows(client, sql, p)
 
@@ -148,25 +135,51 @@ def _aggregate(client: Any, p: Params, ctes: list[str], picked: str) -> list[Sta
 def _large_cells(
     client: Any, p: Params, ctes: str, picked: str
 ) -> list[tuple[int, str | None, int]]:
-    """The (bucket, group, count) of the cells of more than ``QUANTILE_SAMPLE`` rows."""
+    """The (bucket index, group, count) of the cells of more than ``QUANTILE_SAMPLE`` rows."""
     sql = ctes + (
-        f"SELECT r.b, r.g, count() FROM ({picked}) AS r GROUP BY r.b, r.g"
+        f"SELECT r.i, r.g, count() FROM ({picked}) AS r GROUP BY r.i, r.g"
         f" HAVING count() > {QUANTILE_SAMPLE}"
     )
-    return [(int(b), g, int(n)) for b, g, n in run(client, sql, p)[1]]
+    return [(int(i), g, int(n)) for i, g, n in run(client, sql, p)[1]]
+
+
+def _cut(p: Params, large: list[tuple[int, str | None, int]]) -> str:
+    """A row's hash cut: QUANTILE_SAMPLE / n of the hash range in a large cell of n rows, 0
+    in a small cell. Looked up by ``transform`` on an integer number of the cell (bucket index
+    times the groups, plus the group's number: NULL 1, the large cells' others from 2, any
+    other group 0), because a join on (bucket, group) took most of the read's time."""
+    names = sorted({g for _, g, _ in large if g is not None})
+    number = {name: index + 2 for index, name in enumerate(names)}
+    width = len(names) + 2
+    group = "toUInt64(0)"
+    if names:
+        group = (
+            f"transform(assumeNotNull(r.g), {p.add(names, 'Array(String)')},"
+            f" {p.add(list(number.values()), 'Array(UInt64)')}, toUInt64(0))"
+        )
+    keys = [i * width + (1 if g is None else number[g]) for i, g, _ in large]
+    cuts = [QUANTILE_SAMPLE * 2**64 // n for _, _, n in large]
+    return (
+        f"transform(toUInt64(r.i) * {width} + if(isNull(r.g), 1, {group}),"
+        f" {p.add(keys, 'Array(UInt64)')}, {p.add(cuts, 'Array(UInt64)')}, toUInt64(0))"
+    )
 
 
 def _bucket(request: StatsRequest, p: Params, column: str) -> str:
-    """The start of the bucket of ``column``: a multiple of the bucket size since the epoch
-    (Int128 when column - origin of Int64 values can pass Int64's range; Int64 otherwise:
-    half the memory a block, which counts against a read's memory limit)."""
+    """The columns i, the bucket of ``column`` counted from the first (0 over the whole range),
+    and b, its start: a multiple of the bucket size since the epoch. Int128 when column - origin
+    of Int64 values can pass Int64's range; Int64 otherwise: half the memory a block, which
+    counts against a read's memory limit."""
     if request.bucket_ns is None:
-        return p.add(request.since_ns)
+        return f"toInt64(0) AS i, {p.add(request.since_ns)} AS b"
     first = first_bucket_start(request.since_ns, request.bucket_ns)
     size, origin = p.add(request.bucket_ns), p.add(first)
     if fits_int64(request.until_ns - first):
-        return f"({origin} + intDiv({column} - {origin}, {size}) * {size})"
-    return f"toInt64({origin} + intDiv(toInt128({column}) - {origin}, {size}) * {size})"
+        return f"intDiv({column} - {origin}, {size}) AS i, {origin} + i * {size} AS b"
+    return (
+        f"toInt64(intDiv(toInt128({column}) - {origin}, {size})) AS i,"
+        f" toInt64({origin} + toInt128(i) * {size}) AS b"
+    )
 
 
 def _rows(client: Any, sql: str, p: Params) -> list[StatsRow]:
