@@ -130,15 +130,14 @@ def _aggregate(cursor: Any, p: Params, ctes: list[str], picked: str) -> list[Sta
     quantiles = f"quantile_cont(r.duration, {QUANTILES})"
     join = ""
     if large:
-        buckets, groups, counts = zip(*large, strict=True)
+        buckets, groups, cuts = zip(*((b, g, sample_cut(n)) for b, g, n in large), strict=True)
         join = (
             f" LEFT JOIN (SELECT unnest({p.add(list(buckets))}::BIGINT[]) AS b,"
             f" unnest({p.add(list(groups))}::VARCHAR[]) AS g,"
-            f" unnest({p.add(list(counts))}::BIGINT[]) AS n) large"
+            f" unnest({p.add(list(cuts))}::UBIGINT[]) AS cut) large"
             " ON large.b = r.b AND large.g IS NOT DISTINCT FROM r.g"
         )
-        cut = f"({QUANTILE_SAMPLE} / large.n * 2.0 ** 64)::UBIGINT"
-        quantiles += f" FILTER (large.n IS NULL OR r.h < {cut})"
+        quantiles += " FILTER (large.cut IS NULL OR r.h < large.cut)"
     sql = with_clause + (
         f"SELECT r.b, r.g, count(*), count(*) FILTER (r.failed), {quantiles},"
         " coalesce(sum(r.tokens_in), 0), coalesce(sum(r.tokens_out), 0), sum(r.cost)"
@@ -157,6 +156,12 @@ def _large_cells(
     )
     rows = cursor.execute(sql, p.for_sql(sql)).fetchall()
     return [(int(b), g, int(n)) for b, g, n in rows]
+
+
+def sample_cut(rows: int) -> int:
+    """The hash below which a row of a large cell of ``rows`` rows is in its sample: the
+    lowest QUANTILE_SAMPLE / rows of the 64-bit hash range."""
+    return QUANTILE_SAMPLE * 2**64 // rows
 
 
 def _bucket(request: StatsRequest, p: Params, column: str) -> str:

@@ -10,7 +10,12 @@ from __future__ import annotations
 from typing import Any, Final
 
 from tracepond.model.records import StatsRequest, StatsRow
-from tracepond.store._stats import QUANTILE_SAMPLE, first_bucket_start, fits_int64
+from tracepond.store._stats import (
+    QUANTILE_SAMPLE,
+    first_bucket_start,
+    fits_int64,
+    sample_cut,
+)
 from tracepond.store.clickhouse import _search_sql as q
 from tracepond.store.clickhouse._params import Params
 from tracepond.store.clickhouse._ql import QueryCompiler, with_clause
@@ -158,7 +163,7 @@ def _cut(p: Params, large: list[tuple[int, str | None, int]]) -> str:
             f" {p.add(list(number.values()), 'Array(UInt64)')}, toUInt64(0))"
         )
     keys = [i * width + (1 if g is None else number[g]) for i, g, _ in large]
-    cuts = [QUANTILE_SAMPLE * 2**64 // n for _, _, n in large]
+    cuts = [sample_cut(n) for _, _, n in large]
     return (
         f"transform(toUInt64(r.i) * {width} + if(isNull(r.g), 1, {group}),"
         f" {p.add(keys, 'Array(UInt64)')}, {p.add(cuts, 'Array(UInt64)')}, toUInt64(0))"
