@@ -31,6 +31,19 @@ def open_store(path: Path) -> DuckDBStore:
     return DuckDBStore(path, memory_limit="64MB", threads=1, max_row_bytes=1_000_000)
 
 
+def recorded_memory_limits(store: DuckDBStore) -> list[int]:
+    """Every memory limit the store sets from now on, in order (it still sets them)."""
+    limits: list[int] = []
+    set_limit = store._set_memory_limit
+
+    def record(size: int) -> None:
+        limits.append(size)
+        set_limit(size)
+
+    store._set_memory_limit = record  # type: ignore[method-assign]
+    return limits
+
+
 def test_groups_of_large_values_commit_and_checkpoint_under_a_small_memory_limit(
     tmp_path: Path,
 ) -> None:
@@ -115,14 +128,7 @@ def test_one_request_of_more_large_values_than_a_checkpoint_takes_is_committed_i
     ]
     path = tmp_path / "parts.duckdb"
     store = DuckDBStore(path, memory_limit="128MB", threads=1, max_row_bytes=1_000_000)
-    limits: list[int] = []
-    set_limit = store._set_memory_limit
-
-    def record(size: int) -> None:
-        limits.append(size)
-        set_limit(size)
-
-    store._set_memory_limit = record  # type: ignore[method-assign]
+    limits = recorded_memory_limits(store)
     try:
         assert store.write([batch_of(make_request(spans))]).inserted == len(spans)
         # Never the 5 times the whole request's values, nor the rewrite floor
@@ -186,14 +192,7 @@ def test_large_requests_in_a_row_never_rewrite_the_large_values_before_them(
     # memory grew with the large requests in a row. Those checkpoints leave what is on disk as
     # it is now; the idle checkpoint merges the row groups once, afterwards.
     store = DuckDBStore(tmp_path / "row.duckdb", memory_limit="128MB", threads=1)
-    limits: list[int] = []
-    set_limit = store._set_memory_limit
-
-    def record(size: int) -> None:
-        limits.append(size)
-        set_limit(size)
-
-    store._set_memory_limit = record  # type: ignore[method-assign]
+    limits = recorded_memory_limits(store)
     try:
         store.write([thirty_megabytes()])
         before = large_row_groups(store)

@@ -1,23 +1,24 @@
 """Every read of the API names a project and the query service checks it exists: once per
 name, since projects are never deleted, and again for a name not found (another receiver, or the
-projects API, may create it meanwhile)."""
+projects API, may create it meanwhile). The store answers without counting the project's
+traces. On every store."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tracepond.errors import UnknownProject
 from tracepond.query.service import QueryService
-from tracepond.store.duckdb_store import DuckDBStore
+
+from .conftest import ConformanceStore
 
 
 class CountingStore:
     """The store, counting how often the service asks it whether a project exists."""
 
-    def __init__(self, store: DuckDBStore) -> None:
+    def __init__(self, store: ConformanceStore) -> None:
         self.store = store
         self.asked: list[str] = []
 
@@ -29,14 +30,7 @@ class CountingStore:
         return getattr(self.store, name)
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Any:
-    store = DuckDBStore(tmp_path / "projects.duckdb", memory_limit="64MB", threads=1)
-    yield store
-    store.close()
-
-
-def test_a_known_project_is_asked_of_the_store_once(store: DuckDBStore) -> None:
+def test_a_known_project_is_asked_of_the_store_once(store: ConformanceStore) -> None:
     counting = CountingStore(store)
     service = QueryService(counting)  # type: ignore[arg-type]
     for _ in range(3):
@@ -44,7 +38,7 @@ def test_a_known_project_is_asked_of_the_store_once(store: DuckDBStore) -> None:
     assert counting.asked == ["default"]
 
 
-def test_a_project_created_after_it_was_unknown_is_found(store: DuckDBStore) -> None:
+def test_a_project_created_after_it_was_unknown_is_found(store: ConformanceStore) -> None:
     counting = CountingStore(store)
     service = QueryService(counting)  # type: ignore[arg-type]
     with pytest.raises(UnknownProject):
@@ -54,7 +48,7 @@ def test_a_project_created_after_it_was_unknown_is_found(store: DuckDBStore) -> 
     assert counting.asked == ["late", "late"]
 
 
-def test_existence_does_not_depend_on_the_project_holding_traces(store: DuckDBStore) -> None:
+def test_existence_does_not_depend_on_the_project_holding_traces(store: ConformanceStore) -> None:
     store.projects_create("empty")
     assert store.projects_exists("empty")
     assert store.projects_exists("default")
