@@ -137,7 +137,6 @@ def _copy(
 def _open(flag: str, url: StoreUrl) -> Store:
     """The store of ``url``, with the DuckDB store's memory sized as the server sizes it."""
     from tracepond.errors import TracepondError
-    from tracepond.ingest._limits import SpanLimits
     from tracepond.server_settings import ServerSettings
     from tracepond.store.open import open_store
 
@@ -145,13 +144,7 @@ def _open(flag: str, url: StoreUrl) -> Store:
         settings = ServerSettings.load()
     except ValueError as exc:
         raise CopyFailed(str(exc)) from None
-    limits = SpanLimits(
-        max_value_bytes=settings.max_attribute_bytes,
-        max_name_bytes=settings.max_name_bytes,
-        max_span_attribute_bytes=settings.max_span_attribute_bytes,
-        max_array_items=settings.max_array_items,
-        max_attributes=settings.max_span_attributes,
-    )
+    limits = settings.span_limits()
     try:
         return open_store(url, settings.store_options(max_row_bytes=limits.max_row_bytes))
     except TracepondError as exc:

@@ -31,7 +31,6 @@ from tracepond.api.delete_routes import add_delete_routes
 from tracepond.api.hosts import HostPolicy
 from tracepond.errors import PortInUse
 from tracepond.http_guard import guarded_protocol
-from tracepond.ingest._limits import SpanLimits
 from tracepond.ingest.budget import MemoryBudget
 from tracepond.ingest.decoding import Decoder, InlineDecoder, ProcessDecoder
 from tracepond.ingest.grpc_auth import AuthInterceptor
@@ -79,13 +78,7 @@ class TracepondServer:
         """Open (and migrate) the store and build what uses it: only once both ports are
         bound, so that a start that cannot listen leaves no database files behind."""
         settings = self.settings
-        limits = SpanLimits(
-            max_value_bytes=settings.max_attribute_bytes,
-            max_name_bytes=settings.max_name_bytes,
-            max_span_attribute_bytes=settings.max_span_attribute_bytes,
-            max_array_items=settings.max_array_items,
-            max_attributes=settings.max_span_attributes,
-        )
+        limits = settings.span_limits()
         # DuckDB's memory is sized for the largest span row the decoder can make.
         options = settings.store_options(max_row_bytes=limits.max_row_bytes)
         self.store: Store = open_store(settings.store, options)

@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tracepond.ingest._limits import SpanLimits
 from tracepond.store.open import StoreOptions
 from tracepond.store.url import StoreUrl, parse_store_url, redact
 
@@ -161,6 +162,16 @@ class ServerSettings:
         if store is not None:
             values["store"] = store
         return cls(**values)  # type: ignore[arg-type]
+
+    def span_limits(self) -> SpanLimits:
+        """What one span may hold (the decoder's bounds; the store sizes its memory by them)."""
+        return SpanLimits(
+            max_value_bytes=self.max_attribute_bytes,
+            max_name_bytes=self.max_name_bytes,
+            max_span_attribute_bytes=self.max_span_attribute_bytes,
+            max_array_items=self.max_array_items,
+            max_attributes=self.max_span_attributes,
+        )
 
     def store_options(self, max_row_bytes: int = 0) -> StoreOptions:
         """The store's tuning (the DuckDB store's; other stores ignore it)."""

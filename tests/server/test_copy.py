@@ -260,7 +260,7 @@ def test_only_the_projects_asked_for(source: Store, tmp_path: Path) -> None:
 # -- the command line -------------------------------------------------------------------------
 
 
-def run_copy(*argv: str) -> subprocess.CompletedProcess[str]:
+def run_copy(*argv: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "tracepond.cli", "copy", *argv],
         capture_output=True,
@@ -268,6 +268,7 @@ def run_copy(*argv: str) -> subprocess.CompletedProcess[str]:
         env=clean_env({"PYTHONPATH": SRC}),
         timeout=300,
         check=False,
+        cwd=cwd,
     )
 
 
@@ -365,15 +366,7 @@ def test_cli_errors_are_one_line(
     if any("SEEDED" in arg for arg in argv):
         seeded_file(tmp_path / "seeded.duckdb")
         argv = tuple(arg.replace("SEEDED", "seeded.duckdb") for arg in argv)
-    result = subprocess.run(
-        [sys.executable, "-m", "tracepond.cli", "copy", *argv],
-        capture_output=True,
-        text=True,
-        env=clean_env({"PYTHONPATH": SRC}),
-        timeout=120,
-        check=False,
-        cwd=tmp_path,
-    )
+    result = run_copy(*argv, cwd=tmp_path)
     assert result.returncode == code, result
     errors = [line for line in result.stderr.splitlines() if line.startswith("tracepond:")]
     assert len(errors) == 1 and expected in errors[0], result.stderr
