@@ -156,3 +156,21 @@ def test_grpc_queue_full_unavailable(tiny_queue: Any) -> None:
                 break
     assert refused, f"no UNAVAILABLE in {MAX_ROUNDS} rounds"
     check_outcomes(tiny_queue, outcomes)
+
+
+def test_grpc_calls_beyond_stream_limit_wait(launch_shared_tracepond: Any) -> None:
+    """A client with more calls in flight on one connection than the server's stream limit (4)
+    waits for a free stream: none of them is refused (RST_STREAM REFUSED_STREAM, UNAVAILABLE)
+    when the queue has room, on a fresh connection or one in use."""
+    server = launch_shared_tracepond()
+    outcomes: list[tuple[str, int, str]] = []
+    for _ in range(3):
+        with grpc.insecure_channel(server.grpc) as channel:
+            call = channel.unary_unary(EXPORT)
+            for _ in range(2):
+                requests = [heavy_request() for _ in range(SENDERS)]
+                futures = [call.future(body, timeout=60) for _, _, body in requests]
+                for (trace, count, _), future in zip(requests, futures, strict=True):
+                    future.result()
+                    outcomes.append((trace, count, "accepted"))
+    check_outcomes(server, outcomes)

@@ -138,6 +138,10 @@ def bind_grpc_server(
             ("grpc.max_receive_message_length", max_message_bytes),
             ("grpc.max_send_message_length", 4 * 1024 * 1024),
             ("grpc.max_concurrent_streams", MAX_STREAMS_PER_CONNECTION),
+            # gRPC's "overload protection" counts a stream until the handler's task is released,
+            # after the client saw it end: a client keeping the limit then gets RST_STREAM
+            # (REFUSED_STREAM) instead of waiting. The limit itself still holds without it.
+            ("grpc.http.overload_protection", 0),
         ],
         maximum_concurrent_rpcs=max_concurrent_rpcs(max_inflight_bytes, max_message_bytes),
         interceptors=interceptors,
