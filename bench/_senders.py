@@ -130,13 +130,14 @@ def send_one(sender: Sender, body: bytes, spans: int, result: SenderResult, k: i
 
 def run_senders(
     make_sender: Callable[[], Sender],
-    templates: list[Template],
+    templates: list[Template] | Callable[[int], Template],
     ids: TraceIds,
     first_request: int,
     requests: int,
     concurrency: int,
 ) -> list[SenderResult]:
-    """Send requests ``first_request ..`` (``requests`` of them) from ``concurrency`` threads."""
+    """Send requests ``first_request ..`` (``requests`` of them) from ``concurrency`` threads;
+    request ``k`` renders ``templates(k)``, or of a list the ``k % len``-th."""
     numbers = itertools.count(first_request)
     end = first_request + requests
     results = [SenderResult() for _ in range(concurrency)]
@@ -148,7 +149,8 @@ def run_senders(
         try:
             start_barrier.wait()
             while (k := next(numbers)) < end:
-                body = templates[k % len(templates)].render(ids.for_request(k))
+                template = templates(k) if callable(templates) else templates[k % len(templates)]
+                body = template.render(ids.for_request(k))
                 send_one(sender, body, spans, result, k)
         finally:
             sender.close()

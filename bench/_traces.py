@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -322,10 +323,14 @@ class Template:
         return b"".join(parts)
 
 
-def build_template(seed: int, traces: int, service: str) -> Template:
+def build_template(seed: int, traces: int, service: str, start_ns: int | None = None) -> Template:
+    """A request of ``traces`` traces, 250 ms apart from ``start_ns`` (default: an hour ago plus
+    ``seed`` seconds)."""
     rng = random.Random(seed)
     markers = [os.urandom(16) for _ in range(traces)]
     start = time.time_ns() - 3_600_000_000_000 + seed * 1_000_000_000
+    if start_ns is not None:
+        start = start_ns
     request = ExportTraceServiceRequest()
     resource_spans: ResourceSpans = request.resource_spans.add()
     resource_spans.resource.attributes.extend(
@@ -384,3 +389,31 @@ class TraceIds:
 def bodies(templates: list[Template], ids: TraceIds, requests: Iterator[int]) -> Iterator[bytes]:
     for k in requests:
         yield templates[k % len(templates)].render(ids.for_request(k))
+
+
+class SpreadTemplates:
+    """Templates whose traces start spread evenly over the ``hours`` before now, as a store
+    filled by a day of traffic holds them: request ``k`` of ``requests`` gets time slot
+    ``k * slots // requests`` (older first) and seed ``k % seeds``. A slot's templates are built
+    on first use and dropped two slots later (senders take requests in about their order)."""
+
+    def __init__(
+        self, seeds: int, traces: int, requests: int, hours: float, slots: int = 96
+    ) -> None:
+        self.seeds, self.traces, self.requests, self.slots = seeds, traces, requests, slots
+        self.first_ns = time.time_ns() - int(hours * 3_600_000_000_000)
+        self.slot_ns = int(hours * 3_600_000_000_000) // slots
+        self._built: dict[tuple[int, int], Template] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, k: int) -> Template:
+        slot, seed = min(k * self.slots // self.requests, self.slots - 1), k % self.seeds
+        with self._lock:
+            template = self._built.get((slot, seed))
+            if template is None:
+                start = self.first_ns + slot * self.slot_ns + seed * 1_000_000_000
+                template = build_template(seed, self.traces, f"rag-service-{seed % 3}", start)
+                self._built[(slot, seed)] = template
+                for old in [key for key in self._built if key[0] < slot - 1]:
+                    del self._built[old]
+            return template

@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _senders import HttpSender, run_senders
 from _server import RssSampler, ServerProcess
-from _traces import SPANS_PER_TRACE, TraceIds, build_template
+from _traces import SPANS_PER_TRACE, SpreadTemplates, Template, TraceIds, build_template
 from bench_query import measure, queries
 from load import ApiClient, fetch_latency
 
@@ -57,6 +57,13 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=40, help="runs of each search")
     parser.add_argument("--settle", type=float, default=20.0, help="idle seconds before reads")
     parser.add_argument("--workdir", type=Path, help="keep the stores here (default: a temp dir)")
+    parser.add_argument(
+        "--spread-hours",
+        type=float,
+        default=24.0,
+        help="traces start spread over this many hours before now, as a day of traffic leaves"
+        " them (0: all within 24 s an hour ago, the shape of the figures before session 15)",
+    )
     parser.add_argument(
         "--reuse",
         action="store_true",
@@ -83,11 +90,17 @@ def bytes_on_disk(path: Path) -> int:
     return sum(p.stat().st_size for p in (path, wal) if p.exists())
 
 
-def fill(server: ServerProcess, spans: int, senders: int) -> tuple[dict[str, Any], TraceIds]:
-    # Seeds 0..15: traces start within the last hour (build_template: now - 1 h + seed s).
-    templates = [build_template(i, PER_REQUEST, f"rag-service-{i % 3}") for i in range(16)]
+def fill(
+    server: ServerProcess, spans: int, senders: int, spread_hours: float
+) -> tuple[dict[str, Any], TraceIds]:
     ids = TraceIds(PER_REQUEST)
     requests = math.ceil(spans / (PER_REQUEST * SPANS_PER_TRACE))
+    templates: list[Template] | SpreadTemplates
+    if spread_hours > 0:
+        templates = SpreadTemplates(16, PER_REQUEST, requests, spread_hours)
+    else:
+        # Seeds 0..15: traces start within the last hour (build_template: now - 1 h + seed s).
+        templates = [build_template(i, PER_REQUEST, f"rag-service-{i % 3}") for i in range(16)]
     sampler = RssSampler(server.pid, interval=0.1, pss_every=20)
     sampler.mark()
     sampler.start()
@@ -106,6 +119,7 @@ def fill(server: ServerProcess, spans: int, senders: int) -> tuple[dict[str, Any
         "spans_per_s": round(acked / seconds),
         "peak_pss_mib": round(sampler.peak_pss_since_mark_mib()),
         "requests": requests,
+        "spread_hours": spread_hours,
     }, ids
 
 
@@ -194,7 +208,7 @@ def run_store(kind: str, workdir: Path, args: argparse.Namespace) -> dict[str, A
             filled, ids = spans, None
         else:
             print(f"[{kind}] filling {args.spans:,} spans ...", flush=True)
-            filled, ids = fill(server, args.spans, args.senders)
+            filled, ids = fill(server, args.spans, args.senders, args.spread_hours)
             (workdir / "fill.json").write_text(json.dumps(filled))
         print(f"[{kind}] {filled}", flush=True)
         time.sleep(args.settle)  # the idle checkpoint (DuckDB) or merges (ClickHouse)

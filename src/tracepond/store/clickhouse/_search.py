@@ -17,6 +17,7 @@ from tracepond.model.filters import Filters
 from tracepond.model.records import SPAN_HEAD_COLUMNS, SearchPage, SearchRequest, TraceSummary
 from tracepond.model.spans import VIEW_COLUMNS
 from tracepond.store import _tokens
+from tracepond.store.clickhouse import _newest
 from tracepond.store.clickhouse import _search_sql as q
 from tracepond.store.clickhouse._params import Params
 from tracepond.store.clickhouse._previews import with_previews
@@ -43,6 +44,7 @@ class Window:
     high_ns: int
     first_ingested: int
     last_ingested: int
+    newest_start_ns: int
 
     def until(self, as_of: int) -> Window:
         return replace(self, last_ingested=min(self.last_ingested, as_of))
@@ -82,10 +84,13 @@ def window(client: Any, db: str, trace_where: list[str], p: Params) -> Window | 
     where = " AND ".join(trace_where) or "true"
     sql = (
         "SELECT min(t.start_ns), max(t.end_ns), min(t.first_ingested_ns),"
-        f" max(t.last_ingested_ns), count() FROM {db}.traces AS t FINAL WHERE {where}"
+        f" max(t.last_ingested_ns), max(t.start_ns), count() FROM {db}.traces AS t FINAL"
+        f" WHERE {where}"
     )
     row = run(client, sql, p)[1][0]
-    return None if not row[4] else Window(int(row[0]), int(row[1]), int(row[2]), int(row[3]))
+    if not row[5]:
+        return None
+    return Window(*(int(value) for value in row[:5]))
 
 
 def spans_source(db: str) -> str:
@@ -121,6 +126,9 @@ def search_traces(client: Any, db: str, request: SearchRequest) -> SearchPage[Tr
         found = window(client, db, query.where, query.params)
         if found is None:
             return SearchPage([], None, 0, False, as_of)
+        if _newest.applies(request, predicates, f.query is not None):
+            candidates = _candidates(query, f, found.until(as_of))
+            return _newest_page(client, db, request, candidates, predicates[0], position, as_of)
         add_span_semijoins(db, query, f, predicates, found.until(as_of))
         query.costly = True
     page = _page(
@@ -135,6 +143,40 @@ def search_traces(client: Any, db: str, request: SearchRequest) -> SearchPage[Tr
         _summary,
     )
     return replace(page, rows=with_previews(client, db, page.rows, f.project))
+
+
+def _candidates(query: Query, f: Filters, found: Window) -> _newest.Candidates:
+    return _newest.Candidates(
+        trace_where=query.where,
+        params=query.params,
+        project=f.project,
+        any_trace=len(q.trace_conditions(f, Params())) == 1,  # the project's alone
+        low_ns=found.low_ns,
+        high_ns=found.high_ns,
+        newest_start_ns=found.newest_start_ns,
+        first_ingested=found.first_ingested,
+        last_ingested=found.last_ingested,
+    )
+
+
+def _newest_page(
+    client: Any,
+    db: str,
+    request: SearchRequest,
+    found: _newest.Candidates,
+    predicate: str,
+    position: _tokens.SearchPosition,
+    as_of: int,
+) -> SearchPage[TraceSummary]:
+    cap = request.count_cap
+    total = _newest.capped_count(client, db, found, predicate, cap)
+    rows = _newest.newest_page(client, db, found, predicate, request, position.after, total)
+    more = len(rows) > request.limit
+    rows = rows[: request.limit]
+    after = (rows[-1].start_ns, rows[-1].trace_id) if more else None
+    token = _tokens.search_token(request, "traces", after, as_of)
+    rows = with_previews(client, db, rows, found.project)
+    return SearchPage(rows, token, min(total, cap), total > cap, as_of)
 
 
 def search_spans(client: Any, db: str, request: SearchRequest) -> SearchPage[dict[str, Any]]:

@@ -1,0 +1,151 @@
+"""Newest-first trace search on one span condition, without reading every match.
+
+The default search (newest traces first) with one condition on span contents, such as a full
+text, used to read the spans of every candidate trace for the page and its count. Two facts let
+it stop early instead:
+
+* a trace starts with its first span, so every span of a trace that starts at or after ``low``
+  starts at or after ``low`` too: the matching traces that start at or after ``low`` are found
+  by reading only the spans that start at or after ``low`` (the sort key begins with the start
+  hour, so that is a range of the primary index). If at least a page of them is found, no older
+  trace can be on the page. Otherwise ``low`` moves back, by growing steps, until it passes the
+  oldest candidate, where the read is the plain one.
+* the count is capped (``count_cap``): the distinct matching trace ids are counted as the spans
+  are read, and the read stops at one more than the cap.
+
+The first step's width comes from the count: the candidates' time range divided by the matches,
+times the page, with a margin.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Final
+
+from tracepond.model.records import SearchRequest, TraceSummary
+from tracepond.store.clickhouse import _search_sql as q
+from tracepond.store.clickhouse._params import Params
+from tracepond.store.clickhouse._reads import SUMMARY_SELECT, summary
+from tracepond.store.clickhouse._sql import run
+
+# How much wider than the estimate the first step is, and how much each further step grows.
+_MARGIN: Final = 4
+_GROWTH: Final = 8
+_MIN_STEP_NS: Final = 60 * 1_000_000_000
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """The traces a search may return, before its span condition: their conditions on the
+    summaries, and where their spans are (start times, ingest times up to the snapshot)."""
+
+    trace_where: list[str]
+    # The parameters of trace_where and of the span condition; statements add theirs to it.
+    params: Params
+    project: str
+    # True when trace_where says no more than project and snapshot: every trace with a matching
+    # span committed by the snapshot is then a candidate, and the count needs no summaries.
+    any_trace: bool
+    low_ns: int
+    high_ns: int
+    newest_start_ns: int
+    first_ingested: int
+    last_ingested: int
+
+    def spans_where(self, p: Params, low_ns: int) -> str:
+        low = p.add(max(low_ns, self.low_ns))
+        high = p.add(self.high_ns)
+        return (
+            f"s.project = {p.add(self.project)}"
+            f" AND s.start_hour >= toStartOfHour(fromUnixTimestamp64Nano({low}))"
+            f" AND s.start_hour <= toStartOfHour(fromUnixTimestamp64Nano({high}))"
+            f" AND s.start_ns BETWEEN {low} AND {high}"
+            f" AND s.ingested_ns BETWEEN {p.add(self.first_ingested)}"
+            f" AND {p.add(self.last_ingested)}"
+        )
+
+
+def applies(request: SearchRequest, predicates: list[str], has_query: bool) -> bool:
+    """Whether this plan answers ``request``: newest first, one span condition."""
+    return (
+        request.sort == "start_time"
+        and request.descending
+        and len(predicates) == 1
+        and not has_query
+    )
+
+
+def capped_count(client: Any, db: str, found: Candidates, predicate: str, cap: int) -> int:
+    """How many candidates have a span matching ``predicate``, counted up to ``cap + 1``."""
+    p = found.params
+    where = [found.spans_where(p, found.low_ns), predicate]
+    if not found.any_trace:
+        where.append(_candidate_ids(db, found))
+    sql = (
+        f"SELECT count() FROM (SELECT DISTINCT s.trace_id FROM {db}.spans AS s"
+        f" WHERE {' AND '.join(where)} LIMIT {p.add(cap + 1)})"
+    )
+    return int(run(client, sql, p)[1][0][0])
+
+
+def newest_page(
+    client: Any,
+    db: str,
+    found: Candidates,
+    predicate: str,
+    request: SearchRequest,
+    after: tuple[Any, ...] | None,
+    matches: int,
+) -> list[TraceSummary]:
+    """Up to ``request.limit + 1`` matching traces, newest first, after ``after``."""
+    top = int(after[0]) if after is not None else found.newest_start_ns
+    step = _first_step(found, top, request.limit + 1, matches)
+    while True:
+        low = top - step
+        bounded = low > found.low_ns
+        rows = _page_since(client, db, found, predicate, request, after, low if bounded else None)
+        if len(rows) > request.limit or not bounded:
+            return rows
+        step *= _GROWTH
+
+
+def _first_step(found: Candidates, top: int, wanted: int, matches: int) -> int:
+    span = max(top - found.low_ns, 1)
+    if matches <= 0:
+        return span + 1
+    return max(_MIN_STEP_NS, span * wanted * _MARGIN // matches)
+
+
+def _page_since(
+    client: Any,
+    db: str,
+    found: Candidates,
+    predicate: str,
+    request: SearchRequest,
+    after: tuple[Any, ...] | None,
+    low: int | None,
+) -> list[TraceSummary]:
+    p = found.params
+    where = list(found.trace_where)
+    if low is not None:
+        where.append(f"t.start_ns >= {p.add(low)}")
+    sort = q.TRACE_SORT["start_time"]
+    if after is not None:
+        where.append(q.keyset(sort, True, after, ["t.trace_id"], p))
+    spans = found.spans_where(p, low if low is not None else found.low_ns)
+    where.append(f"t.trace_id IN (SELECT s.trace_id FROM {db}.spans AS s FINAL WHERE {spans}")
+    where[-1] += f" AND {predicate})"
+    sql = (
+        f"SELECT {SUMMARY_SELECT}, {sort} AS sort_value FROM {db}.traces AS t FINAL"
+        f" WHERE {' AND '.join(where)} ORDER BY {q.order_by(sort, True, ['t.trace_id'])}"
+        f" LIMIT {p.add(request.limit + 1)}"
+    )
+    _, rows = run(client, sql, p)
+    return [summary(tuple(row[:-1])) for row in rows]
+
+
+def _candidate_ids(db: str, found: Candidates) -> str:
+    return (
+        f"s.trace_id IN (SELECT t.trace_id FROM {db}.traces AS t FINAL"
+        f" WHERE {' AND '.join(found.trace_where)})"
+    )
