@@ -88,60 +88,57 @@ def capped_count(client: Any, db: str, found: Candidates, predicate: str, cap: i
     return int(run(client, sql, p)[1][0][0])
 
 
-def newest_page(
-    client: Any,
-    db: str,
-    found: Candidates,
-    predicate: str,
-    request: SearchRequest,
-    after: tuple[Any, ...] | None,
-    matches: int,
-) -> list[TraceSummary]:
-    """Up to ``request.limit + 1`` matching traces, newest first, after ``after``."""
-    top = int(after[0]) if after is not None else found.newest_start_ns
-    step = _first_step(found, top, request.limit + 1, matches)
-    while True:
-        low = top - step
-        bounded = low > found.low_ns
-        rows = _page_since(client, db, found, predicate, request, after, low if bounded else None)
-        if len(rows) > request.limit or not bounded:
-            return rows
-        step *= _GROWTH
+@dataclass(frozen=True)
+class NewestPage:
+    """One page of the search: ``request``'s, after keyset ``after`` (None: the first)."""
 
+    client: Any
+    db: str
+    found: Candidates
+    predicate: str
+    request: SearchRequest
+    after: tuple[Any, ...] | None
 
-def _first_step(found: Candidates, top: int, wanted: int, matches: int) -> int:
-    span = max(top - found.low_ns, 1)
-    if matches <= 0:
-        return span + 1
-    return max(_MIN_STEP_NS, span * wanted * _MARGIN // matches)
+    def rows(self, matches: int) -> list[TraceSummary]:
+        """Up to ``limit + 1`` matching traces, newest first; ``matches``: the capped count."""
+        if matches == 0:
+            return []
+        top = int(self.after[0]) if self.after is not None else self.found.newest_start_ns
+        step = self._first_step(top, matches)
+        while True:
+            low = top - step
+            bounded = low > self.found.low_ns
+            rows = self._since(low if bounded else None)
+            if len(rows) > self.request.limit or not bounded:
+                return rows
+            step *= _GROWTH
 
+    def _first_step(self, top: int, matches: int) -> int:
+        span = max(top - self.found.low_ns, 1)
+        wanted = self.request.limit + 1
+        return max(_MIN_STEP_NS, span * wanted * _MARGIN // matches)
 
-def _page_since(
-    client: Any,
-    db: str,
-    found: Candidates,
-    predicate: str,
-    request: SearchRequest,
-    after: tuple[Any, ...] | None,
-    low: int | None,
-) -> list[TraceSummary]:
-    p = found.params
-    where = list(found.trace_where)
-    if low is not None:
-        where.append(f"t.start_ns >= {p.add(low)}")
-    sort = q.TRACE_SORT["start_time"]
-    if after is not None:
-        where.append(q.keyset(sort, True, after, ["t.trace_id"], p))
-    spans = found.spans_where(p, low if low is not None else found.low_ns)
-    where.append(f"t.trace_id IN (SELECT s.trace_id FROM {db}.spans AS s FINAL WHERE {spans}")
-    where[-1] += f" AND {predicate})"
-    sql = (
-        f"SELECT {SUMMARY_SELECT}, {sort} AS sort_value FROM {db}.traces AS t FINAL"
-        f" WHERE {' AND '.join(where)} ORDER BY {q.order_by(sort, True, ['t.trace_id'])}"
-        f" LIMIT {p.add(request.limit + 1)}"
-    )
-    _, rows = run(client, sql, p)
-    return [summary(tuple(row[:-1])) for row in rows]
+    def _since(self, low: int | None) -> list[TraceSummary]:
+        """The page among the traces that start at or after ``low`` (None: all of them)."""
+        found, p = self.found, self.found.params
+        where = list(found.trace_where)
+        if low is not None:
+            where.append(f"t.start_ns >= {p.add(low)}")
+        sort = q.TRACE_SORT["start_time"]
+        if self.after is not None:
+            where.append(q.keyset(sort, True, self.after, ["t.trace_id"], p))
+        spans = found.spans_where(p, low if low is not None else found.low_ns)
+        where.append(
+            f"t.trace_id IN (SELECT s.trace_id FROM {self.db}.spans AS s FINAL"
+            f" WHERE {spans} AND {self.predicate})"
+        )
+        sql = (
+            f"SELECT {SUMMARY_SELECT}, {sort} AS sort_value FROM {self.db}.traces AS t FINAL"
+            f" WHERE {' AND '.join(where)} ORDER BY {q.order_by(sort, True, ['t.trace_id'])}"
+            f" LIMIT {p.add(self.request.limit + 1)}"
+        )
+        _, rows = run(self.client, sql, p)
+        return [summary(tuple(row[:-1])) for row in rows]
 
 
 def _candidate_ids(db: str, found: Candidates) -> str:

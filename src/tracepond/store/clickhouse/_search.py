@@ -170,7 +170,8 @@ def _newest_page(
 ) -> SearchPage[TraceSummary]:
     cap = request.count_cap
     total = _newest.capped_count(client, db, found, predicate, cap)
-    rows = _newest.newest_page(client, db, found, predicate, request, position.after, total)
+    page = _newest.NewestPage(client, db, found, predicate, request, position.after)
+    rows = page.rows(total)
     more = len(rows) > request.limit
     rows = rows[: request.limit]
     after = (rows[-1].start_ns, rows[-1].trace_id) if more else None
