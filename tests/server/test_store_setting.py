@@ -241,7 +241,7 @@ def test_clickhouse_options_from_flags_and_env() -> None:
         ("clickhouse_cluster", "c; DROP TABLE spans", "not a ClickHouse cluster name"),
         ("clickhouse_insert_quorum", "1", "insert quorum"),
         ("clickhouse_insert_quorum", "most", "insert quorum"),
-        ("clickhouse_query_memory", "lots", ""),
+        ("clickhouse_query_memory", "lots", "not a size: .lots."),
     ],
 )
 def test_bad_clickhouse_options_are_refused(field: str, value: str, message: str) -> None:

@@ -9,6 +9,7 @@ first."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 import pytest
@@ -16,9 +17,11 @@ import pytest
 from ingest.otlp_build import BASE_NS, make_span, span_id, trace_id
 from tracepond.model.filters import Filters
 from tracepond.model.records import SearchPage, SearchRequest, TraceSummary
+from tracepond.model.spans import SpanBatch
 from tracepond.store.contract import Store
 
 from .build import table
+from .conftest import StoreFactory
 
 MINUTE = 60_000_000_000
 HOUR = 60 * MINUTE
@@ -36,19 +39,35 @@ class Spread:
     late: set[bytes]  # their needle span starts after every trace has started
 
 
-@pytest.fixture
-def spread(store: Store) -> Spread:
+def fill(store: Store) -> Spread:
     made = Spread(store, {}, set(), {}, set())
+    batches: list[SpanBatch] = []
     for i in range(BURST):
         needle_at = NEWEST_NS + i * MINUTE if i % 2 else BASE_NS + i * MINUTE + 1
-        add_trace(made, i, BASE_NS + i * MINUTE, needle_at)
+        batches.append(add_trace(made, i, BASE_NS + i * MINUTE, needle_at))
     for j in range(SPARSE):
         start = BASE_NS + (10 + 3 * j) * HOUR
-        add_trace(made, BURST + j, start, None if j % 2 else start + MINUTE)
+        batches.append(add_trace(made, BURST + j, start, None if j % 2 else start + MINUTE))
+    store.write(batches)
     return made
 
 
-def add_trace(made: Spread, i: int, start: int, needle_at: int | None) -> None:
+@pytest.fixture(scope="module")
+def spread(factory: StoreFactory, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Spread]:
+    """Read-only, shared by the module's tests of one store; tests that write use ``own``."""
+    opened = factory(tmp_path_factory.mktemp("spread"))
+    try:
+        yield fill(opened)
+    finally:
+        opened.close()
+
+
+@pytest.fixture
+def own(store: Store) -> Spread:
+    return fill(store)
+
+
+def add_trace(made: Spread, i: int, start: int, needle_at: int | None) -> SpanBatch:
     trace, root = trace_id(), span_id()
     service = "svc-a" if i % 3 else "svc-b"
     spans = [make_span(trace, root, f"trace {i}", start=start, end=start + HOUR)]
@@ -60,8 +79,8 @@ def add_trace(made: Spread, i: int, start: int, needle_at: int | None) -> None:
         made.matching.add(trace)
         if needle_at >= NEWEST_NS:
             made.late.add(trace)
-    made.store.write([table(*spans, service=service)])
     made.starts[trace], made.services[trace] = start, service
+    return table(*spans, service=service)
 
 
 def all_pages(store: Store, request: SearchRequest) -> list[SearchPage[TraceSummary]]:
@@ -108,7 +127,8 @@ def test_no_match_is_an_empty_page(spread: Spread) -> None:
     assert (page.rows, page.count, page.capped, page.next_after) == ([], 0, False, None)
 
 
-def test_a_span_after_the_snapshot_is_not_a_match(spread: Spread) -> None:
+def test_a_span_after_the_snapshot_is_not_a_match(own: Spread) -> None:
+    spread = own
     first = spread.store.search_traces(SearchRequest(Filters(text="needle"), limit=2))
     newest = max(spread.starts.values())
     unmatched = next(t for t in spread.starts if t not in spread.matching)
