@@ -19,7 +19,7 @@ times the page, with a margin.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from tracepond.model.records import SearchRequest, TraceSummary
@@ -27,6 +27,7 @@ from tracepond.store.clickhouse import _search_sql as q
 from tracepond.store.clickhouse._params import Params
 from tracepond.store.clickhouse._reads import SUMMARY_SELECT, summary
 from tracepond.store.clickhouse._sql import run
+from tracepond.store.clickhouse._window import Window
 
 # How much wider than the estimate the first step is, and how much each further step grows.
 _MARGIN: Final = 4
@@ -46,23 +47,14 @@ class Candidates:
     # True when trace_where says no more than project and snapshot: every trace with a matching
     # span committed by the snapshot is then a candidate, and the count needs no summaries.
     any_trace: bool
-    low_ns: int
-    high_ns: int
-    newest_start_ns: int
-    first_ingested: int
-    last_ingested: int
+    window: Window
 
-    def spans_where(self, p: Params, low_ns: int) -> str:
-        low = p.add(max(low_ns, self.low_ns))
-        high = p.add(self.high_ns)
-        return (
-            f"s.project = {p.add(self.project)}"
-            f" AND s.start_hour >= toStartOfHour(fromUnixTimestamp64Nano({low}))"
-            f" AND s.start_hour <= toStartOfHour(fromUnixTimestamp64Nano({high}))"
-            f" AND s.start_ns BETWEEN {low} AND {high}"
-            f" AND s.ingested_ns BETWEEN {p.add(self.first_ingested)}"
-            f" AND {p.add(self.last_ingested)}"
-        )
+    def spans_where(self, p: Params, low_ns: int | None = None) -> str:
+        """The candidates' spans that start at or after ``low_ns`` (None: all of them)."""
+        window = self.window
+        if low_ns is not None and low_ns > window.low_ns:
+            window = replace(window, low_ns=low_ns)
+        return window.sql(p, self.project, "s.")
 
 
 def applies(request: SearchRequest, predicates: list[str], has_query: bool) -> bool:
@@ -78,7 +70,7 @@ def applies(request: SearchRequest, predicates: list[str], has_query: bool) -> b
 def capped_count(client: Any, db: str, found: Candidates, predicate: str, cap: int) -> int:
     """How many candidates have a span matching ``predicate``, counted up to ``cap + 1``."""
     p = found.params
-    where = [found.spans_where(p, found.low_ns), predicate]
+    where = [found.spans_where(p), predicate]
     if not found.any_trace:
         where.append(_candidate_ids(db, found))
     sql = (
@@ -103,18 +95,18 @@ class NewestPage:
         """Up to ``limit + 1`` matching traces, newest first; ``matches``: the capped count."""
         if matches == 0:
             return []
-        top = int(self.after[0]) if self.after is not None else self.found.newest_start_ns
+        top = int(self.after[0]) if self.after is not None else self.found.window.newest_start_ns
         step = self._first_step(top, matches)
         while True:
             low = top - step
-            bounded = low > self.found.low_ns
+            bounded = low > self.found.window.low_ns
             rows = self._since(low if bounded else None)
             if len(rows) > self.request.limit or not bounded:
                 return rows
             step *= _GROWTH
 
     def _first_step(self, top: int, matches: int) -> int:
-        span = max(top - self.found.low_ns, 1)
+        span = max(top - self.found.window.low_ns, 1)
         wanted = self.request.limit + 1
         return max(_MIN_STEP_NS, span * wanted * _MARGIN // matches)
 
@@ -127,7 +119,7 @@ class NewestPage:
         sort = q.TRACE_SORT["start_time"]
         if self.after is not None:
             where.append(q.keyset(sort, True, self.after, ["t.trace_id"], p))
-        spans = found.spans_where(p, low if low is not None else found.low_ns)
+        spans = found.spans_where(p, low)
         where.append(
             f"t.trace_id IN (SELECT s.trace_id FROM {self.db}.spans AS s FINAL"
             f" WHERE {spans} AND {self.predicate})"

@@ -23,7 +23,8 @@ from tracepond.store.clickhouse._params import Params
 from tracepond.store.clickhouse._previews import with_previews
 from tracepond.store.clickhouse._ql import QueryCompiler, with_clause
 from tracepond.store.clickhouse._reads import SUMMARY_SELECT, summary
-from tracepond.store.clickhouse._sql import run, start_range
+from tracepond.store.clickhouse._sql import run
+from tracepond.store.clickhouse._window import Window, window
 
 HIT_COLUMNS = (
     "trace_id",
@@ -34,28 +35,6 @@ HIT_COLUMNS = (
     *VIEW_COLUMNS,
     "attributes_json",
 )
-
-
-@dataclass(frozen=True)
-class Window:
-    """Where the spans of a set of traces are: start hours and ingest times."""
-
-    low_ns: int
-    high_ns: int
-    first_ingested: int
-    last_ingested: int
-    newest_start_ns: int
-
-    def until(self, as_of: int) -> Window:
-        return replace(self, last_ingested=min(self.last_ingested, as_of))
-
-    def sql(self, p: Params, project: str, alias: str = "") -> str:
-        return (
-            f"{alias}project = {p.add(project)}"
-            f" AND {start_range(alias, p.add(self.low_ns), p.add(self.high_ns))}"
-            f" AND {alias}ingested_ns BETWEEN {p.add(self.first_ingested)}"
-            f" AND {p.add(self.last_ingested)}"
-        )
 
 
 @dataclass
@@ -78,19 +57,6 @@ def watermark(client: Any, db: str, project: str) -> int:
         f" WHERE project = {p.add(project)}"
     )
     return int(run(client, sql, p)[1][0][0])
-
-
-def window(client: Any, db: str, trace_where: list[str], p: Params) -> Window | None:
-    where = " AND ".join(trace_where) or "true"
-    sql = (
-        "SELECT min(t.start_ns), max(t.end_ns), min(t.first_ingested_ns),"
-        f" max(t.last_ingested_ns), max(t.start_ns), count() FROM {db}.traces AS t FINAL"
-        f" WHERE {where}"
-    )
-    row = run(client, sql, p)[1][0]
-    if not row[5]:
-        return None
-    return Window(*(int(value) for value in row[:5]))
 
 
 def spans_source(db: str) -> str:
@@ -120,6 +86,7 @@ def search_traces(client: Any, db: str, request: SearchRequest) -> SearchPage[Tr
     as_of = position.as_of if position.as_of is not None else watermark(client, db, f.project)
     query = Query(Params(), [], [])
     query.where = q.trace_conditions(f, query.params)
+    only_project = len(query.where) == 1
     query.where.append(f"t.first_ingested_ns <= {query.params.add(as_of)}")
     predicates = q.trace_span_predicates(f, query.params)
     if predicates or f.query is not None:
@@ -127,7 +94,7 @@ def search_traces(client: Any, db: str, request: SearchRequest) -> SearchPage[Tr
         if found is None:
             return SearchPage([], None, 0, False, as_of)
         if _newest.applies(request, predicates, f.query is not None):
-            candidates = _candidates(query, f, found.until(as_of))
+            candidates = _candidates(query, f, found.until(as_of), only_project)
             return _newest_page(client, db, request, candidates, predicates[0], position, as_of)
         add_span_semijoins(db, query, f, predicates, found.until(as_of))
         query.costly = True
@@ -145,18 +112,8 @@ def search_traces(client: Any, db: str, request: SearchRequest) -> SearchPage[Tr
     return replace(page, rows=with_previews(client, db, page.rows, f.project))
 
 
-def _candidates(query: Query, f: Filters, found: Window) -> _newest.Candidates:
-    return _newest.Candidates(
-        trace_where=query.where,
-        params=query.params,
-        project=f.project,
-        any_trace=len(q.trace_conditions(f, Params())) == 1,  # the project's alone
-        low_ns=found.low_ns,
-        high_ns=found.high_ns,
-        newest_start_ns=found.newest_start_ns,
-        first_ingested=found.first_ingested,
-        last_ingested=found.last_ingested,
-    )
+def _candidates(query: Query, f: Filters, found: Window, only_project: bool) -> _newest.Candidates:
+    return _newest.Candidates(query.where, query.params, f.project, only_project, found)
 
 
 def _newest_page(

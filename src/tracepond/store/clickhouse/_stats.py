@@ -19,8 +19,9 @@ from tracepond.store._stats import (
 from tracepond.store.clickhouse import _search_sql as q
 from tracepond.store.clickhouse._params import Params
 from tracepond.store.clickhouse._ql import QueryCompiler, with_clause
-from tracepond.store.clickhouse._search import Query, add_span_semijoins, spans_source, window
+from tracepond.store.clickhouse._search import Query, add_span_semijoins, spans_source
 from tracepond.store.clickhouse._sql import run
+from tracepond.store.clickhouse._window import window
 
 GROUP_COLUMNS: Final = {
     "model": "s.model",
